@@ -1,0 +1,193 @@
+"""Semantic checks over the raw manifest: names, references and per-kind requirements.
+
+Each check is a small function reporting through the Compiler with a stable code. They run
+after the schema, on possibly malformed data, so every access is type-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .compiler import Compiler
+from .errors import choices_hint
+from .paths import Path
+
+
+def run_checks(data: dict[str, Any], c: Compiler) -> None:
+    for check in CHECKS:
+        check(data, c)
+
+
+def _items(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    value = data.get(key)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def _dig(raw: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(raw, dict):
+            return None
+        raw = raw.get(key)
+    return raw
+
+
+def _unique(c: Compiler, entries: list[tuple[Path, Any]], what: str) -> None:
+    seen: dict[Any, Path] = {}
+    for path, value in entries:
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            c.report("duplicate-name", f"{what} {value!r} is used twice", path,
+                     hint=f"first used at {'/' + '/'.join(map(str, seen[value]))}; "
+                     f"{what}s must be unique")
+        else:
+            seen[value] = path
+
+
+def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
+    _unique(c, [(("workflows", i, "name"), w.get("name")) for i, w in _items(data, "workflows")],
+            "workflow name")
+    _unique(c, [(("data_intake", i, "name"), d.get("name"))
+                for i, d in _items(data, "data_intake")], "data_intake name")
+    _unique(c, [(("objects", i, "name"), o.get("name")) for i, o in _items(data, "objects")],
+            "object name")
+    for i, w in _items(data, "workflows"):
+        fields = _dig(w, "setup", "select", "form_fields")
+        if isinstance(fields, list):
+            base = ("workflows", i, "setup", "select", "form_fields")
+            _unique(c, [((*base, j, "id"), f.get("id")) for j, f in enumerate(fields)
+                        if isinstance(f, dict)], "form field id")
+
+
+def check_references(data: dict[str, Any], c: Compiler) -> None:
+    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
+    intakes = {d.get("name"): d for _, d in _items(data, "data_intake")}
+    for i, w in _items(data, "workflows"):
+        ref = w.get("auth")
+        if isinstance(ref, str) and ref not in auths:
+            c.report("unknown-reference", f"workflow auth {ref!r} is not defined in 'auth'",
+                     ("workflows", i, "auth"), hint=choices_hint(ref, auths, "auth names"))
+        for key in ("data_intake", "historical_data_intake"):
+            ref = w.get(key)
+            if isinstance(ref, str) and ref not in intakes:
+                names = [n for n in intakes if isinstance(n, str)]
+                c.report("unknown-reference", f"{key} {ref!r} is not a data_intake name",
+                         ("workflows", i, key), hint=choices_hint(ref, names, "data_intake names"))
+        hist = intakes.get(w.get("historical_data_intake"))
+        if isinstance(hist, dict) and hist.get("type") != "polling":
+            c.report("historical-not-polling",
+                     f"historical_data_intake {hist.get('name')!r} must be a polling intake",
+                     ("workflows", i, "historical_data_intake"),
+                     hint="the historical import runs a one-time poll")
+
+
+def check_inbound(data: dict[str, Any], c: Compiler) -> None:
+    for i, w in _items(data, "workflows"):
+        if w.get("type") != "generic":
+            continue
+        path: Path = ("workflows", i)
+        if not w.get("data_intake"):
+            c.report("inbound-needs-intake", "an inbound (generic) workflow needs a data_intake",
+                     path, hint="name the webhook or polling data_intake that feeds it")
+        setup = w.get("setup") if isinstance(w.get("setup"), dict) else {}
+        select = setup.get("select")
+        if not isinstance(select, dict):
+            c.report("inbound-needs-select", "an inbound workflow needs a select step",
+                     (*path, "setup"), hint="add setup.select with form_fields and "
+                     "describe_selection")
+        elif "describe_selection" not in select:
+            c.report("inbound-needs-describe-selection",
+                     "an inbound workflow's select step needs describe_selection",
+                     (*path, "setup", "select"),
+                     hint="describe_selection {resource_id, display} names what was selected")
+        if not isinstance(setup.get("map"), dict):
+            c.report("inbound-needs-map", "an inbound workflow needs a map step",
+                     (*path, "setup"), hint="map describes how payload fields become contact "
+                     "fields")
+
+
+def check_polling_schedule(data: dict[str, Any], c: Compiler) -> None:
+    if isinstance(data.get("objects"), list) and data["objects"]:
+        return  # custom-object apps take frequency/import_option from the intake
+    polling = {d.get("name") for _, d in _items(data, "data_intake") if d.get("type") == "polling"}
+    for i, w in _items(data, "workflows"):
+        if w.get("data_intake") in polling and not isinstance(_dig(w, "setup", "schedule"), dict):
+            c.report("polling-needs-schedule",
+                     f"workflow {w.get('name')!r} polls ({w.get('data_intake')!r}) but has no "
+                     "schedule step", ("workflows", i, "setup"),
+                     hint="add setup.schedule {label, description, import_options, frequency}")
+
+
+def check_form_fields(data: dict[str, Any], c: Compiler) -> None:
+    for i, w in _items(data, "workflows"):
+        fields = _dig(w, "setup", "select", "form_fields")
+        if not isinstance(fields, list):
+            continue
+        for j, f in enumerate(fields):
+            if not isinstance(f, dict):
+                continue
+            path: Path = ("workflows", i, "setup", "select", "form_fields", j)
+            kind = f.get("type")
+            if kind in ("dropdown", "multiselect") and "options" not in f:
+                c.report("missing-options", f"a {kind} field needs options", path,
+                         hint="options: a command that outputs [{display, value}], or a static "
+                         "list")
+            if f.get("personalize") not in (None, False) and kind != "textarea":
+                c.report("personalize-not-textarea",
+                         f"personalize only works on textarea fields (this is {kind!r})",
+                         (*path, "personalize"), hint="remove personalize or make it a textarea")
+
+
+def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
+    """Keys the docs require but published configs omit: accepted, with a warning."""
+    for i, w in _items(data, "workflows"):
+        connect = _dig(w, "setup", "connect")
+        if isinstance(connect, dict) and "describe_connection" not in connect:
+            c.report("missing-describe-connection",
+                     "connect has no describe_connection; the connection gets no account_id",
+                     ("workflows", i, "setup", "connect"), severity="warning",
+                     hint="add describe_connection: a command that outputs {account_id, "
+                     "description}")
+        mapping = _dig(w, "setup", "map")
+        if isinstance(mapping, dict) and "describe_target" not in mapping:
+            c.report("missing-describe-target", "map has no describe_target",
+                     ("workflows", i, "setup", "map"), severity="warning",
+                     hint="add describe_target {label, options} for the target side's fields")
+    for i, d in _items(data, "data_intake"):
+        if d.get("type") == "webhook" and "delete" not in d:
+            c.report("webhook-without-delete",
+                     f"webhook intake {d.get('name')!r} has no delete command: the registration "
+                     "would never be removed", ("data_intake", i), severity="warning",
+                     hint="add delete: an !http DELETE of the saved webhook id")
+        if d.get("type") == "webhook" and d.get("scope") == "application" and \
+                "account_id" not in d:
+            c.report("application-scope-needs-account-id",
+                     "an application-scope webhook needs account_id to route payloads",
+                     ("data_intake", i), hint="account_id: a command reading the account from "
+                     "the payload")
+
+
+def check_unused_intakes(data: dict[str, Any], c: Compiler) -> None:
+    used = set()
+    for _, w in _items(data, "workflows"):
+        used.update({w.get("data_intake"), w.get("historical_data_intake")})
+    for i, d in _items(data, "data_intake"):
+        if d.get("name") not in used:
+            c.report("unused-intake", f"data_intake {d.get('name')!r} is used by no workflow",
+                     ("data_intake", i, "name"), severity="warning",
+                     hint="reference it from a workflow's data_intake or historical_data_intake")
+
+
+CHECKS: tuple[Callable[[dict[str, Any], Compiler], None], ...] = (
+    check_unique_names,
+    check_references,
+    check_inbound,
+    check_polling_schedule,
+    check_form_fields,
+    check_published_omissions,
+    check_unused_intakes,
+)

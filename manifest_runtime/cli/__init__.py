@@ -1,0 +1,68 @@
+"""The command line: the only place that prints, reads stdin or exits.
+
+Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`;
+`SUBCOMMANDS` lists them. Exit codes: 0 success, 1 invalid manifest / failed records,
+2 usage error. A user error never shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from ..errors import ManifestRuntimeError, UsageError
+from ..report import render_one
+from . import validate
+
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate,)
+
+EPILOG = """examples:
+  manifest-runtime validate examples/twilio-sms/manifest.json
+  manifest-runtime validate manifest.yaml --format json --strict
+
+exit codes: 0 success, 1 invalid manifest or failed records, 2 usage error"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manifest-runtime",
+        description="Validate, set up and run ActiveCampaign App Studio manifests locally.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("manifest-runtime")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except UsageError as exc:
+        print(f"manifest-runtime: error: {exc}", file=sys.stderr)
+        return 2
+    except ManifestRuntimeError as exc:
+        sys.stderr.write(render_one(exc.diagnostic))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,55 @@
+"""`manifest-runtime validate MANIFEST... [--format text|json] [--strict]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..errors import Diagnostic, ManifestLoadError, UsageError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="check manifests: schema, commands, expressions, jq programs, references",
+        description="Report every schema, reference, expression and jq error of each manifest "
+        "at once, each with file:line:col, a JSON pointer and a hint.",
+    )
+    p.add_argument("manifests", nargs="+", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text for people (default), json for tools")
+    p.add_argument("--strict", action="store_true", help="warnings make the manifest invalid")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="text format: hide notes (severity info)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compile import load_and_compile
+    from ..report import render_json, render_text, summary
+
+    everything: list[Diagnostic] = []
+    all_valid = True
+    for filename in args.manifests:
+        if not os.path.exists(filename):
+            raise UsageError(f"no such file: {filename}")
+        try:
+            compiled = load_and_compile(filename)
+            diagnostics = list(compiled.diagnostics)
+        except ManifestLoadError as exc:
+            diagnostics = [exc.diagnostic]
+        valid = not any(
+            d.severity == "error" or (args.strict and d.severity == "warning")
+            for d in diagnostics
+        )
+        all_valid = all_valid and valid
+        everything.extend(diagnostics)
+        if args.format == "text":
+            shown = [d for d in diagnostics if not (args.quiet and d.severity == "info")]
+            sys.stdout.write(render_text(shown))
+            print(summary(filename, diagnostics, valid))
+    if args.format == "json":
+        print(render_json(everything, all_valid))
+    return 0 if all_valid else 1

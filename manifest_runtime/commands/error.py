@@ -1,0 +1,34 @@
+"""`!error`: fail the current record with a fixed message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..compiler import describe
+from ..model import Const, Node
+from .base import CommandSpec
+
+if TYPE_CHECKING:
+    from ..compiler import Compiler, Scope
+    from ..paths import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorNode:
+    message: Node
+
+
+def compile_error(raw: Any, path: Path, c: Compiler, scope: Scope) -> ErrorNode | None:
+    if not isinstance(raw, str):
+        c.report("invalid-argument", f"!error takes a message string, got {describe(raw)}", path)
+        return None
+    message = c.value(raw, path, scope)
+    if not isinstance(message, Const):
+        c.report("error-message-not-static", "!error messages are static text in App Studio",
+                 path, severity="warning",
+                 hint="the expansion works here, but App Studio may log the text unexpanded")
+    return ErrorNode(message)
+
+
+SPEC = CommandSpec("!error", "stop: fail the current record with a message", compile_error)

@@ -1,0 +1,107 @@
+"""`!http`: one HTTP request (to the connected API, an external URL, or ActiveCampaign)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..compiler import describe
+from ..errors import choices_hint
+from ..model import Const, Node
+from .base import CommandSpec
+
+if TYPE_CHECKING:
+    from ..compiler import Compiler, Scope
+    from ..paths import Path
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+TARGETS = ("connection", "external", "activecampaign")
+ARGS = {
+    "method": False,
+    "path": False,
+    "url": False,
+    "target": False,
+    "body": False,
+    "params": False,
+    "headers": False,
+    "pagination": False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HttpNode:
+    method: str
+    path: Node | None  # relative to api.base_url (or absolute)
+    url: Node | None  # a full URL; base_url is ignored
+    target: str
+    body: Node | None
+    params: Node | None
+    headers: Node | None
+    pagination: bool
+    where: Path
+    output: str = "wrapped"  # "wrapped" ({status, headers, body}) or "body" (parsed body only)
+    output_reason: str = "no later step reads fields of the response"
+
+
+def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | None:
+    args = c.object_arg(raw, path, "!http", ARGS)
+    if args is None:
+        return None
+    method = args.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        c.report("invalid-argument", f"!http method must be one of {', '.join(METHODS)}, got "
+                 f"{describe(method)}", (*path, "method"),
+                 hint=choices_hint(str(method).upper(), METHODS, "methods"))
+        method = "GET"
+    target = args.get("target", "connection")
+    if target not in TARGETS:
+        c.report("invalid-argument", f"!http target must be one of {', '.join(TARGETS)}, got "
+                 f"{describe(target)}", (*path, "target"),
+                 hint=choices_hint(str(target), TARGETS, "targets"))
+        target = "connection"
+    if "path" not in args and "url" not in args:
+        c.report("invalid-argument", "!http needs a 'path' (relative to api.base_url) or a 'url'",
+                 path, hint='e.g. {"!http": {"method": "GET", "path": "/me"}}')
+    if "path" in args and "url" in args:
+        c.report("invalid-argument", "!http has both 'path' and 'url'", (*path, "url"),
+                 hint="give one: 'path' joins api.base_url, 'url' is used as it is", at_key=True)
+    for key in ("path", "url"):
+        if key in args and not isinstance(args[key], str):
+            c.report("invalid-argument", f"!http {key} must be a string, got "
+                     f"{describe(args[key])}", (*path, key))
+    if target == "activecampaign" and (
+        "url" in args or str(args.get("path", "")).startswith(("http://", "https://"))
+    ):
+        c.report("invalid-argument", "target 'activecampaign' takes a relative 'path' such as "
+                 "'api/3/tags'", path, hint="the ActiveCampaign account's URL is filled in")
+    for key in ("params", "headers"):
+        if key in args and not isinstance(args[key], dict):
+            c.report("invalid-argument", f"!http {key} must be an object, got "
+                     f"{describe(args[key])}", (*path, key))
+    pagination = args.get("pagination", False)
+    if not isinstance(pagination, bool):
+        c.report("invalid-argument", f"!http pagination must be true or false, got "
+                 f"{describe(pagination)}", (*path, "pagination"))
+        pagination = False
+
+    def part(key: str) -> Node | None:
+        return c.value(args[key], (*path, key), scope) if key in args else None
+
+    return HttpNode(
+        method=method.upper() if isinstance(method, str) else "GET",
+        path=part("path"),
+        url=part("url"),
+        target=str(target),
+        body=part("body"),
+        params=part("params"),
+        headers=part("headers"),
+        pagination=pagination,
+        where=path,
+    )
+
+
+def is_static(node: Node | None) -> bool:
+    return node is None or isinstance(node, Const)
+
+
+SPEC = CommandSpec("!http", "send an HTTP request and output the response", compile_http)

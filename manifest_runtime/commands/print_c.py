@@ -1,0 +1,30 @@
+"""`!print_c`: log a message (expansions allowed); the output is the input, unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..compiler import describe
+from ..model import Node
+from .base import CommandSpec
+
+if TYPE_CHECKING:
+    from ..compiler import Compiler, Scope
+    from ..paths import Path
+
+
+@dataclass(frozen=True, slots=True)
+class PrintNode:
+    message: Node
+
+
+def compile_print(raw: Any, path: Path, c: Compiler, scope: Scope) -> PrintNode | None:
+    if not isinstance(raw, str):
+        c.report("invalid-argument", f"!print_c takes a string, got {describe(raw)}", path,
+                 hint='e.g. {"!print_c": "got ${piped_content.1}"}')
+        return None
+    return PrintNode(c.value(raw, path, scope))
+
+
+SPEC = CommandSpec("!print_c", "log a message; pass the input through", compile_print)

@@ -1,0 +1,115 @@
+"""Diagnostics and the exception tree. Every user-facing problem is a located value.
+
+ManifestRuntimeError(Exception)      .diagnostic: Diagnostic
+├── ManifestLoadError                the file cannot be read or parsed (code "load", "syntax", ...)
+├── ManifestInvalid                  validation found errors: .diagnostics
+└── EvaluationError                  a command or expansion failed at run time
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .paths import Path, to_pointer
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 0-based [start, end) character range inside the string value at a path."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem (or note) at one place in a manifest."""
+
+    code: str
+    message: str
+    path: Path = ()
+    severity: Severity = "error"
+    hint: str | None = None
+    span: Span | None = None  # inside the string at `path` (expressions, jq programs)
+    file: str | None = None
+    line: int | None = None  # 1-based line of the node (or of the span) in the file
+    column: int | None = None  # 1-based column in the file
+    source_text: str | None = field(default=None, compare=False)  # the string `span` indexes
+
+    @property
+    def pointer(self) -> str:
+        return to_pointer(self.path)
+
+    def with_location(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
+        return replace(self, file=file, line=line, column=column)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "pointer": self.pointer,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+        }
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, int, str]:
+    return (d.file or "", d.line or 0, d.column or 0, SEVERITY_ORDER[d.severity], d.code)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return None
+
+
+def choices_hint(name: str, choices: Iterable[str], what: str = "expected one of") -> str:
+    options = sorted(set(choices))
+    guess = did_you_mean(name, options)
+    listing = f"{what}: {', '.join(options)}"
+    return f"{guess} ({listing})" if guess else listing
+
+
+class ManifestRuntimeError(Exception):
+    """Base of every error a user can cause; carries one located Diagnostic."""
+
+    exit_code = 1
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class ManifestLoadError(ManifestRuntimeError):
+    """The manifest file cannot be read or parsed."""
+
+
+class ManifestInvalid(ManifestRuntimeError):
+    """Validation found errors; all of them are in `.diagnostics`."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        first = next(d for d in diagnostics if d.severity == "error")
+        super().__init__(first)
+        self.diagnostics = diagnostics
+
+
+class EvaluationError(ManifestRuntimeError):
+    """A command or expansion failed while running."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit code 2)."""
+
+    exit_code = 2

@@ -1,0 +1,116 @@
+"""Structural validation against schemas/manifest.schema.json, as located diagnostics.
+
+jsonschema's errors are translated here (the boundary): unknown keys get a did-you-mean hint
+from the schema's own `properties`, wrong types say what was found, and every diagnostic
+points at the key or value it is about.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .compiler import COMMENT, Compiler, describe
+from .errors import choices_hint, did_you_mean
+from .paths import Path
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    text = resources.files("manifest_runtime").joinpath("schema/manifest.schema.json").read_text(
+        "utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema())
+
+
+def check_schema(data: Any, c: Compiler) -> None:
+    """Report every structural problem of `data` through the compiler's diagnostics."""
+    for error in _validator().iter_errors(data):
+        _translate(error, c)
+
+
+def _translate(error: Any, c: Compiler) -> None:
+    path: Path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        for key in _unexpected_keys(error):
+            known = list(error.schema.get("properties", {}))
+            hint = did_you_mean(key, known) or f"allowed keys here: {', '.join(known)}"
+            c.report("unknown-key", f"unknown key {key!r}", (*path, key), hint=hint, at_key=True)
+    elif kind == "not" and path:
+        c.report("unknown-key", f"key {path[-1]!r} is not allowed here", path, at_key=True,
+                 hint=error.schema.get("description"))
+    elif kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        c.report("missing-key", f"missing required key {missing!r}", path,
+                 hint=_describe_property(error.schema, missing))
+    elif kind in ("enum", "const"):
+        allowed = error.validator_value if kind == "enum" else [error.validator_value]
+        shown = ", ".join(json.dumps(a) for a in allowed)
+        hint = choices_hint(str(error.instance), [str(a) for a in allowed]) if kind == "enum" \
+            else f"use {shown}"
+        c.report("invalid-value", f"{describe(error.instance)} is not allowed here (expected "
+                 f"{shown})", path, hint=hint)
+    elif kind == "type":
+        expected = error.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        hint = None
+        if expected_text == "object" and path and _is_command_position(error.schema):
+            hint = 'write a command here, e.g. {"!jq": "..."} (YAML: !jq "...")'
+        c.report("wrong-type", f"expected {_article(expected_text)}, got "
+                 f"{describe(error.instance)}", path, hint=hint)
+    elif kind in ("minItems", "minProperties", "minLength"):
+        c.report("invalid-value", _min_message(kind, error), path,
+                 hint=error.schema.get("description"))
+    else:
+        c.report("schema", error.message, path, hint=error.schema.get("description"))
+
+
+def _unexpected_keys(error: Any) -> Iterator[str]:
+    props = error.schema.get("properties", {})
+    patterns = error.schema.get("patternProperties", {})
+    for key in error.instance:
+        if key in props or key == COMMENT:
+            continue
+        if patterns and any(_matches(p, key) for p in patterns):
+            continue
+        yield key
+
+
+def _matches(pattern: str, key: str) -> bool:
+    import re
+
+    return re.search(pattern, key) is not None
+
+
+def _describe_property(schema: dict[str, Any], key: str) -> str | None:
+    prop = schema.get("properties", {}).get(key, {})
+    description = prop.get("description") if isinstance(prop, dict) else None
+    return f"add {key!r}: {description}" if description else f"add {key!r}"
+
+
+def _is_command_position(schema: dict[str, Any]) -> bool:
+    return "command" in str(schema.get("description", "")).lower()
+
+
+def _article(type_name: str) -> str:
+    return ("an " if type_name[:1] in "aeiou" else "a ") + type_name
+
+
+def _min_message(kind: str, error: Any) -> str:
+    n = error.validator_value
+    if kind == "minItems":
+        return f"needs at least {n} item{'s' if n != 1 else ''}"
+    if kind == "minLength":
+        return "must not be empty"
+    return f"needs at least {n} key{'s' if n != 1 else ''}"

@@ -1,0 +1,525 @@
+"""Read a manifest file (.json, .yaml, .yml) into plain data plus a map of source positions.
+
+Nothing here raises a Python error for bad input: unreadable, empty, oversized, non-UTF-8,
+syntactically broken or too deeply nested files raise `ManifestLoadError` with a line and
+column. Duplicate keys are reported as diagnostics (the last value wins) so that validation can
+show them together with every other problem.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, ManifestLoadError
+from .paths import Path
+
+MAX_BYTES = int(os.environ.get("MANIFEST_RUNTIME_MAX_BYTES", 10 * 1024 * 1024))
+MAX_DEPTH = 200
+MAX_NODES = 2_000_000
+COMMAND_TAGS_PREFIX = "!"
+
+Position = tuple[int, int]  # 1-based line, 1-based column
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each value (and each object key) of a loaded manifest stands in its file."""
+
+    file: str
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+    # For strings whose characters map 1:1 onto one source line: column of the first character.
+    string_starts: dict[Path, Position] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> Position | None:
+        """Position of the node at `path`, else of its nearest located ancestor."""
+        if key and path in self.keys:
+            return self.keys[path]
+        probe = path
+        while True:
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return None
+            probe = probe[:-1]
+
+    def locate_in_string(self, path: Path, offset: int) -> Position | None:
+        """Position of character `offset` of the string at `path` (the node when unknown)."""
+        start = self.string_starts.get(path)
+        if start is not None:
+            return (start[0], start[1] + offset)
+        return self.locate(path)
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    """Plain JSON-like data, its positions, and load-time problems (duplicate keys)."""
+
+    data: Any
+    source: SourceMap
+    text: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def load_file(filename: str) -> LoadedManifest:
+    """Read and parse a manifest file. Raises ManifestLoadError with a location."""
+    fs_path = FsPath(filename)
+    try:
+        size = fs_path.stat().st_size
+        if fs_path.is_dir():
+            raise _load_error(filename, "load", f"{filename} is a directory, not a manifest file")
+    except OSError as exc:
+        raise _load_error(filename, "load", f"cannot read {filename}: {exc.strerror}") from exc
+    if size > MAX_BYTES:
+        raise _load_error(
+            filename,
+            "too-large",
+            f"the file is {size / 1e6:.1f} MB; manifests are limited to {MAX_BYTES / 1e6:.0f} MB",
+            hint="a real App Studio configuration is a few kilobytes; check that this is the "
+            "right file (or raise MANIFEST_RUNTIME_MAX_BYTES)",
+        )
+    try:
+        raw = fs_path.read_bytes()
+    except OSError as exc:
+        raise _load_error(filename, "load", f"cannot read {filename}: {exc.strerror}") from exc
+    return load_bytes(raw, filename)
+
+
+def load_bytes(raw: bytes, filename: str) -> LoadedManifest:
+    text = _decode(raw, filename)
+    if not text.strip():
+        raise _load_error(
+            filename,
+            "empty",
+            "the manifest is empty",
+            hint='a manifest is an object such as {"$version": "2", "auth": {...}, '
+            '"workflows": [...]}',
+            line=1,
+            column=1,
+        )
+    suffix = FsPath(filename).suffix.lower()
+    parser = _PARSERS.get(suffix)
+    if parser is None:
+        raise _load_error(
+            filename,
+            "load",
+            f"unsupported file type {suffix or '(none)'!r}",
+            hint="manifests are .json, .yaml or .yml files",
+        )
+    return parser(text, filename)
+
+
+def _decode(raw: bytes, filename: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _load_error(
+            filename,
+            "encoding",
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            hint="save the manifest as UTF-8",
+            line=line,
+            column=column,
+        ) from exc
+    return text.removeprefix("\ufeff")
+
+
+def _load_error(
+    filename: str,
+    code: str,
+    message: str,
+    *,
+    hint: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> ManifestLoadError:
+    return ManifestLoadError(
+        Diagnostic(code=code, message=message, hint=hint, file=filename, line=line, column=column)
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+_WS = re.compile(r"[ \t\n\r]*")
+_TOKEN = re.compile(
+    r'(?P<s>"(?:[^"\\\x00-\x1f]|\\.)*")'
+    r"|(?P<p>[{}\[\]:,])"
+    r"|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![0-9A-Za-z_.]))"
+    r"|(?P<l>true|false|null)(?![0-9A-Za-z_])"
+)
+_LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
+
+
+class _JsonParser:
+    """An iterative JSON parser that records the position of every value and key.
+
+    Iterative (an explicit stack), so deep nesting gives a located error instead of a
+    RecursionError; duplicate keys are recorded, not fatal.
+    """
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.pos = 0
+        self.lines = [m.end() for m in re.finditer("\n", text)]
+        self.source = SourceMap(filename)
+        self.diagnostics: list[Diagnostic] = []
+
+    def position(self, offset: int) -> Position:
+        line = bisect.bisect_right(self.lines, offset)
+        start = self.lines[line - 1] if line else 0
+        return (line + 1, offset - start + 1)
+
+    def fail(self, message: str, offset: int, hint: str | None = None) -> ManifestLoadError:
+        line, column = self.position(offset)
+        return _load_error(
+            self.filename, "syntax", message, hint=hint, line=line, column=column
+        )
+
+    def token(self) -> tuple[str, str, int]:
+        """Next token as (kind, text, offset); kind is 's', 'p', 'n', 'l' or 'eof'."""
+        self.pos = _WS.match(self.text, self.pos).end()  # type: ignore[union-attr]
+        start = self.pos
+        if start >= len(self.text):
+            return ("eof", "", start)
+        m = _TOKEN.match(self.text, start)
+        if m is None:
+            raise self.fail(self._bad_char_message(start), start, self._bad_char_hint(start))
+        self.pos = m.end()
+        kind = m.lastgroup or "p"
+        return (kind, m.group(), start)
+
+    def _bad_char_message(self, offset: int) -> str:
+        ch = self.text[offset]
+        if ch == '"':
+            return "unterminated string (or a control character inside it)"
+        word = re.match(r"[^\s,:\[\]{}]+", self.text[offset:])
+        return f"unexpected {word.group() if word else ch!r}"
+
+    def _bad_char_hint(self, offset: int) -> str | None:
+        ch = self.text[offset]
+        if ch == "'":
+            return "JSON strings use double quotes"
+        if ch in "/#":
+            return "JSON has no comments; use a \"_comment\" key"
+        if ch == '"':
+            return "newlines and tabs inside JSON strings must be written \\n and \\t"
+        return None
+
+    def scalar(self, kind: str, text: str, offset: int) -> object:
+        if kind == "s":
+            return text[1:-1] if "\\" not in text else self._decode_string(text, offset)
+        if kind == "l":
+            return _LITERALS[text]
+        if "." in text or "e" in text or "E" in text:
+            return float(text)
+        return int(text)
+
+    def _decode_string(self, text: str, offset: int) -> str:
+        try:
+            value: str = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise self.fail(f"invalid escape in string: {exc.msg}", offset + exc.pos) from exc
+        return value
+
+    def record(self, path: Path, kind: str, text: str, offset: int) -> None:
+        line, column = self.position(offset)
+        self.source.values[path] = (line, column)
+        if kind == "s" and "\\" not in text:
+            self.source.string_starts[path] = (line, column + 1)
+
+    def parse(self) -> Any:
+        # Each frame: [container, path, open_offset]
+        stack: list[tuple[Any, Path, int]] = []
+        root: Any = None
+        kind, text, offset = self.token()
+        key: str | None = None
+        while True:
+            # -- a value is expected here: (kind, text, offset)
+            path: Path = ()
+            if stack:
+                container, parent, _ = stack[-1]
+                path = (*parent, key) if isinstance(container, dict) else (
+                    *parent, len(container))
+            if kind == "eof":
+                raise self._eof(stack)
+            if kind == "p" and text in "{[":
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        offset,
+                        "a manifest is a few levels deep; this file is probably generated or "
+                        "corrupt",
+                    )
+                value: Any = {} if text == "{" else []
+            elif kind == "p":
+                raise self.fail(f"expected a value, found {text!r}", offset, self._value_hint(text))
+            else:
+                value = self.scalar(kind, text, offset)
+            self.record(path, kind, text, offset)
+            if stack:
+                container = stack[-1][0]
+                if isinstance(container, dict):
+                    assert key is not None
+                    self._check_duplicate(container, key, path)
+                    container[key] = value
+                else:
+                    container.append(value)
+            else:
+                root = value
+            if isinstance(value, dict | list):
+                stack.append((value, path, offset))
+                kind, text, offset = self.token()
+                closer = "}" if isinstance(value, dict) else "]"
+                if kind == "p" and text == closer:
+                    stack.pop()
+                    # fall through to "after a value"
+                elif isinstance(value, dict):
+                    key, kind, text, offset = self._key(kind, text, offset, path)
+                    continue
+                else:
+                    continue
+            # -- after a value: a comma, a closer, or the end
+            while True:
+                kind, text, offset = self.token()
+                if not stack:
+                    if kind != "eof":
+                        raise self.fail(
+                            f"unexpected {text!r} after the end of the manifest",
+                            offset,
+                            "a manifest holds exactly one JSON object",
+                        )
+                    return root
+                container, parent, open_offset = stack[-1]
+                closer = "}" if isinstance(container, dict) else "]"
+                if kind == "p" and text == closer:
+                    stack.pop()
+                    continue
+                if kind == "p" and text == ",":
+                    kind, text, offset = self.token()
+                    if isinstance(container, dict):
+                        key, kind, text, offset = self._key(kind, text, offset, parent)
+                    elif kind == "p" and text == "]":
+                        raise self.fail("trailing comma before ']'", offset,
+                                        "JSON does not allow a comma after the last item")
+                    break
+                if kind == "eof":
+                    raise self._eof(stack)
+                line, column = self.position(open_offset)
+                raise self.fail(
+                    f"expected ',' or '{closer}', found {text!r}",
+                    offset,
+                    f"the {'object' if closer == '}' else 'array'} opened at line {line}, "
+                    f"column {column} is not closed here; is a comma missing?",
+                )
+
+    def _key(
+        self, kind: str, text: str, offset: int, parent: Path
+    ) -> tuple[str, str, str, int]:
+        if kind == "p" and text == "}":
+            raise self.fail("trailing comma before '}'", offset,
+                            "JSON does not allow a comma after the last member")
+        if kind != "s":
+            raise self.fail(
+                f"expected a \"quoted\" key, found {text or 'the end of the file'!r}",
+                offset,
+                "object keys are double-quoted strings",
+            )
+        key = str(self.scalar(kind, text, offset))
+        self.source.keys[(*parent, key)] = self.position(offset)
+        kind2, text2, offset2 = self.token()
+        if not (kind2 == "p" and text2 == ":"):
+            raise self.fail(f"expected ':' after key {key!r}", offset2)
+        kind3, text3, offset3 = self.token()
+        return key, kind3, text3, offset3
+
+    def _check_duplicate(self, container: dict[str, Any], key: str, path: Path) -> None:
+        if key in container:
+            line, column = self.source.keys[path]
+            self.diagnostics.append(_duplicate(self.filename, path, line, column))
+
+    def _value_hint(self, text: str) -> str | None:
+        if text in "}]":
+            return "a trailing comma, or a value is missing"
+        return None
+
+    def _eof(self, stack: list[tuple[Any, Path, int]]) -> ManifestLoadError:
+        if not stack:
+            return self.fail("unexpected end of file: a value is missing", len(self.text))
+        container, _, open_offset = stack[-1]
+        line, column = self.position(open_offset)
+        what = "object" if isinstance(container, dict) else "array"
+        return self.fail(
+            f"unexpected end of file: the {what} opened at line {line}, column {column} is "
+            "not closed",
+            len(self.text),
+            "the file looks truncated",
+        )
+
+
+def _duplicate(filename: str, path: Path, line: int, column: int) -> Diagnostic:
+    return Diagnostic(
+        code="duplicate-key",
+        message=f"duplicate key {path[-1]!r}",
+        path=path,
+        hint="a key may appear once per object; the later value would silently win",
+        file=filename,
+        line=line,
+        column=column,
+    )
+
+
+def parse_json(text: str, filename: str) -> LoadedManifest:
+    parser = _JsonParser(text, filename)
+    data = parser.parse()
+    return LoadedManifest(data, parser.source, text, tuple(parser.diagnostics))
+
+
+# --------------------------------------------------------------------------- YAML
+
+_SCALAR_CONSTRUCTOR = yaml.SafeLoader("")  # used only for its scalar resolution
+_STANDARD_TAG = "tag:yaml.org,2002:"
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlBuilder:
+    """Turns a composed YAML node graph into JSON-like data with positions.
+
+    Command tags (`!jq`, `!pipe`, ...) become `{"!jq": ...}`; aliases are expanded with a node
+    budget so an alias bomb is an error, not a hang.
+    """
+
+    def __init__(self, filename: str, text: str) -> None:
+        self.filename = filename
+        self.lines = text.split("\n")
+        self.source = SourceMap(filename)
+        self.diagnostics: list[Diagnostic] = []
+        self.count = 0
+
+    def fail(self, message: str, node: yaml.Node, hint: str | None = None) -> ManifestLoadError:
+        mark = node.start_mark
+        return _load_error(
+            self.filename, "syntax", message, hint=hint, line=mark.line + 1,
+            column=mark.column + 1
+        )
+
+    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.fail(f"more than {MAX_NODES:,} values (alias expansion?)", node)
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
+        mark = node.start_mark
+        self.source.values[path] = (mark.line + 1, mark.column + 1)
+        tag = node.tag or ""
+        if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
+            # `!jq ".x"` is `{"!jq": ".x"}`: the argument lives one level down
+            inner_path = (*path, tag)
+            self.source.values[inner_path] = (mark.line + 1, mark.column + 1)
+            return {tag: self._plain(node, inner_path, depth + 1)}
+        return self._plain(node, path, depth)
+
+    def _plain(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i), depth + 1) for i, child in
+                    enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        try:
+            _SCALAR_CONSTRUCTOR.flatten_mapping(node)  # YAML merge keys (<<)
+        except yaml.MarkedYAMLError as exc:
+            raise self.fail(str(exc.problem), node) from exc
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail("object keys must be plain scalars", key_node)
+            key = str(self._scalar(key_node, None))
+            child: Path = (*path, key)
+            mark = key_node.start_mark
+            if key in result:
+                self.diagnostics.append(
+                    _duplicate(self.filename, child, mark.line + 1, mark.column + 1)
+                )
+            self.source.keys[child] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, child, depth + 1)
+        return result
+
+    def _record_string_start(self, node: yaml.Node, path: Path) -> None:
+        """Remember where the characters of a one-line scalar start, when they map 1:1."""
+        end = node.end_mark
+        if end.line != node.start_mark.line or end.line >= len(self.lines):
+            return
+        quoted = 1 if node.style in ("'", '"') else 0
+        start = end.column - quoted - len(node.value)
+        if start >= 0 and self.lines[end.line][start : start + len(node.value)] == node.value:
+            self.source.string_starts[path] = (end.line + 1, start + 1)
+
+    def _scalar(self, node: yaml.Node, path: Path | None) -> Any:
+        tag = node.tag or ""
+        if path is not None and isinstance(node.value, str) and node.style in (None, "'", '"'):
+            self._record_string_start(node, path)
+        if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
+            return node.value
+        if tag in (_STANDARD_TAG + "timestamp",):
+            return node.value
+        if tag in (_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null")):
+            try:
+                return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+            except (yaml.YAMLError, ValueError) as exc:
+                raise self.fail(f"invalid value {node.value!r}", node) from exc
+        raise self.fail(
+            f"unsupported YAML tag {tag!r}",
+            node,
+            "manifests use plain YAML values and command tags like !jq, !pipe, !http",
+        )
+
+
+def parse_yaml(text: str, filename: str) -> LoadedManifest:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            message = f"{exc.problem} ({exc.context})"
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        hint = "a tab is not allowed for indentation in YAML" if "\t" in message else None
+        raise _load_error(filename, "syntax", message, hint=hint, line=line, column=column) \
+            from exc
+    except yaml.YAMLError as exc:
+        raise _load_error(filename, "syntax", f"invalid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise _load_error(filename, "syntax", "nesting too deep to read",
+                          hint=f"manifests may nest at most {MAX_DEPTH} levels") from exc
+    if node is None:
+        raise _load_error(filename, "empty", "the manifest is empty (only comments?)", line=1,
+                          column=1)
+    builder = _YamlBuilder(filename, text)
+    try:
+        data = builder.build(node, ())
+    except RecursionError as exc:
+        raise _load_error(filename, "syntax", "nesting too deep to read",
+                          hint=f"manifests may nest at most {MAX_DEPTH} levels") from exc
+    return LoadedManifest(data, builder.source, text, tuple(builder.diagnostics))
+
+
+_PARSERS: dict[str, Callable[[str, str], LoadedManifest]] = {
+    ".json": parse_json,
+    ".yaml": parse_yaml,
+    ".yml": parse_yaml,
+}
