@@ -64,7 +64,8 @@ def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
 
 
 def check_references(data: dict[str, Any], c: Compiler) -> None:
-    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
+    raw_auth = data.get("auth")
+    auths: dict[str, Any] = raw_auth if isinstance(raw_auth, dict) else {}
     intakes = {d.get("name"): d for _, d in _items(data, "data_intake")}
     for i, w in _items(data, "workflows"):
         ref = w.get("auth")
@@ -93,7 +94,8 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
         if not w.get("data_intake"):
             c.report("inbound-needs-intake", "an inbound (generic) workflow needs a data_intake",
                      path, hint="name the webhook or polling data_intake that feeds it")
-        setup = w.get("setup") if isinstance(w.get("setup"), dict) else {}
+        raw_setup = w.get("setup")
+        setup: dict[str, Any] = raw_setup if isinstance(raw_setup, dict) else {}
         select = setup.get("select")
         if not isinstance(select, dict):
             c.report("inbound-needs-select", "an inbound workflow needs a select step",

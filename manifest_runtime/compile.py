@@ -12,7 +12,6 @@ from typing import Any
 
 from .checks import run_checks
 from .commands import COMMANDS, CommandSpec
-from .commands.base import iter_commands
 from .compiler import COMMENT, Compiler, FieldInfo, Scope
 from .errors import Diagnostic, sort_key
 from .model import CompiledManifest, Const, Node, Obj
@@ -40,7 +39,7 @@ def compile_manifest(
     check_schema(data, c)
     root = _ManifestWalker(data, c).compile()
     run_checks(data, c)
-    _note_http_outputs(root, c)
+    _note_http_outputs(c)
     return _finish(loaded, root, c)
 
 
@@ -49,13 +48,11 @@ def _finish(loaded: LoadedManifest, root: Node, c: Compiler) -> CompiledManifest
     return CompiledManifest(loaded.source.file, loaded.data, root, loaded.source, diagnostics)
 
 
-def _note_http_outputs(root: Node, c: Compiler) -> None:
-    for command in iter_commands(root):
-        if command.name == "!http" and command.node is not None:
-            node = command.node
-            shape = "{status, headers, body}" if node.output == "wrapped" else "the parsed body"
-            c.report("http-output", f"!http output: {node.output} = {shape}; "
-                     f"{node.output_reason}", command.path, severity="info")
+def _note_http_outputs(c: Compiler) -> None:
+    for path, node in c.http_nodes.items():
+        shape = "{status, headers, body}" if node.output == "wrapped" else "the parsed body"
+        c.report("http-output", f"!http output: {node.output} = {shape}; {node.output_reason}",
+                 path, severity="info")
 
 
 def field_infos(workflow: Any) -> dict[str, FieldInfo]:

@@ -56,6 +56,10 @@ class Compiler:
     commands: Mapping[str, CommandSpec]
     source: SourceMap
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # per open !pipe (innermost last): step number -> (root fields read, who reads them)
+    pipe_reads: list[dict[int, list[tuple[str, str]]]] = field(default_factory=list)
+    # every compiled !http node by command path; pipes update it when they pick the output mode
+    http_nodes: dict[Path, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reporting
 
@@ -285,6 +289,8 @@ def _check_piped(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: st
                   "write ${piped_content.0} (the pipe's input) or ${piped_content.N} (step N)")
         return
     n = int(exp.path[0])
+    if len(exp.path) > 1 and c.pipe_reads:
+        c.pipe_reads[-1].setdefault(n, []).append((str(exp.path[1]), exp.text))
     if n == 0:
         return
     if scope.pipe_step is None:

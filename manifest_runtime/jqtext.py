@@ -157,7 +157,7 @@ def root_fields(program: str) -> frozenset[str]:
         elif tok in ("|", "as", "reduce", "foreach", "def"):
             piped[-1] = True
         elif tok.startswith(".") and len(tok) > 1 and tok[1] != ".":
-            is_suffix = bool(prev) and bool(_CONTINUES.match(prev)) or (
+            is_suffix = (bool(prev) and bool(_CONTINUES.match(prev))) or (
                 bool(prev) and (prev[0].isalnum() or prev[0] == "_")
                 and prev not in _KEYWORDS)
             if not is_suffix and not any(piped):

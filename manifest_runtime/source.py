@@ -83,7 +83,8 @@ def load_file(filename: str) -> LoadedManifest:
         raise _load_error(
             filename,
             "too-large",
-            f"the file is {size / 1e6:.1f} MB; manifests are limited to {MAX_BYTES / 1e6:.0f} MB",
+            f"the file is {size / 2**20:.1f} MiB; manifests are limited to "
+            f"{MAX_BYTES / 2**20:.0f} MiB",
             hint="a real App Studio configuration is a few kilobytes; check that this is the "
             "right file (or raise MANIFEST_RUNTIME_MAX_BYTES)",
         )
@@ -250,7 +251,7 @@ class _JsonParser:
             path: Path = ()
             if stack:
                 container, parent, _ = stack[-1]
-                path = (*parent, key) if isinstance(container, dict) else (
+                path = (*parent, key or "") if isinstance(container, dict) else (
                     *parent, len(container))
             if kind == "eof":
                 raise self._eof(stack)
@@ -463,14 +464,15 @@ class _YamlBuilder:
         end = node.end_mark
         if end.line != node.start_mark.line or end.line >= len(self.lines):
             return
-        quoted = 1 if node.style in ("'", '"') else 0
+        quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
         start = end.column - quoted - len(node.value)
         if start >= 0 and self.lines[end.line][start : start + len(node.value)] == node.value:
             self.source.string_starts[path] = (end.line + 1, start + 1)
 
     def _scalar(self, node: yaml.Node, path: Path | None) -> Any:
         tag = node.tag or ""
-        if path is not None and isinstance(node.value, str) and node.style in (None, "'", '"'):
+        style = getattr(node, "style", None)
+        if path is not None and isinstance(node.value, str) and style in (None, "'", '"'):
             self._record_string_start(node, path)
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
             return node.value
@@ -488,6 +490,11 @@ class _YamlBuilder:
         )
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
+
+
 def parse_yaml(text: str, filename: str) -> LoadedManifest:
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -498,7 +505,9 @@ def parse_yaml(text: str, filename: str) -> LoadedManifest:
             message = f"{exc.problem} ({exc.context})"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        hint = "a tab is not allowed for indentation in YAML" if "\t" in message else None
+        hint = None
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            message, hint = "a tab character here", "YAML is indented with spaces, never tabs"
         raise _load_error(filename, "syntax", message, hint=hint, line=line, column=column) \
             from exc
     except yaml.YAMLError as exc:

@@ -9,7 +9,7 @@ from .nodes import Missing
 
 
 def default(value: Any, arg: Any) -> Any:
-    """`| default:x` replaces a missing value (not null, not "") with x; bare `| default` with ""."""
+    """`| default:x` replaces a missing value (not null, not "") with x; bare `| default`: ""."""
     if value is Missing:
         return "" if arg is Missing else arg
     return value

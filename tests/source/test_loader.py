@@ -1,0 +1,85 @@
+"""The loader: every bad file gives a located error, never a traceback or a hang."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from manifest_runtime.errors import ManifestLoadError
+from manifest_runtime.source import MAX_DEPTH, load_file
+
+HERE = Path(__file__).parent
+CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+
+
+def _problem(path: Path) -> Any:
+    try:
+        loaded = load_file(str(path))
+    except ManifestLoadError as exc:
+        return exc.diagnostic
+    assert loaded.diagnostics, f"{path.name} loaded without problems"
+    return loaded.diagnostics[0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_file_gives_located_error(name: str) -> None:
+    want = CASES[name]
+    d = _problem(HERE / "cases" / name)
+    assert (d.code, d.line, d.column) == (want["code"], want["line"], want["column"]), d
+    assert want["message"] in d.message
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    for suffix, text in ((".json", "[" * 10_000 + "]" * 10_000),
+                         (".yaml", "a: " + "[" * 10_000 + "]" * 10_000)):
+        f = tmp_path / f"deep{suffix}"
+        f.write_text(text)
+        with pytest.raises(ManifestLoadError) as info:
+            load_file(str(f))
+        assert f"deeper than {MAX_DEPTH}" in info.value.diagnostic.message
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    f = tmp_path / "big.json"
+    with f.open("wb") as out:
+        out.truncate(50 * 1024 * 1024)
+    with pytest.raises(ManifestLoadError) as info:
+        load_file(str(f))
+    assert info.value.diagnostic.code == "too-large"
+    assert "50.0 MiB" in info.value.diagnostic.message
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 8):
+        refs = ",".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ManifestLoadError) as info:
+        load_file(str(f))
+    assert "alias" in info.value.diagnostic.message
+
+
+def test_yaml_command_tags_mean_the_json_form(tmp_path: Path) -> None:
+    f = tmp_path / "tags.yaml"
+    f.write_text('a: !jq ".email"\nb: !pipe\n  - !http {method: GET, path: /me}\n'
+                 "c: !resource ActiveCampaignContact\n")
+    data = load_file(str(f)).data
+    assert data == {
+        "a": {"!jq": ".email"},
+        "b": {"!pipe": [{"!http": {"method": "GET", "path": "/me"}}]},
+        "c": {"!resource": "ActiveCampaignContact"},
+    }
+
+
+def test_positions_of_json_values_and_string_characters(tmp_path: Path) -> None:
+    f = tmp_path / "m.json"
+    f.write_text('{\n  "w": [\n    {"jq": "${x}"}\n  ]\n}')
+    source = load_file(str(f)).source
+    assert source.locate(("w", 0, "jq")) == (3, 12)
+    assert source.locate_in_string(("w", 0, "jq"), 2) == (3, 15)
+    assert source.locate(("w", 0, "missing")) == (3, 5)

@@ -1,0 +1,64 @@
+"""`manifest-runtime validate`: exit codes, JSON output, --strict, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from manifest_runtime.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TWILIO = str(ROOT / "examples/twilio-sms/manifest.json")
+INVALID = str(ROOT / "tests/validate/invalid/unknown-key-workflow.yaml")
+
+
+def test_valid_manifest_exits_0_with_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", TWILIO]) == 0
+    assert "valid (0 errors, 2 warnings" in capsys.readouterr().out
+
+
+def test_strict_makes_warnings_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--strict", TWILIO]) == 1
+
+
+def test_invalid_manifest_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", INVALID]) == 1
+    assert "error[unknown-key]" in capsys.readouterr().out
+
+
+def test_json_format_is_one_object_per_design(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", TWILIO, INVALID]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    keys = {"code", "severity", "message", "pointer", "file", "line", "column", "hint"}
+    assert all(set(d) == keys for d in report["diagnostics"])
+    assert {d["file"] for d in report["diagnostics"]} == {TWILIO, INVALID}
+    bad = next(d for d in report["diagnostics"] if d["code"] == "unknown-key")
+    assert bad["pointer"] == "/workflows/0/labl" and bad["line"] > 0
+
+
+def test_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "no/such/manifest.json"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_bad_flag_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["validate", "--format", "xml", TWILIO])
+    assert info.value.code == 2
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe", b"[1,", b"{\"a\": 1, \"a\": 2}", b"null",
+                                     b"[]", b"{\"workflows\": 5}", b"\"just a string\""])
+def test_junk_never_gives_a_traceback(tmp_path: Path, content: bytes) -> None:
+    f = tmp_path / "junk.json"
+    f.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "manifest_runtime", "validate", str(f)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "junk.json" in proc.stdout

@@ -1,0 +1,38 @@
+"""One manifest per diagnostic code (tests/validate/invalid), expectations in expected.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from manifest_runtime.compile import load_and_compile
+
+HERE = Path(__file__).parent
+EXPECTED = yaml.safe_load((HERE / "expected.yaml").read_text())
+
+
+def test_every_case_file_has_an_expectation() -> None:
+    files = {p.name for p in (HERE / "invalid").iterdir()}
+    assert files == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_case_reports_its_code_at_its_pointer(name: str) -> None:
+    want = EXPECTED[name]
+    compiled = load_and_compile(str(HERE / "invalid" / name))
+    found = [(d.code, d.pointer, d.severity) for d in compiled.diagnostics]
+    assert (want["code"], want["pointer"], want["severity"]) in found, found
+    hit = next(d for d in compiled.diagnostics
+               if (d.code, d.pointer) == (want["code"], want["pointer"]))
+    assert hit.line is not None and hit.line >= 1
+    assert hit.file is not None and hit.file.endswith(name)
+    if want["severity"] == "error":
+        assert not compiled.valid
+
+
+def test_base_manifest_is_valid_and_clean() -> None:
+    compiled = load_and_compile(str(HERE / "valid" / "base.yaml"))
+    assert compiled.valid
+    assert [d for d in compiled.diagnostics if d.severity != "info"] == []
