@@ -1,0 +1,256 @@
+"""`"pagination": true` on `!http`: follow `api.pagination` and concatenate the pages.
+
+Styles (reference §3.3): `page` (page_number, page_size), `limitoffset` (limit, offset) and
+`cursor` (limit, ordering, and the token from the `next_result_token` parser sent as the
+`cursor` param, or as `style.cursor.param` when given; a token that is a URL is fetched as
+is). `extra` (an object or a list of `{param, value}`) adds fixed query parameters.
+
+Parsers run on each page's parsed body: `total_pages`, `next_page_url`, `total_items`,
+`next_result_token`. A parser written without the leading dot (`page_count`) means the field
+(`.page_count`), not a jq function call.
+
+The combined response is the first page with its item array (the body itself when it is a
+list, else its one array-valued top-level key) holding every page's items. Paging stops at
+the parser's end (total pages or items reached, no next URL or token), on an empty page, on
+a page repeating the previous one, or after MAX_PAGES pages. A non-2xx page is returned as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from ..commands.jq import JqNode, compile_jq_text
+from ..errors import Diagnostic, EvaluationError
+from ..expressions.evaluate import evaluate_expansion
+from ..model import Command, CompiledManifest
+from .config import api_value
+from .types import HttpResponse
+
+MAX_PAGES = 100
+STYLES = ("page", "limitoffset", "cursor")
+PARSER_PATH = ("api", "pagination", "parser")
+_BARE_PATH = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*$")
+
+Fetch = Callable[[str | None, dict[str, Any]], HttpResponse]  # (next URL or None, params)
+
+
+@dataclass(frozen=True)
+class Parser:
+    name: str
+    source: str
+    program: Any = field(compare=False)
+    node: JqNode | None = field(default=None, compare=False)
+
+    def __call__(self, body: Any, roots: dict[str, Any]) -> Any:
+        value: Any = body
+        if self.node is not None and self.node.variables:
+            value = [body, *(evaluate_expansion(v, roots, self.node.path)
+                             for v in self.node.variables)]
+        try:
+            return self.program.input_value(value).first()
+        except StopIteration:
+            return None
+        except ValueError as exc:
+            raise EvaluationError(Diagnostic(
+                "pagination-parser", f"api.pagination.parser.{self.name} ({self.source!r}) "
+                f"failed: {str(exc).splitlines()[0]}", (*PARSER_PATH, self.name),
+            )) from None
+
+
+@dataclass(frozen=True)
+class Param:
+    param: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class PaginationSettings:
+    style: str
+    params: dict[str, Param]  # page_number, page_size, limit, offset, ordering, cursor
+    extra: tuple[Param, ...] = ()
+    parsers: dict[str, Parser] = field(default_factory=dict)
+    max_pages: int = MAX_PAGES
+
+
+def _param(raw: Any) -> Param | None:
+    if isinstance(raw, dict) and isinstance(raw.get("param"), str) and raw["param"]:
+        return Param(raw["param"], raw.get("value"))
+    return None
+
+
+def _extra(raw: Any) -> tuple[Param, ...]:
+    entries = raw if isinstance(raw, list) else [raw]
+    return tuple(p for p in (_param(e) for e in entries) if p is not None)
+
+
+def _parser(compiled: CompiledManifest, name: str, raw: Any) -> Parser | None:
+    text = raw.get("!jq") if isinstance(raw, dict) else raw
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if _BARE_PATH.match(text):  # `page_count` is the field `.page_count`, not a function call
+        return Parser(name, text, compile_jq_text("." + text.strip()))
+    node = compiled.node_at((*PARSER_PATH, name))
+    if isinstance(node, Command) and isinstance(node.node, JqNode):
+        return Parser(name, text, node.node.program, node.node)
+    try:
+        return Parser(name, text, compile_jq_text(text))
+    except ValueError as exc:
+        raise EvaluationError(Diagnostic(
+            "pagination-parser", f"api.pagination.parser.{name}: jq program {text!r} does not "
+            f"compile: {str(exc).splitlines()[0]}", (*PARSER_PATH, name))) from None
+
+
+def pagination_settings(compiled: CompiledManifest) -> PaginationSettings | None:
+    """api.pagination, or None when absent or without a known style."""
+    raw = api_value(compiled, "pagination")
+    if not isinstance(raw, dict) or not isinstance(raw.get("style"), dict):
+        return None
+    style = raw["style"]
+    kind = style.get("type")
+    if kind not in STYLES:
+        return None
+    params = {k: p for k in ("page_number", "page_size", "limit", "offset", "ordering", "cursor")
+              if (p := _param(style.get(k))) is not None}
+    parsers_raw = raw.get("parser")
+    parsers: dict[str, Parser] = {}
+    for name, value in (parsers_raw.items() if isinstance(parsers_raw, dict) else ()):
+        parser = _parser(compiled, str(name), value)
+        if parser is not None:
+            parsers[str(name)] = parser
+    return PaginationSettings(str(kind), params, _extra(style.get("extra")), parsers)
+
+
+def find_items(body: Any) -> tuple[str | None, list[Any]] | None:
+    """(key, items): the body itself when a list (key None), or its one array-valued key."""
+    if isinstance(body, list):
+        return None, body
+    if isinstance(body, dict):
+        keys = [k for k, v in body.items() if isinstance(v, list)]
+        if len(keys) == 1:
+            return keys[0], body[keys[0]]
+    return None
+
+
+def _items(body: Any, key: str | None) -> list[Any] | None:
+    if key is None:
+        return body if isinstance(body, list) else None
+    value = body.get(key) if isinstance(body, dict) else None
+    return value if isinstance(value, list) else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _ok(response: HttpResponse) -> bool:
+    return 200 <= response.status < 300
+
+
+class Paginator:
+    """Walks the pages of one request. `fetch(url, params)` sends one page: url None means the
+    original URL with `params` merged over the request's own; a URL is fetched as given."""
+
+    def __init__(self, settings: PaginationSettings, fetch: Fetch, base_url: str,
+                 roots: dict[str, Any]) -> None:
+        self.s = settings
+        self.fetch = fetch
+        self.url = base_url
+        self.roots = roots
+
+    def parse(self, name: str, body: Any) -> Any:
+        parser = self.s.parsers.get(name)
+        return parser(body, self.roots) if parser is not None else None
+
+    def initial_params(self) -> dict[str, Any]:
+        params = {p.param: p.value for p in self.s.extra}
+        get = self.s.params.get
+        names = {"page": ("page_number", "page_size"), "limitoffset": ("limit", "offset"),
+                 "cursor": ("limit", "ordering")}[self.s.style]
+        for name in names:
+            p = get(name)
+            if p is not None and p.value is not None:
+                params[p.param] = p.value
+        page = get("page_number")
+        if self.s.style == "page" and page is not None and page.value is None:
+            params[page.param] = 1
+        offset = get("offset")
+        if self.s.style == "limitoffset" and offset is not None and offset.value is None:
+            params[offset.param] = 0
+        return params
+
+    def run(self) -> HttpResponse:
+        params = self.initial_params()
+        first = self.fetch(None, params)
+        found = find_items(first.body) if _ok(first) else None
+        if found is None:
+            return first
+        key, items = found
+        collected = list(items)
+        body, previous, pages = first.body, items, 1
+        while pages < self.s.max_pages and items:
+            step = self.next_step(body, params, len(collected), len(items), pages)
+            if step is None:
+                break
+            url, params = step
+            response = self.fetch(url, params)
+            if not _ok(response):
+                return response
+            page_items = _items(response.body, key)
+            if not page_items or page_items == previous:
+                break
+            collected += page_items
+            body, previous, items, pages = response.body, page_items, page_items, pages + 1
+        combined = collected if key is None else {**first.body, key: collected}
+        return HttpResponse(first.status, first.headers, combined)
+
+    def next_step(self, body: Any, params: dict[str, Any], collected: int, count: int,
+                  pages: int) -> tuple[str | None, dict[str, Any]] | None:
+        """(URL to fetch or None for the original, params) for the next page; None = done."""
+        style, get = self.s.style, self.s.params.get
+        if style == "page":
+            if "next_page_url" in self.s.parsers:
+                return self._follow(self.parse("next_page_url", body), params, None)
+            total = _as_int(self.parse("total_pages", body))
+            if total is not None and pages >= total:
+                return None
+            page = get("page_number")
+            if page is None:
+                return None
+            current = _as_int(params.get(page.param))
+            return None, {**params, page.param: (current if current is not None else 1) + 1}
+        if style == "limitoffset":
+            total = _as_int(self.parse("total_items", body))
+            if total is not None and collected >= total:
+                return None
+            offset = get("offset")
+            if offset is None:
+                return None
+            current = _as_int(params.get(offset.param)) or 0
+            return None, {**params, offset.param: current + count}
+        token = self.parse("next_result_token", body)
+        cursor = get("cursor")
+        return self._follow(token, params, cursor.param if cursor else "cursor")
+
+    def _follow(self, nxt: Any, params: dict[str, Any], param: str | None
+                ) -> tuple[str | None, dict[str, Any]] | None:
+        if nxt is None or nxt == "" or nxt is False:
+            return None
+        text = str(nxt)
+        if param is None or text.startswith(("http://", "https://", "/")):
+            return urljoin(self.url, text), {}
+        return None, {**params, param: text}
+
+
+def paginate(settings: PaginationSettings, fetch: Fetch, url: str,
+             roots: dict[str, Any] | None = None) -> HttpResponse:
+    return Paginator(settings, fetch, url, roots or {}).run()

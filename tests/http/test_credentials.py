@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from http_helpers import TOKEN, Harness, json_response, manifest
+
+from manifest_runtime.errors import UsageError
+from manifest_runtime.http import build_http_service
+from manifest_runtime.http.credentials import ENV_VARS, Credentials, load_credentials
+from manifest_runtime.http.types import HttpRequest
+
+
+def test_json_file_and_env_override(tmp_path: Path) -> None:
+    file = tmp_path / "creds.json"
+    file.write_text(json.dumps({"main": {"username": "u1", "password": "p1",
+                                         "expires_at": "2030-01-31T12:00:00Z"},
+                                "other": {"token": "t"}}))
+    creds = load_credentials("main", file, env={"MANIFEST_RUNTIME_PASSWORD": "p2"})
+    assert creds == Credentials(username="u1", password="p2",
+                                expires_at=datetime(2030, 1, 31, 12, tzinfo=UTC))
+    assert load_credentials("missing", file, env={}) == Credentials()
+    assert creds.as_json()["expires_at"] == "2030-01-31T12:00:00+00:00"
+
+
+def test_yaml_file_and_env_only(tmp_path: Path) -> None:
+    file = tmp_path / "creds.yaml"
+    file.write_text("main:\n  token: abc123\n  subdomain: acme\n")
+    assert load_credentials("main", file, env={}) == Credentials(token="abc123",
+                                                                 subdomain="acme")
+    assert load_credentials("main", None, env={ENV_VARS["token"]: "e"}).token == "e"
+    assert ENV_VARS["refresh_token"] == "MANIFEST_RUNTIME_REFRESH_TOKEN"
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"main": {"expires_at": "tomorrow"}}', "ISO 8601"),
+    ('{"main": {"tokn": "x"}}', "unknown field"),
+    ('{"main": "x"}', "must be an object"),
+    ("[1]", "keyed by auth name"),
+    ("{", "not valid JSON"),
+])
+def test_bad_files_are_usage_errors(tmp_path: Path, content: str, message: str) -> None:
+    file = tmp_path / "c.json"
+    file.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        load_credentials("main", file, env={})
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read"):
+        load_credentials("main", tmp_path / "nope.json", env={})
+
+
+def test_build_http_service(harness: Harness, tmp_path: Path) -> None:
+    file = tmp_path / "creds.json"
+    file.write_text(json.dumps({"main": {"token": TOKEN}}))
+    compiled = harness.compile(manifest({"type": "token", "header_key": "K",
+                                         "verify_url": "https://api.example.com/me"}))
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return json_response(200, {"ok": True})
+
+    service = build_http_service(
+        compiled, "main", credentials_file=file, env={},
+        remaps=["https://api.example.com=http://127.0.0.1:1"],
+        transport=httpx.MockTransport(handler), trace=harness.events.append)
+    harness.clients.append(service)
+    assert service.send(HttpRequest("GET", "https://api.example.com/me")).body == {"ok": True}
+    assert str(seen[0].url) == "http://127.0.0.1:1/me" and seen[0].headers["K"] == TOKEN
+    with pytest.raises(UsageError):
+        build_http_service(compiled, "main", remaps=["nonsense"], env={})
