@@ -14,9 +14,9 @@ from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import validate
+from . import eval, validate
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate,)
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval)
 
 EPILOG = """examples:
   manifest-runtime validate examples/twilio-sms/manifest.json

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
+from ..expressions.evaluate import as_text
 from ..model import Const, Node
+from ..runtime.errors import fail
+from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,4 +35,11 @@ def compile_error(raw: Any, path: Path, c: Compiler, scope: Scope) -> ErrorNode 
     return ErrorNode(message)
 
 
-SPEC = CommandSpec("!error", "stop: fail the current record with a message", compile_error)
+def run_error(node: ErrorNode, value: Any, ctx: EvalContext) -> Any:
+    """Fail the current record with the message (code "error-command")."""
+    message = evaluate(node.message, value, ctx)
+    raise fail("error-command", as_text(message))
+
+
+SPEC = CommandSpec("!error", "stop: fail the current record with a message", compile_error,
+                   run_error)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
+from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,4 +40,37 @@ def compile_extract(raw: Any, path: Path, c: Compiler, scope: Scope) -> ExtractN
     return ExtractNode(tuple(keys), to_json)
 
 
-SPEC = CommandSpec("!extract", "output the listed fields' values as an array", compile_extract)
+def run_extract(node: ExtractNode, value: Any, ctx: EvalContext) -> Any:
+    """An array of the listed fields' values, in item_keys order; with to_json each value
+    (a JSON text) is parsed. A field that is absent is an error naming it."""
+    if not isinstance(value, dict):
+        raise fail("extract-input", f"!extract reads fields of an object, got {describe(value)}")
+    out: list[Any] = []
+    for key in node.item_keys:
+        if key not in value:
+            have = ", ".join(sorted(value)[:12]) or "no fields"
+            raise fail("extract-missing", f"!extract: the input has no field {key!r} "
+                       f"(it has: {have})")
+        item = value[key]
+        if node.to_json:
+            item = _parse(key, item)
+        out.append(item)
+    return out
+
+
+def _parse(key: str, item: Any) -> Any:
+    if isinstance(item, list) and len(item) == 1 and isinstance(item[0], str):
+        item = item[0]  # a form field decoded as a one-element list
+    if not isinstance(item, str):
+        raise fail("extract-not-json", f"!extract: field {key!r} is {describe(item)}, not JSON "
+                   "text", hint="set to_json: false to take the value as it is")
+    try:
+        return json.loads(item)
+    except ValueError as exc:
+        raise fail("extract-not-json", f"!extract: field {key!r} is not valid JSON ({exc}): "
+                   f"{excerpt(item, 80)}",
+                   hint="set to_json: false to take the value as it is") from None
+
+
+SPEC = CommandSpec("!extract", "output the listed fields' values as an array", compile_extract,
+                   run_extract)

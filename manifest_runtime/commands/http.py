@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 from ..compiler import describe
 from ..errors import choices_hint
 from ..model import Const, Node
+from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
+    from ..http.types import HttpRequest
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 TARGETS = ("connection", "external", "activecampaign")
@@ -87,7 +90,7 @@ def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | 
     def part(key: str) -> Node | None:
         return c.value(args[key], (*path, key), scope) if key in args else None
 
-    return HttpNode(
+    node = HttpNode(
         method=method.upper() if isinstance(method, str) else "GET",
         path=part("path"),
         url=part("url"),
@@ -98,10 +101,54 @@ def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | 
         pagination=pagination,
         where=path,
     )
+    c.http_nodes[path[:-1]] = node  # keyed by the command's path; a pipe may update it
+    return node
 
 
 def is_static(node: Node | None) -> bool:
     return node is None or isinstance(node, Const)
 
 
-SPEC = CommandSpec("!http", "send an HTTP request and output the response", compile_http)
+# ---------------------------------------------------------------------- run
+
+
+def run_http(node: HttpNode, value: Any, ctx: EvalContext) -> Any:
+    """Build the request, send it through `ctx.http` (or the ActiveCampaign account), and
+    output `{status, headers, body}` or the parsed body (node.output, or ctx's override)."""
+    from .http_request import build_request
+
+    request = build_request(node, value, ctx)
+    ctx.note("request", request_summary(request))
+    if request.target == "activecampaign":
+        if ctx.ac is None:
+            raise fail("no-activecampaign", "!http target activecampaign needs an "
+                       "ActiveCampaign account, and none is configured")
+        response = ctx.ac.api(request.method, request.url, request.params or None,
+                              request.json if request.form is None else request.form)
+    else:
+        if ctx.http is None:
+            raise fail("no-http", "!http cannot send: no HTTP service is configured")
+        response = ctx.http.send(request)
+    if not 200 <= response.status < 300:
+        body = ctx.env.redact(excerpt(response.body, 300))
+        raise fail("http-status", f"{request.method} {ctx.env.redact(request.url)} returned "
+                   f"HTTP {response.status}: {body}",
+                   hint="check the path, parameters and credentials; --trace shows the request")
+    mode = ctx.env.http_output or node.output
+    return response.wrapped() if mode == "wrapped" else response.body
+
+
+def request_summary(request: HttpRequest) -> dict[str, Any]:
+    out: dict[str, Any] = {"method": request.method, "url": request.url,
+                           "target": request.target}
+    for key in ("params", "headers", "json", "form"):
+        value = getattr(request, key)
+        if value:
+            out[key] = value
+    if request.pagination:
+        out["pagination"] = True
+    return out
+
+
+SPEC = CommandSpec("!http", "send an HTTP request and output the response", compile_http,
+                   run_http)

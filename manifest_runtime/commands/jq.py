@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Span
+from ..errors import Diagnostic, EvaluationError, Span
+from ..expressions.evaluate import evaluate_expansion
 from ..expressions.nodes import Expansion
 from ..jqtext import rewrite, root_fields
 from .base import CommandSpec
@@ -16,6 +17,7 @@ from .base import CommandSpec
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,4 +98,47 @@ def compile_jq(raw: Any, path: Path, c: Compiler, scope: Scope) -> JqNode | None
     return compile_program(raw, path, c, scope)
 
 
-SPEC = CommandSpec("!jq", "run a jq program on the input", compile_jq)
+# ---------------------------------------------------------------------- run
+
+
+def run_program(node: JqNode, value: Any, ctx: EvalContext) -> Any:
+    """Run a compiled program: one output is the value, none is null, several are a list."""
+    if node.variables:
+        roots = ctx.roots()
+        data = [value]
+        for exp in node.variables:
+            data.append(evaluate_expansion(exp, roots, node.path, node.source))
+        if ctx.env.trace is not None:
+            ctx.note("variables", {exp.text: v for exp, v in zip(node.variables, data[1:],
+                                                                  strict=True)})
+    else:
+        data = value
+    try:
+        outputs = node.program.input_value(data).all()
+    except ValueError as exc:
+        raise _runtime_error(node, value, exc) from None
+    count = len(outputs)
+    if count == 1:
+        return outputs[0]
+    return None if count == 0 else outputs
+
+
+def _runtime_error(node: JqNode, value: Any, exc: Exception) -> EvaluationError:
+    from ..runtime.errors import excerpt
+
+    message = str(exc).split("\n", 1)[0].removeprefix("jq: error: ")
+    program = node.source if len(node.source) <= 120 else node.source[:117] + "..."
+    return EvaluationError(Diagnostic(
+        code="jq-runtime",
+        message=f"jq: {message} (program: {program}; input: {excerpt(value, 160)})",
+        path=node.path,
+        hint="try the program and input at jqplay.org; `?` or `// default` guard optional "
+        "values",
+    ))
+
+
+def run_jq(node: JqNode, value: Any, ctx: EvalContext) -> Any:
+    return run_program(node, value, ctx)
+
+
+SPEC = CommandSpec("!jq", "run a jq program on the input", compile_jq, run_jq)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
+from ..expressions.evaluate import as_text
 from ..model import Node
+from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,4 +30,13 @@ def compile_print(raw: Any, path: Path, c: Compiler, scope: Scope) -> PrintNode 
     return PrintNode(c.value(raw, path, scope))
 
 
-SPEC = CommandSpec("!print_c", "log a message; pass the input through", compile_print)
+def run_print(node: PrintNode, value: Any, ctx: EvalContext) -> Any:
+    """Log the expanded message (objects as JSON text); the output is the input."""
+    message = as_text(evaluate(node.message, value, ctx))
+    ctx.note("message", message)
+    ctx.log(message)
+    return value
+
+
+SPEC = CommandSpec("!print_c", "log a message; pass the input through", compile_print,
+                   run_print)

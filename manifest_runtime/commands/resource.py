@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Any
 from ..compiler import describe
 from ..errors import choices_hint
 from ..model import Node
+from ..runtime.errors import fail
+from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
+    from ..activecampaign.types import ActiveCampaign
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 RESOURCES = (
     "ActiveCampaignContact",
@@ -53,5 +57,52 @@ def compile_resource(raw: Any, path: Path, c: Compiler, scope: Scope) -> Resourc
     return ResourceNode(action, data)
 
 
+# ---------------------------------------------------------------------- run
+
+
+def run_resource(node: ResourceNode, value: Any, ctx: EvalContext) -> Any:
+    """Read or write through the context's ActiveCampaign account (`ctx.ac`)."""
+    ac = ctx.ac
+    if ac is None:
+        raise fail("no-activecampaign", f"!resource {node.name} needs an ActiveCampaign "
+                   "account, and none is configured")
+    name = node.name
+    if name == "ActiveCampaignContact":
+        return _contact(value, ctx, ac)
+    if name.endswith(".fields"):
+        fields = {"ActiveCampaignContact.fields": ac.contact_fields,
+                  "ActiveCampaign.fields": ac.all_fields,
+                  "ActiveCampaignAccount.fields": ac.account_fields,
+                  "ActiveCampaignDeal.fields": ac.deal_fields}[name]
+        return fields()
+    data = evaluate(node.data, value, ctx) if node.data is not None else value
+    if not isinstance(data, dict):
+        raise fail("resource-input", f"{name} takes an object, got {describe(data)}")
+    ctx.note("data", data)
+    if name == "ActiveCampaign.sync":
+        return ac.sync(data)
+    if name == "ActiveCampaignAccount.sync":
+        return ac.account_sync(data)
+    return ac.deal_sync(data)
+
+
+def _contact(value: Any, ctx: EvalContext, ac: ActiveCampaign) -> Any:
+    """As a source: the contact being processed. As a target: upsert the input by email.
+    Without a declared role, an object input means target and anything else source."""
+    role = ctx.env.resource_role
+    if role is None:
+        role = "target" if isinstance(value, dict) and value else "source"
+    if role == "target":
+        if not isinstance(value, dict):
+            raise fail("resource-input", f"ActiveCampaignContact (target) takes a contact "
+                       f"object, got {describe(value)}")
+        return ac.upsert_contact(value)
+    contact = ctx.env.contact if ctx.env.contact is not None else ac.current_contact()
+    if contact is None:
+        raise fail("no-contact", "ActiveCampaignContact: no contact is being processed",
+                   hint="give one with --contacts (run) or --input (eval)")
+    return contact
+
+
 SPEC = CommandSpec("!resource", "read or write ActiveCampaign contacts, fields, accounts, deals",
-                   compile_resource)
+                   compile_resource, run_resource)

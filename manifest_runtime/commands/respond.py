@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
 from ..model import Node
+from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,4 +47,15 @@ def compile_respond(raw: Any, path: Path, c: Compiler, scope: Scope) -> RespondN
     return RespondNode(process, code, headers, body)
 
 
-SPEC = CommandSpec("!respond", "reply to a webhook verification request", compile_respond)
+def run_respond(node: RespondNode, value: Any, ctx: EvalContext) -> Any:
+    """`{process_payload, code, headers, body}` with headers and body evaluated."""
+    return {
+        "process_payload": node.process_payload,
+        "code": node.code,
+        "headers": evaluate(node.headers, value, ctx) if node.headers is not None else {},
+        "body": evaluate(node.body, value, ctx) if node.body is not None else {},
+    }
+
+
+SPEC = CommandSpec("!respond", "reply to a webhook verification request", compile_respond,
+                   run_respond)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..compiler import SAVE_SCOPES, describe
 from ..errors import choices_hint
+from ..runtime.errors import fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +34,16 @@ def compile_save(raw: Any, path: Path, c: Compiler, scope: Scope) -> SaveNode | 
     return SaveNode(value)
 
 
-SPEC = CommandSpec("!save", "store the input's keys for ${data.<scope>.<key>}", compile_save)
+def run_save(node: SaveNode, value: Any, ctx: EvalContext) -> Any:
+    """Merge the input object's keys into the scope's store; the output is the input."""
+    if not isinstance(value, dict):
+        raise fail("save-input", f"!save stores the keys of an object, got {describe(value)}",
+                   hint="put a !jq step before it that builds the object, e.g. "
+                   "{webhook_id: .id}")
+    ctx.note("scope", node.scope)
+    ctx.save(node.scope, value)
+    return value
+
+
+SPEC = CommandSpec("!save", "store the input's keys for ${data.<scope>.<key>}", compile_save,
+                   run_save)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Diagnostic, EvaluationError
 from ..model import Command
+from ..runtime.errors import excerpt
+from ..runtime.evaluate import run_command
 from .base import CommandSpec
-from .jq import JqNode, compile_program
+from .jq import JqNode, compile_program, run_program
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
     from ..paths import Path
+    from ..runtime.context import EvalContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,5 +44,30 @@ def compile_switch(raw: Any, path: Path, c: Compiler, scope: Scope) -> SwitchNod
     return SwitchNode(program, tuple(case for case in cases if case is not None))
 
 
+# ---------------------------------------------------------------------- run
+
+
+def run_switch(node: SwitchNode, value: Any, ctx: EvalContext) -> Any:
+    """Run the case the jq program picks (0-based) on the same input; the case's output is
+    the switch's output. A non-integer or out-of-range index is an error."""
+    index = run_program(node.jq, value, ctx)
+    count = len(node.cases)
+    if isinstance(index, float) and index.is_integer():
+        index = int(index)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise EvaluationError(Diagnostic(
+            code="switch-index",
+            message=f"!switch jq must output a case index (0..{count - 1}), got "
+            f"{excerpt(index, 80)}",
+            path=node.jq.path, hint="e.g. `if .body.meta.total >= 1 then 1 else 0 end`"))
+    if not 0 <= index < count:
+        raise EvaluationError(Diagnostic(
+            code="switch-index",
+            message=f"!switch jq output {index}, but the cases are 0..{count - 1}",
+            path=node.jq.path, hint="cases are numbered from 0"))
+    ctx.note("case", index)
+    return run_command(node.cases[index], value, ctx)
+
+
 SPEC = CommandSpec("!switch", "run the case whose 0-based index a jq program outputs",
-                   compile_switch)
+                   compile_switch, run_switch)

@@ -1,0 +1,241 @@
+"""An in-memory ActiveCampaign account: standard + custom contact fields, contacts, tags,
+accounts, deals and custom-object records. Deterministic ids (1, 2, 3, ... per kind)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Diagnostic, EvaluationError
+from ..http.types import HttpResponse
+
+STANDARD_CONTACT_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("email", "Email", True),
+    ("firstName", "First Name", False),
+    ("lastName", "Last Name", False),
+    ("phone", "Phone", False),
+)
+ACCOUNT_FIELDS = (("name", "Account Name", True), ("accountUrl", "Account URL", False),
+                  ("owner", "Account Owner", False))
+DEAL_FIELDS = (("title", "Deal Title", True), ("value", "Deal Value", False),
+               ("currency", "Deal Currency", False), ("description", "Description", False),
+               ("group", "Deal Pipeline", False), ("stage", "Deal Stage", False),
+               ("owner", "Deal Owner", False))
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    id: str  # numeric id as a string, as in ActiveCampaign
+    title: str
+    perstag: str  # personalization tag, e.g. COMPANY (used as %COMPANY%)
+    type: str = "text"
+
+
+DEFAULT_CUSTOM_FIELDS = (
+    CustomField("1", "Company", "COMPANY"),
+    CustomField("2", "Birthday", "BIRTHDAY", "date"),
+)
+
+
+def option(id_: str, title: str, required: bool = False, **extra: Any) -> dict[str, Any]:
+    """A field as both a map option ({id, title, required}) and a select option
+    ({value, display})."""
+    return {"id": id_, "title": title, "required": required, "value": id_, "display": title,
+            **extra}
+
+
+def _fail(code: str, message: str, hint: str | None = None) -> EvaluationError:
+    return EvaluationError(Diagnostic(code=code, message=message, hint=hint))
+
+
+@dataclass
+class MemoryAccount:
+    """An ActiveCampaign account held in dictionaries (implements `ActiveCampaign`)."""
+
+    custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lower-case email
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
+    deals: dict[int, dict[str, Any]] = field(default_factory=dict)
+    custom_objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    contact: dict[str, Any] | None = None  # the contact being processed
+    users: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Admin User"},)
+    pipelines: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Sales Pipeline"},)
+    stages: tuple[dict[str, Any], ...] = ({"id": "1", "title": "To Contact"},
+                                          {"id": "2", "title": "Qualified"})
+    _ids: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
+
+    def _next(self, kind: str) -> int:
+        return next(self._ids.setdefault(kind, itertools.count(1)))
+
+    # ------------------------------------------------------------------ fields
+
+    def current_contact(self) -> dict[str, Any] | None:
+        return copy.deepcopy(self.contact) if self.contact is not None else None
+
+    def contact_fields(self) -> list[dict[str, Any]]:
+        out = [option(i, t, r) for i, t, r in STANDARD_CONTACT_FIELDS]
+        out += [option(f.id, f.title, perstag=f.perstag) for f in self.custom_fields]
+        return out
+
+    def account_fields(self) -> list[dict[str, Any]]:
+        return [option(i, t, r, source_fields=list(self.users)) if i == "owner"
+                else option(i, t, r) for i, t, r in ACCOUNT_FIELDS]
+
+    def deal_fields(self) -> list[dict[str, Any]]:
+        fixed = {"group": list(self.pipelines), "stage": list(self.stages),
+                 "owner": list(self.users),
+                 "currency": [{"id": "usd", "title": "USD"}, {"id": "eur", "title": "EUR"}]}
+        return [option(i, t, r, source_fields=fixed[i]) if i in fixed else option(i, t, r)
+                for i, t, r in DEAL_FIELDS]
+
+    def all_fields(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for group, items in (("contact", self.contact_fields()),
+                             ("account", self.account_fields()),
+                             ("deal", self.deal_fields())):
+            out += [{**item, "group": group} for item in items]
+        return out
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert_contact(self, data: dict[str, Any]) -> dict[str, Any]:
+        email = data.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise _fail("contact-email", f"a contact needs an email address, got {email!r}",
+                        "map a source field to the ActiveCampaign Email field")
+        key = email.lower()
+        known = {i for i, _, _ in STANDARD_CONTACT_FIELDS} | {f.id for f in self.custom_fields}
+        contact = self.contacts.get(key)
+        if contact is None:
+            contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
+                       "tags": []}
+            self.contacts[key] = contact
+        for name, value in data.items():
+            if name in ("email", "_tags"):
+                continue
+            if name in known and not name.isdigit():
+                contact[name] = value
+            elif name in known:
+                contact["fieldValues"][name] = value
+            else:
+                raise _fail("contact-field", f"contact field {name!r} does not exist",
+                            f"fields: {', '.join(sorted(known))}")
+        for tag in data.get("_tags") or ():
+            if tag not in contact["tags"]:
+                contact["tags"].append(str(tag))
+            if tag not in self.tags:
+                self.tags.append(str(tag))
+        return copy.deepcopy(contact)
+
+    def account_sync(self, data: dict[str, Any]) -> dict[str, Any]:
+        account = data.get("account", data)
+        name = account.get("name") if isinstance(account, dict) else None
+        if not isinstance(name, str) or not name:
+            raise _fail("account-name", "an account needs a name")
+        stored = self.accounts.get(name)
+        if stored is None:
+            stored = {"id": self._next("account")}
+            self.accounts[name] = stored
+        stored.update(account)
+        return {"account_id": stored["id"]}
+
+    def deal_sync(self, data: dict[str, Any]) -> dict[str, Any]:
+        deal = data.get("deal", data)
+        if not isinstance(deal, dict):
+            raise _fail("deal", "a deal is an object")
+        if "id" in deal:
+            deal_id = int(deal["id"])
+            if deal_id not in self.deals:
+                raise _fail("deal-not-found", f"deal {deal_id} does not exist")
+            self.deals[deal_id].update(deal)
+            return {"deal_id": deal_id}
+        if not deal.get("title"):
+            raise _fail("deal-title", "a new deal needs a title")
+        deal_id = self._next("deal")
+        self.deals[deal_id] = {**deal, "id": deal_id}
+        return {"deal_id": deal_id}
+
+    def sync(self, payload: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        errors: list[str] = []
+        tried = 0
+        if "contact" in payload:
+            tried += 1
+            try:
+                out["contact-id"] = self.upsert_contact(payload["contact"])["id"]
+            except EvaluationError as exc:
+                errors.append(f"contact: {exc.diagnostic.message}")
+        if "account" in payload:
+            tried += 1
+            try:
+                out.update(self.account_sync({"account": payload["account"]}))
+                if "contact-id" in out:
+                    out["account_contact_id"] = self._next("account_contact")
+            except EvaluationError as exc:
+                errors.append(f"account: {exc.diagnostic.message}")
+        if "deal" in payload:
+            tried += 1
+            deal = dict(payload["deal"]) if isinstance(payload["deal"], dict) else payload["deal"]
+            if isinstance(deal, dict):
+                deal.setdefault("contact", out.get("contact-id"))
+                deal.setdefault("account", out.get("account_id"))
+            try:
+                out.update(self.deal_sync({"deal": deal}))
+            except EvaluationError as exc:
+                errors.append(f"deal: {exc.diagnostic.message}")
+        for record in payload.get("customObjects") or ():
+            tried += 1
+            try:
+                out.setdefault("external_ids", []).append(self._custom_object(record))
+            except EvaluationError as exc:
+                errors.append(f"customObjects: {exc.diagnostic.message}")
+        if tried == 0:
+            raise _fail("sync-empty", "ActiveCampaign.sync got none of contact, account, deal, "
+                        "customObjects", "nest the mapped fields under their group names")
+        if errors and len(errors) == tried:
+            raise _fail("sync-failed", "ActiveCampaign.sync: every record failed: "
+                        + "; ".join(errors))
+        if errors:
+            out["errors"] = errors
+        return out
+
+    def _custom_object(self, record: Any) -> Any:
+        if not isinstance(record, dict) or not record.get("schemaId") or \
+                not record.get("externalId"):
+            raise _fail("custom-object", "a custom object record needs schemaId and externalId")
+        key = (str(record["schemaId"]), str(record["externalId"]))
+        self.custom_objects.setdefault(key, {}).update(record)
+        return record["externalId"]
+
+    # ------------------------------------------------------------------ v3 API
+
+    def api(self, method: str, path: str, params: dict[str, Any] | None, body: Any
+            ) -> HttpResponse:
+        route = path.strip("/").split("?", 1)[0]
+        route = route.removeprefix("api/3/")
+        headers = {"content-type": "application/json"}
+        if method == "GET" and route == "contacts":
+            email = (params or {}).get("email")
+            found = [c for k, c in self.contacts.items() if email is None or k == email.lower()]
+            return HttpResponse(200, headers, {"contacts": copy.deepcopy(found),
+                                               "meta": {"total": str(len(found))}})
+        if method == "POST" and route == "contact/sync" and isinstance(body, dict):
+            contact = self.upsert_contact(body.get("contact", {}))
+            return HttpResponse(201, headers, {"contact": contact})
+        if method == "GET" and route == "tags":
+            return HttpResponse(200, headers, {"tags": [
+                {"id": str(i + 1), "tag": t} for i, t in enumerate(self.tags)]})
+        if method == "POST" and route == "tags" and isinstance(body, dict):
+            tag = str((body.get("tag") or {}).get("tag", ""))
+            if tag and tag not in self.tags:
+                self.tags.append(tag)
+            return HttpResponse(201, headers, {"tag": {"id": str(self.tags.index(tag) + 1),
+                                                       "tag": tag}})
+        if method == "GET" and route == "fields":
+            return HttpResponse(200, headers, {"fields": [
+                {"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
+                for f in self.custom_fields]})
+        return HttpResponse(404, headers, {"message": f"No Result found for {method} {path}"})

@@ -1,0 +1,242 @@
+"""`manifest-runtime eval MANIFEST POINTER [--input JSON|@file] [--custom-data ...] [--trace]`:
+run one command (or value) of a manifest and print its output as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EvaluationError, UsageError
+
+if TYPE_CHECKING:
+    from ..http.redact import Redactor
+    from ..http.types import HttpRequest, HttpResponse, HttpService
+    from ..model import CompiledManifest
+    from ..paths import Path
+    from ..runtime.context import TraceEvent
+
+DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="run one command of a manifest and print its output",
+        description="Run the command (or value) at a JSON pointer, e.g. "
+        "/workflows/0/setup/connect/describe_connection, with the given input and custom "
+        "data, and print its output as JSON. Requests go to the real hosts (no auth is "
+        "applied yet) unless --remap points them elsewhere.",
+    )
+    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("pointer", metavar="POINTER",
+                   help="RFC 6901 pointer to the command, e.g. /workflows/0/data_pipeline/source")
+    p.add_argument("--input", metavar="JSON|@FILE", help="the command's input (default null)")
+    p.add_argument("--custom-data", metavar="JSON|@FILE",
+                   help='form answers: {"field": "value"} or {"field": {"value": .., '
+                   '"display": ..}}')
+    p.add_argument("--contact", metavar="JSON|@FILE",
+                   help="the contact being processed (!resource ActiveCampaignContact)")
+    p.add_argument("--polling-state", metavar="JSON|@FILE", help="${polling_state}")
+    p.add_argument("--subdomain", help="${subdomain}")
+    p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
+                   help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
+    p.add_argument("--state", metavar="PATH",
+                   help="SQLite file for !save data (${data.*}); default: in memory")
+    p.add_argument("--trace", action="store_true",
+                   help="print each step's path, input, expanded arguments and output to stderr")
+    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
+                   help="!http output shape: as validate decided (auto), or force one")
+    p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
+                   help="send requests for FROM (scheme://host[:port]) to TO instead")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compile import load_and_compile
+    from ..paths import from_pointer
+    from ..report import render_one, render_text
+    from ..runtime.errors import with_location
+    from ..runtime.run import run_at
+
+    if not os.path.exists(args.manifest):
+        raise UsageError(f"no such file: {args.manifest}")
+    try:
+        path = from_pointer(args.pointer)
+    except ValueError as exc:
+        raise UsageError(f"malformed pointer: {exc}") from None
+    value = _json_arg(args.input, "--input")
+    compiled = load_and_compile(args.manifest)
+    if not compiled.valid:
+        sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
+        print(f"{args.manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
+        return 1
+    redactor = _redactor()
+    store = _store(args.state)
+    try:
+        ctx = _context(args, compiled, path, redactor, store)
+        output = run_at(compiled, path, value, ctx)
+    except EvaluationError as exc:
+        d = exc.diagnostic
+        if d.code != "no-such-node":
+            d = with_location(d, compiled.source)
+        sys.stderr.write(redactor.text(render_one(d)))
+        return 1
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _json_arg(raw: str | None, option: str) -> Any:
+    if raw is None:
+        return None
+    text = raw
+    if raw.startswith("@"):
+        try:
+            with open(raw[1:], encoding="utf-8") as f:
+                text = f.read()
+        except OSError as exc:
+            raise UsageError(f"{option}: cannot read {raw[1:]}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: not valid JSON ({exc})") from None
+
+
+def _redactor() -> Redactor:
+    from ..http.redact import Redactor
+
+    return Redactor()
+
+
+def _store(state: str | None) -> Any:
+    from ..runtime.store import MemoryStore
+    from ..state import SqliteStore
+
+    return SqliteStore(state) if state else MemoryStore()
+
+
+def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
+             redactor: Redactor, store: Any) -> Any:
+    from ..activecampaign import MemoryAccount
+    from ..expressions.nodes import Missing
+    from ..runtime.context import Env, EvalContext
+
+    http_output = None if args.http_output == "auto" else args.http_output
+    contact = _json_arg(args.contact, "--contact")
+    polling = _json_arg(args.polling_state, "--polling-state")
+    env = Env(
+        store=store,
+        http=_http_service(args.remap, redactor),
+        ac=MemoryAccount(contact=contact),
+        base_url=compiled.node_at(("api", "base_url")),
+        http_output=http_output,
+        log=lambda message: print(f"print_c: {message}", file=sys.stderr),
+        trace=_tracer(redactor) if args.trace else None,
+        redact=redactor.text,
+    )
+    return EvalContext.create(
+        custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),
+                                    compiled.data, path),
+        webhook={"url": args.webhook_url},
+        polling_state=Missing if polling is None and args.polling_state is None else polling,
+        subdomain=args.subdomain,
+        env=env,
+    )
+
+
+def custom_data_arg(raw: Any, data: Any, path: Path) -> dict[str, Any] | None:
+    """Normalise --custom-data: a bare value gets its display from the field's static options
+    (or the value itself when none matches)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise UsageError('--custom-data must be an object: {"field": "value", ...}')
+    options = _static_options(data, path)
+    out: dict[str, Any] = {}
+    for field_id, given in raw.items():
+        if isinstance(given, dict) and "value" in given:
+            out[field_id] = given
+            continue
+        display = given
+        for option in options.get(field_id, []):
+            if isinstance(option, dict) and option.get("value") == given:
+                display = option.get("display", given)
+        out[field_id] = {"value": given, "display": display}
+    return out
+
+
+def _static_options(data: Any, path: Path) -> dict[str, list[Any]]:
+    """Static options of the form fields of the workflows the pointer belongs to."""
+    workflows = data.get("workflows") if isinstance(data, dict) else None
+    if not isinstance(workflows, list):
+        return {}
+    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
+            and path[1] < len(workflows):
+        workflows = [workflows[path[1]]]
+    out: dict[str, list[Any]] = {}
+    for w in workflows:
+        select = ((w.get("setup") or {}).get("select") or {}) if isinstance(w, dict) else {}
+        fields = select.get("form_fields") if isinstance(select, dict) else None
+        for f in fields if isinstance(fields, list) else []:
+            if isinstance(f, dict) and isinstance(f.get("options"), list):
+                out.setdefault(str(f.get("id")), []).extend(f["options"])
+    return out
+
+
+class _RemappedService:
+    """SimpleHttpService with --remap applied to each request URL."""
+
+    def __init__(self, inner: HttpService, remaps: list[Any]) -> None:
+        self.inner = inner
+        self.remaps = remaps
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        from dataclasses import replace
+
+        from ..http.remap import apply_remaps
+
+        return self.inner.send(replace(request, url=apply_remaps(request.url, self.remaps)))
+
+
+def _http_service(remap: list[str], redactor: Redactor) -> HttpService:
+    import httpx
+
+    from ..http.remap import parse_remap
+    from ..http.simple import SimpleHttpService
+
+    service = SimpleHttpService(httpx.Client(timeout=30.0, follow_redirects=True))
+    if remap:
+        return _RemappedService(service, [parse_remap(r) for r in remap])
+    return service
+
+
+def _tracer(redactor: Redactor) -> Any:
+    from ..paths import to_pointer
+
+    def emit(event: TraceEvent) -> None:
+        lines = [f"trace: {to_pointer(event.path) or '/'} {event.command}"]
+        lines.append(f"  input:  {_show(redactor.value(event.input))}")
+        for name, value in event.args.items():
+            if name == "request" and isinstance(value, dict):
+                value = {**value, "url": redactor.url(str(value.get("url", ""))),
+                         **({"headers": redactor.headers(value["headers"])}
+                            if "headers" in value else {})}
+            lines.append(f"  {name}: {_show(redactor.value(value))}")
+        if event.error is not None:
+            lines.append(f"  error:  {event.error}")
+        else:
+            lines.append(f"  output: {_show(redactor.value(event.output))}")
+        print("\n".join(lines), file=sys.stderr)
+
+    return emit
+
+
+def _show(value: Any, limit: int = 2000) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,73 @@
+"""Find the node a JSON pointer names in a compiled manifest (descending into commands)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Diagnostic, EvaluationError
+from ..model import Arr, Command, Obj
+from ..paths import Path, to_pointer
+
+if TYPE_CHECKING:
+    from ..model import CompiledManifest, Node
+
+
+def find_node(compiled: CompiledManifest, path: Path) -> Node | None:
+    """The node at `path`: a command (by its object path or its `/!name` argument path,
+    pipe steps and switch cases included) or any compiled value."""
+    from ..commands.base import iter_commands
+
+    for command in iter_commands(compiled.root):
+        if command.path == path or (*command.path, command.name) == path:
+            return command
+    return compiled.node_at(path)
+
+
+def known_pointers(compiled: CompiledManifest) -> list[str]:
+    out: list[str] = []
+    _walk(compiled.root, out)
+    return out
+
+
+def _walk(node: Any, out: list[str]) -> None:
+    from ..commands.base import iter_commands
+
+    if isinstance(node, Command):
+        out.append(to_pointer(node.path))
+        for inner in iter_commands(node.node):
+            out.append(to_pointer(inner.path))
+    elif isinstance(node, Obj):
+        out.append(to_pointer(node.path))
+        for child in node.items.values():
+            _walk(child, out)
+    elif isinstance(node, Arr):
+        out.append(to_pointer(node.path))
+        for child in node.items:
+            _walk(child, out)
+
+
+def nearest_pointers(compiled: CompiledManifest, path: Path, n: int = 5) -> list[str]:
+    """Existing pointers closest to `path`: the deepest existing ancestor's children first."""
+    pointers = list(dict.fromkeys(known_pointers(compiled)))
+    wanted = to_pointer(path)
+    depth = 0
+    for i in range(len(path), 0, -1):
+        prefix = to_pointer(path[:i])
+        if prefix in pointers:
+            depth = i
+            break
+    prefix = to_pointer(path[:depth])
+    under = [p for p in pointers if p.startswith(prefix + "/") and p.count("/") <= depth + 2]
+    close = difflib.get_close_matches(wanted, pointers, n=n, cutoff=0.5)
+    return list(dict.fromkeys(close + under))[:n]
+
+
+def not_found(compiled: CompiledManifest, path: Path) -> EvaluationError:
+    near = nearest_pointers(compiled, path)
+    return EvaluationError(Diagnostic(
+        code="no-such-node",
+        message=f"nothing to evaluate at {to_pointer(path) or '/'}",
+        file=compiled.file,
+        hint=("nearest: " + ", ".join(near)) if near else "the manifest has no commands",
+    ))

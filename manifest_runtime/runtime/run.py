@@ -1,0 +1,26 @@
+"""Run the node at a JSON pointer of a compiled manifest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..paths import Path, from_pointer
+from .evaluate import evaluate
+from .locate import find_node, not_found
+
+if TYPE_CHECKING:
+    from ..model import CompiledManifest
+    from .context import EvalContext
+
+
+def run_at(compiled: CompiledManifest, pointer: str | Path, value: Any, ctx: EvalContext
+           ) -> Any:
+    """Evaluate the command (or value) at `pointer` with input `value`.
+
+    Raises ValueError for a malformed pointer, EvaluationError (code "no-such-node") when
+    nothing is there, and EvaluationError for any failure while running."""
+    path = from_pointer(pointer) if isinstance(pointer, str) else pointer
+    node = find_node(compiled, path)
+    if node is None:
+        raise not_found(compiled, path)
+    return evaluate(node, value, ctx)
