@@ -92,3 +92,18 @@ def test_state_keeps_saved_data_between_runs(tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 1
     assert "error[missing-reference]" in err and "it has: n" in err
+
+
+def test_readme_first_command_evaluates_the_activetrail_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    code = main(["eval", str(root / "examples/activetrail-contacts/manifest.yaml"),
+                  "/workflows/0/data_pipeline/source", "--input",
+                  '{"member": {"email": "ada@example.com", "first_name": "Ada", '
+                  '"last_name": "Lovelace", "sms": "+15550100"}}',
+                  "--custom-data", '{"group": "7", "tag": "vip"}'])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
+        "sms": "+15550100", "_tags": ["activetrail", "vip"]}

@@ -13,7 +13,6 @@ from ..errors import EvaluationError, UsageError
 
 if TYPE_CHECKING:
     from ..http.redact import Redactor
-    from ..http.types import HttpRequest, HttpResponse, HttpService
     from ..model import CompiledManifest
     from ..paths import Path
     from ..runtime.context import TraceEvent
@@ -49,6 +48,10 @@ def add_parser(sub: Any) -> None:
                    help="print each step's path, input, expanded arguments and output to stderr")
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
+    p.add_argument("--credentials", metavar="FILE",
+                   help="credentials file (JSON/YAML keyed by auth name; see docs/http.md)")
+    p.add_argument("--record", metavar="FILE", help="write every HTTP exchange to a cassette")
+    p.add_argument("--replay", metavar="FILE", help="answer HTTP requests from a cassette")
     p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
                    help="send requests for FROM (scheme://host[:port]) to TO instead")
     p.set_defaults(handler=run)
@@ -73,10 +76,13 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{args.manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return 1
-    redactor = _redactor()
+    if args.record and args.replay:
+        raise UsageError("--record and --replay cannot be used together")
+    http = _http_client(args, compiled, path)
+    redactor = http.redactor
     store = _store(args.state)
     try:
-        ctx = _context(args, compiled, path, redactor, store)
+        ctx = _context(args, compiled, path, redactor, store, http)
         output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
         d = exc.diagnostic
@@ -88,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         close = getattr(store, "close", None)
         if close is not None:
             close()
+        http.close()
     print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0
 
@@ -108,10 +115,40 @@ def _json_arg(raw: str | None, option: str) -> Any:
         raise UsageError(f"{option}: not valid JSON ({exc})") from None
 
 
-def _redactor() -> Redactor:
-    from ..http.redact import Redactor
+def _http_client(args: argparse.Namespace, compiled: CompiledManifest, path: Path) -> Any:
+    """The production HTTP client (auth, retries, pagination, cassettes) for this command."""
+    from ..http import build_http_service
 
-    return Redactor()
+    return build_http_service(
+        compiled,
+        _auth_name(compiled, path),
+        credentials_file=args.credentials,
+        remaps=args.remap,
+        record=args.record,
+        replay=args.replay,
+    )
+
+
+def _auth_name(compiled: CompiledManifest, path: Path) -> str | None:
+    """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
+    data = compiled.data if isinstance(compiled.data, dict) else {}
+    workflows = [w for w in data.get("workflows") or [] if isinstance(w, dict)]
+    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
+    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
+            and path[1] < len(workflows):
+        return _str_or_none(workflows[path[1]].get("auth"))
+    if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
+        intakes = data.get("data_intake") or []
+        name = intakes[path[1]].get("name") if path[1] < len(intakes) and \
+            isinstance(intakes[path[1]], dict) else None
+        for w in workflows:
+            if name in (w.get("data_intake"), w.get("historical_data_intake")):
+                return _str_or_none(w.get("auth"))
+    return next(iter(auths), None) if isinstance(auths, dict) else None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _store(state: str | None) -> Any:
@@ -122,7 +159,7 @@ def _store(state: str | None) -> Any:
 
 
 def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
-             redactor: Redactor, store: Any) -> Any:
+             redactor: Redactor, store: Any, http: Any) -> Any:
     from ..activecampaign import MemoryAccount
     from ..expressions.nodes import Missing
     from ..runtime.context import Env, EvalContext
@@ -132,7 +169,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     polling = _json_arg(args.polling_state, "--polling-state")
     env = Env(
         store=store,
-        http=_http_service(args.remap, redactor),
+        http=http,
         ac=MemoryAccount(contact=contact),
         base_url=compiled.node_at(("api", "base_url")),
         http_output=http_output,
@@ -187,33 +224,6 @@ def _static_options(data: Any, path: Path) -> dict[str, list[Any]]:
             if isinstance(f, dict) and isinstance(f.get("options"), list):
                 out.setdefault(str(f.get("id")), []).extend(f["options"])
     return out
-
-
-class _RemappedService:
-    """SimpleHttpService with --remap applied to each request URL."""
-
-    def __init__(self, inner: HttpService, remaps: list[Any]) -> None:
-        self.inner = inner
-        self.remaps = remaps
-
-    def send(self, request: HttpRequest) -> HttpResponse:
-        from dataclasses import replace
-
-        from ..http.remap import apply_remaps
-
-        return self.inner.send(replace(request, url=apply_remaps(request.url, self.remaps)))
-
-
-def _http_service(remap: list[str], redactor: Redactor) -> HttpService:
-    import httpx
-
-    from ..http.remap import parse_remap
-    from ..http.simple import SimpleHttpService
-
-    service = SimpleHttpService(httpx.Client(timeout=30.0, follow_redirects=True))
-    if remap:
-        return _RemappedService(service, [parse_remap(r) for r in remap])
-    return service
 
 
 def _tracer(redactor: Redactor) -> Any:
