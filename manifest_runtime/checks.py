@@ -27,7 +27,8 @@ def _items(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]
                 yield i, item
 
 
-def _dig(raw: Any, *keys: str) -> Any:
+def dig(raw: Any, *keys: str) -> Any:
+    """raw[k1][k2]... or None where a level is missing or not an object."""
     for key in keys:
         if not isinstance(raw, dict):
             return None
@@ -56,7 +57,7 @@ def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
     _unique(c, [(("objects", i, "name"), o.get("name")) for i, o in _items(data, "objects")],
             "object name")
     for i, w in _items(data, "workflows"):
-        fields = _dig(w, "setup", "select", "form_fields")
+        fields = dig(w, "setup", "select", "form_fields")
         if isinstance(fields, list):
             base = ("workflows", i, "setup", "select", "form_fields")
             _unique(c, [((*base, j, "id"), f.get("id")) for j, f in enumerate(fields)
@@ -117,7 +118,7 @@ def check_polling_schedule(data: dict[str, Any], c: Compiler) -> None:
         return  # custom-object apps take frequency/import_option from the intake
     polling = {d.get("name") for _, d in _items(data, "data_intake") if d.get("type") == "polling"}
     for i, w in _items(data, "workflows"):
-        if w.get("data_intake") in polling and not isinstance(_dig(w, "setup", "schedule"), dict):
+        if w.get("data_intake") in polling and not isinstance(dig(w, "setup", "schedule"), dict):
             c.report("polling-needs-schedule",
                      f"workflow {w.get('name')!r} polls ({w.get('data_intake')!r}) but has no "
                      "schedule step", ("workflows", i, "setup"),
@@ -126,7 +127,7 @@ def check_polling_schedule(data: dict[str, Any], c: Compiler) -> None:
 
 def check_form_fields(data: dict[str, Any], c: Compiler) -> None:
     for i, w in _items(data, "workflows"):
-        fields = _dig(w, "setup", "select", "form_fields")
+        fields = dig(w, "setup", "select", "form_fields")
         if not isinstance(fields, list):
             continue
         for j, f in enumerate(fields):
@@ -147,14 +148,14 @@ def check_form_fields(data: dict[str, Any], c: Compiler) -> None:
 def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
     """Keys the docs require but published configs omit: accepted, with a warning."""
     for i, w in _items(data, "workflows"):
-        connect = _dig(w, "setup", "connect")
+        connect = dig(w, "setup", "connect")
         if isinstance(connect, dict) and "describe_connection" not in connect:
             c.report("missing-describe-connection",
                      "connect has no describe_connection; the connection gets no account_id",
                      ("workflows", i, "setup", "connect"), severity="warning",
                      hint="add describe_connection: a command that outputs {account_id, "
                      "description}")
-        mapping = _dig(w, "setup", "map")
+        mapping = dig(w, "setup", "map")
         if isinstance(mapping, dict) and "describe_target" not in mapping:
             c.report("missing-describe-target", "map has no describe_target",
                      ("workflows", i, "setup", "map"), severity="warning",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .checks import run_checks
+from .checks import dig, run_checks
 from .commands import COMMANDS, CommandSpec
 from .compiler import COMMENT, Compiler, FieldInfo, Scope
 from .errors import Diagnostic, sort_key
@@ -57,7 +57,7 @@ def _note_http_outputs(c: Compiler) -> None:
 
 def field_infos(workflow: Any) -> dict[str, FieldInfo]:
     """The select-step form fields of a raw workflow, by id (malformed entries skipped)."""
-    fields = _get(workflow, "setup", "select", "form_fields")
+    fields = dig(workflow, "setup", "select", "form_fields")
     out: dict[str, FieldInfo] = {}
     if not isinstance(fields, list):
         return out
@@ -68,16 +68,8 @@ def field_infos(workflow: Any) -> dict[str, FieldInfo]:
     return out
 
 
-def _get(raw: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(raw, dict):
-            return None
-        raw = raw.get(key)
-    return raw
-
-
 def _declares_subdomain(auth: Any) -> bool:
-    return isinstance(_get(auth, "defined_fields", "subdomain"), dict)
+    return isinstance(dig(auth, "defined_fields", "subdomain"), dict)
 
 
 class _ManifestWalker:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
 from ..errors import choices_hint
-from ..model import Const, Node
+from ..model import Node
 from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
@@ -103,10 +103,6 @@ def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | 
     )
     c.http_nodes[path[:-1]] = node  # keyed by the command's path; a pipe may update it
     return node
-
-
-def is_static(node: Node | None) -> bool:
-    return node is None or isinstance(node, Const)
 
 
 # ---------------------------------------------------------------------- run
