@@ -54,21 +54,23 @@ def _form_value(value: Any) -> Any:
     return as_text(value)
 
 
-def _headers(node: HttpNode, value: Any, ctx: EvalContext) -> dict[str, str]:
-    if node.headers is None:
+def _object(part: Any, key: str, value: Any, ctx: EvalContext) -> dict[Any, Any]:
+    """Evaluate an optional object argument (`headers`, `params`) of !http."""
+    if part is None:
         return {}
-    raw = evaluate(node.headers, value, ctx)
+    raw = evaluate(part, value, ctx)
     if not isinstance(raw, dict):
-        raise fail("http-headers", f"!http headers must be an object, got {describe(raw)}")
+        raise fail(f"http-{key}", f"!http {key} must be an object, got {describe(raw)}")
+    return raw
+
+
+def _headers(node: HttpNode, value: Any, ctx: EvalContext) -> dict[str, str]:
+    raw = _object(node.headers, "headers", value, ctx)
     return {str(k): as_text(v) for k, v in raw.items()}
 
 
 def _params(node: HttpNode, value: Any, ctx: EvalContext) -> dict[str, Any]:
-    if node.params is None:
-        return {}
-    raw = evaluate(node.params, value, ctx)
-    if not isinstance(raw, dict):
-        raise fail("http-params", f"!http params must be an object, got {describe(raw)}")
+    raw = _object(node.params, "params", value, ctx)
     return {str(k): v if _scalar_or_list(v) else as_text(v) for k, v in raw.items()}
 
 
