@@ -113,7 +113,17 @@ class _ManifestWalker:
 
     def api(self, raw: Any, path: Path) -> Node:
         declared = any(_declares_subdomain(a) for a in self.auths.values())
-        return self.c.value(raw, path, Scope(subdomain=declared))
+        scope = Scope(subdomain=declared)
+        paging = raw.get("pagination") if isinstance(raw, dict) else None
+        if not isinstance(paging, dict):
+            return self.c.value(raw, path, scope)
+        parsers = replace(scope, bare_paths=True)
+        items = {k: self.c.value(v, (*path, k), scope) for k, v in raw.items()
+                 if k not in (COMMENT, "pagination")}
+        items["pagination"] = _obj({
+            k: self.c.value(v, (*path, "pagination", k), parsers if k == "parser" else scope)
+            for k, v in paging.items() if k != COMMENT}, (*path, "pagination"))
+        return _obj(items, path)
 
     def intakes(self, raw: Any, path: Path) -> Node:
         if not isinstance(raw, list):

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .errors import Diagnostic, Severity, Span, choices_hint
+from .errors import (
+    Diagnostic,
+    Severity,
+    Span,
+    choices_hint,
+    misspelt_required,
+    misspelt_required_hint,
+)
 from .expressions.nodes import Expansion, Template
 from .expressions.parser import TemplateSyntaxError, parse_template
 from .model import Arr, Command, Const, Node, Obj, Tmpl
@@ -21,6 +28,7 @@ from .source import SourceMap
 
 if TYPE_CHECKING:
     from .commands.base import CommandSpec
+    from .commands.http import HttpNode
 
 COMMENT = "_comment"
 SAVE_SCOPES = ("workflow", "connection", "application")
@@ -47,6 +55,7 @@ class Scope:
     pipe_step: int | None = None  # 1-based step of the innermost pipe being compiled
     subdomain: bool | None = None  # is ${subdomain} declared? None: unknown
     where: str = "manifest"  # for messages: "the select step", "a polling intake", ...
+    bare_paths: bool = False  # api.pagination.parser: a bare `page_count` means `.page_count`
 
 
 @dataclass
@@ -59,7 +68,7 @@ class Compiler:
     # per open !pipe (innermost last): step number -> (root fields read, who reads them)
     pipe_reads: list[dict[int, list[tuple[str, str]]]] = field(default_factory=list)
     # every compiled !http node by command path; pipes update it when they pick the output mode
-    http_nodes: dict[Path, Any] = field(default_factory=dict)
+    http_nodes: dict[Path, HttpNode] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reporting
 
@@ -194,7 +203,8 @@ class Compiler:
         command: str,
         allowed: Mapping[str, bool],
     ) -> dict[str, Any] | None:
-        """Check an object argument: known keys only, required ones present."""
+        """Check an object argument: known keys only, required ones present (a misspelt
+        required key is reported once, as the unknown key)."""
         if not isinstance(raw, dict):
             self.report(
                 "invalid-argument",
@@ -203,18 +213,20 @@ class Compiler:
                 hint=f"{command} keys: {', '.join(allowed)}",
             )
             return None
-        for key in raw:
-            if key == COMMENT or key in allowed:
-                continue
+        unknown = [key for key in raw if key != COMMENT and key not in allowed]
+        missing = [key for key, required in allowed.items() if required and key not in raw]
+        misspelt = misspelt_required(unknown, missing)
+        for key in unknown:
             self.report(
                 "invalid-argument",
                 f"{command} has no argument {key!r}",
                 (*path, key),
-                hint=choices_hint(key, allowed, f"{command} takes"),
+                hint=misspelt_required_hint(misspelt[key]) if key in misspelt
+                else choices_hint(key, allowed, f"{command} takes"),
                 at_key=True,
             )
-        for key, required in allowed.items():
-            if required and key not in raw:
+        for key in missing:
+            if key not in misspelt.values():
                 self.report("invalid-argument", f"{command} needs {key!r}", path,
                             hint=f"add \"{key}\" to the {command} object")
         return {k: v for k, v in raw.items() if k != COMMENT}

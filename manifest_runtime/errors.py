@@ -66,13 +66,39 @@ def sort_key(d: Diagnostic) -> tuple[str, int, int, int, str]:
     return (d.file or "", d.line or 0, d.column or 0, SEVERITY_ORDER[d.severity], d.code)
 
 
+_CLOSE = 0.6  # difflib similarity from which a name counts as a misspelling
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=_CLOSE)
     if close:
         return f"did you mean '{close[0]}'?"
     return None
+
+
+def misspelt_required(unknown: Iterable[str], missing: Iterable[str]) -> dict[str, str]:
+    """Unknown keys of one object that look like misspellings of its missing required keys,
+    as {unknown key: required key}. Pairs are as close as `did_you_mean` asks, the closest
+    first; each unknown key and each required key is in at most one pair."""
+    scored = sorted(
+        ((-difflib.SequenceMatcher(None, want, key).ratio(), i, j, key, want)
+         for i, key in enumerate(dict.fromkeys(unknown))
+         for j, want in enumerate(dict.fromkeys(missing))),
+    )
+    out: dict[str, str] = {}
+    for negative_ratio, _, _, key, want in scored:
+        if -negative_ratio < _CLOSE:
+            break
+        if key not in out and want not in out.values():
+            out[key] = want
+    return out
+
+
+def misspelt_required_hint(required: str) -> str:
+    """The hint of an unknown key that stands for the missing required key `required`."""
+    return f"did you mean {required!r}? ({required!r} is required)"
 
 
 def choices_hint(name: str, choices: Iterable[str], what: str = "expected one of") -> str:

@@ -10,7 +10,8 @@ A manifest value compiles to one of:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 from .errors import Diagnostic
@@ -70,12 +71,26 @@ class CompiledManifest:
         return not any(d.severity == "error" for d in self.diagnostics)
 
     def node_at(self, path: Path) -> Node | None:
-        """The compiled node at a manifest path (a command's argument is under its name)."""
+        """The compiled node at a manifest path, descending into commands.
+
+        A command is found by its object path or by its argument path (`.../!name`; both
+        give the `Command`). Below the argument path are the compiled values the command
+        keeps: pipe steps (`.../!pipe/1`), switch cases (`.../!switch/cases/0`), `!http`
+        `body`/`params`/..., and anything nested in them. Parts of an argument that compile
+        to no node (a `!jq` program, a `!switch` jq, `.../!switch/cases` itself) give None.
+        """
         node: Node | None = self.root
-        for part in path:
-            node = _child(node, part)
-            if node is None:
-                return None
+        depth = 0
+        while node is not None and depth < len(path):
+            if isinstance(node, Command):
+                if path[depth] != node.name:
+                    return None
+                child = _argument_child(node, path)
+                if child is None:
+                    return node if depth + 1 == len(path) else None
+                node, depth = child, len(child.path)
+            else:
+                node, depth = _child(node, path[depth]), depth + 1
         return node
 
 
@@ -91,3 +106,30 @@ def _child(node: Node | None, part: str | int) -> Node | None:
         if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
             return Const(value[part], (*node.path, part))
     return None
+
+
+def _argument_child(command: Command, path: Path) -> Node | None:
+    """The deepest node kept in `command`'s compiled argument whose path lies strictly
+    below the argument path and is a prefix of `path` (None when there is none)."""
+    floor = len(command.path) + 1  # the argument path's length
+    best: Node | None = None
+    for node in _argument_nodes(command.node):
+        size = len(node.path)
+        if floor < size <= len(path) and node.path == path[:size] and (
+            best is None or size > len(best.path)
+        ):
+            best = node
+    return best
+
+
+def _argument_nodes(value: Any) -> Iterator[Node]:
+    """The compiled nodes a command's argument holds (its fields, tuples of steps or cases,
+    nested argument dataclasses such as a switch's jq), not looking inside the nodes."""
+    if isinstance(value, Const | Tmpl | Obj | Arr | Command):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _argument_nodes(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from _argument_nodes(getattr(value, f.name))

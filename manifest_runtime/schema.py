@@ -2,7 +2,8 @@
 
 jsonschema's errors are translated here (the boundary): unknown keys get a did-you-mean hint
 from the schema's own `properties`, wrong types say what was found, and every diagnostic
-points at the key or value it is about.
+points at the key or value it is about. A misspelt required key (`labl` for `label`) is one
+`unknown-key` diagnostic at the misspelt key, not also a `missing-key` for the object.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from .compiler import COMMENT, Compiler, describe
-from .errors import choices_hint, did_you_mean
+from .errors import choices_hint, did_you_mean, misspelt_required, misspelt_required_hint
 from .paths import Path
 
 
@@ -33,25 +34,54 @@ def _validator() -> Any:
     return Draft202012Validator(load_schema())
 
 
+_UNKNOWN_KEY_KINDS = ("additionalProperties", "unevaluatedProperties")
+
+# object path -> {misspelt unknown key: the missing required key it stands for}
+Misspelt = dict[Path, dict[str, str]]
+
+
 def check_schema(data: Any, c: Compiler) -> None:
     """Report every structural problem of `data` through the compiler's diagnostics."""
-    for error in _validator().iter_errors(data):
-        _translate(error, c)
+    errors = list(_validator().iter_errors(data))
+    misspelt = _misspelt_required(errors)
+    for error in errors:
+        _translate(error, c, misspelt)
 
 
-def _translate(error: Any, c: Compiler) -> None:
+def _misspelt_required(errors: list[Any]) -> Misspelt:
+    """Per object, the unknown keys that are close to a missing required key of it."""
+    missing: dict[Path, list[str]] = {}
+    unknown: dict[Path, list[str]] = {}
+    for error in errors:
+        path: Path = tuple(error.absolute_path)
+        if error.validator == "required":
+            missing.setdefault(path, []).append(_missing_key(error))
+        elif error.validator in _UNKNOWN_KEY_KINDS:
+            unknown.setdefault(path, []).extend(_unexpected_keys(error))
+    out: Misspelt = {}
+    for path in missing.keys() & unknown.keys():
+        if found := misspelt_required(unknown[path], missing[path]):
+            out[path] = found
+    return out
+
+
+def _translate(error: Any, c: Compiler, misspelt: Misspelt) -> None:
     path: Path = tuple(error.absolute_path)
     kind = error.validator
-    if kind in ("additionalProperties", "unevaluatedProperties"):
+    if kind in _UNKNOWN_KEY_KINDS:
         for key in _unexpected_keys(error):
             known = list(error.schema.get("properties", {}))
-            hint = did_you_mean(key, known) or f"allowed keys here: {', '.join(known)}"
+            required = misspelt.get(path, {}).get(key)
+            hint = misspelt_required_hint(required) if required is not None else \
+                did_you_mean(key, known) or f"allowed keys here: {', '.join(known)}"
             c.report("unknown-key", f"unknown key {key!r}", (*path, key), hint=hint, at_key=True)
     elif kind == "not" and path:
         c.report("unknown-key", f"key {path[-1]!r} is not allowed here", path, at_key=True,
                  hint=error.schema.get("description"))
     elif kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        missing = _missing_key(error)
+        if missing in misspelt.get(path, {}).values():
+            return  # reported as the misspelt unknown key
         c.report("missing-key", f"missing required key {missing!r}", path,
                  hint=_describe_property(error.schema, missing))
     elif kind in ("enum", "const"):
@@ -74,6 +104,12 @@ def _translate(error: Any, c: Compiler) -> None:
                  hint=error.schema.get("description"))
     else:
         c.report("schema", error.message, path, hint=error.schema.get("description"))
+
+
+def _missing_key(error: Any) -> str:
+    """The key a `required` error is about (jsonschema: "'label' is a required property")."""
+    message: str = error.message
+    return message.split("'")[1] if "'" in message else message
 
 
 def _unexpected_keys(error: Any) -> Iterator[str]:

@@ -107,3 +107,13 @@ def test_readme_first_command_evaluates_the_activetrail_source(
     assert json.loads(capsys.readouterr().out) == {
         "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
         "sms": "+15550100", "_tags": ["activetrail", "vip"]}
+
+
+@pytest.mark.parametrize("option", [["--max-attempts", "0"], ["--timeout", "-1"],
+                                    ["--max-attempts", "x"]])
+def test_bad_http_option_is_a_usage_error(option: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", AT, SOURCE, *option])
+    assert exit_info.value.code == 2
+    assert option[0] in capsys.readouterr().err

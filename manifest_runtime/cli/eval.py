@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvaluationError, UsageError
+from .http_options import add_http_options, http_service
 
 if TYPE_CHECKING:
     from ..http.redact import Redactor
@@ -26,8 +27,9 @@ def add_parser(sub: Any) -> None:
         help="run one command of a manifest and print its output",
         description="Run the command (or value) at a JSON pointer, e.g. "
         "/workflows/0/setup/connect/describe_connection, with the given input and custom "
-        "data, and print its output as JSON. Requests go to the real hosts (no auth is "
-        "applied yet) unless --remap points them elsewhere.",
+        "data, and print its output as JSON. !http requests go to the real hosts with the "
+        "workflow's auth (credentials from --credentials or MANIFEST_RUNTIME_* variables), "
+        "unless --remap points them elsewhere or --replay answers them from a cassette.",
     )
     p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
     p.add_argument("pointer", metavar="POINTER",
@@ -39,21 +41,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--contact", metavar="JSON|@FILE",
                    help="the contact being processed (!resource ActiveCampaignContact)")
     p.add_argument("--polling-state", metavar="JSON|@FILE", help="${polling_state}")
-    p.add_argument("--subdomain", help="${subdomain}")
+    p.add_argument("--subdomain",
+                   help="${subdomain} (default: the credentials' subdomain)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
     p.add_argument("--state", metavar="PATH",
                    help="SQLite file for !save data (${data.*}); default: in memory")
     p.add_argument("--trace", action="store_true",
-                   help="print each step's path, input, expanded arguments and output to stderr")
+                   help="print each step's path, input, expanded arguments and output, and "
+                   "every HTTP attempt, to stderr")
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
-    p.add_argument("--credentials", metavar="FILE",
-                   help="credentials file (JSON/YAML keyed by auth name; see docs/http.md)")
-    p.add_argument("--record", metavar="FILE", help="write every HTTP exchange to a cassette")
-    p.add_argument("--replay", metavar="FILE", help="answer HTTP requests from a cassette")
-    p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
-                   help="send requests for FROM (scheme://host[:port]) to TO instead")
+    add_http_options(p)
     p.set_defaults(handler=run)
 
 
@@ -76,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{args.manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return 1
-    if args.record and args.replay:
-        raise UsageError("--record and --replay cannot be used together")
-    http = _http_client(args, compiled, path)
+    http = http_service(args, compiled, _auth_name(compiled, path), trace=args.trace)
     redactor = http.redactor
     store = _store(args.state)
     try:
@@ -113,20 +110,6 @@ def _json_arg(raw: str | None, option: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{option}: not valid JSON ({exc})") from None
-
-
-def _http_client(args: argparse.Namespace, compiled: CompiledManifest, path: Path) -> Any:
-    """The production HTTP client (auth, retries, pagination, cassettes) for this command."""
-    from ..http import build_http_service
-
-    return build_http_service(
-        compiled,
-        _auth_name(compiled, path),
-        credentials_file=args.credentials,
-        remaps=args.remap,
-        record=args.record,
-        replay=args.replay,
-    )
 
 
 def _auth_name(compiled: CompiledManifest, path: Path) -> str | None:
@@ -182,7 +165,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
                                     compiled.data, path),
         webhook={"url": args.webhook_url},
         polling_state=Missing if polling is None and args.polling_state is None else polling,
-        subdomain=args.subdomain,
+        subdomain=http.subdomain,
         env=env,
     )
 

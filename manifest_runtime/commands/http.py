@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..compiler import describe
 from ..errors import choices_hint
-from ..model import Node
+from ..model import HttpOutput, Node
 from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
@@ -42,7 +42,7 @@ class HttpNode:
     headers: Node | None
     pagination: bool
     where: Path
-    output: str = "wrapped"  # "wrapped" ({status, headers, body}) or "body" (parsed body only)
+    output: HttpOutput = "wrapped"  # "wrapped" ({status, headers, body}) or "body" (parsed body)
     output_reason: str = "no later step reads fields of the response"
 
 
@@ -128,10 +128,19 @@ def run_http(node: HttpNode, value: Any, ctx: EvalContext) -> Any:
     if not 200 <= response.status < 300:
         body = ctx.env.redact(excerpt(response.body, 300))
         raise fail("http-status", f"{request.method} {ctx.env.redact(request.url)} returned "
-                   f"HTTP {response.status}: {body}",
-                   hint="check the path, parameters and credentials; --trace shows the request")
+                   f"HTTP {response.status}: {body}", hint=status_hint(response.status))
     mode = ctx.env.http_output or node.output
     return response.wrapped() if mode == "wrapped" else response.body
+
+
+def status_hint(status: int) -> str:
+    if status in (401, 403):
+        return "the credentials were refused: check the credentials file or MANIFEST_RUNTIME_* " \
+            "variables, and the auth's header settings; --trace shows the request"
+    if status == 429 or status >= 500:
+        return "the server kept failing after the retries (each attempt is in --trace); try " \
+            "again later, or raise --max-attempts"
+    return "check the path, parameters and body; --trace shows the request"
 
 
 def request_summary(request: HttpRequest) -> dict[str, Any]:

@@ -38,6 +38,9 @@ def compile_jq_text(program: str) -> Any:
 
 
 _JQ_POS = re.compile(r"line (\d+), column (\d+)")
+# `page_count`, `meta.total`: in jq a bare name is a function call; where Scope.bare_paths is set
+# (pagination parsers, written both ways in the published docs) it means the field path.
+BARE_PATH = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*$")
 
 
 def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str = "!jq"
@@ -62,6 +65,8 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
         to_original = rewritten.original_offset
     else:
         text, variables = "".join(p for p in template.parts if isinstance(p, str)), ()
+        if scope.bare_paths and BARE_PATH.match(text):
+            text = "." + text.strip()
 
         def to_original(offset: int) -> int | None:
             return offset

@@ -19,8 +19,10 @@ from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..compiler import Compiler, Scope
+    from ..model import HttpOutput
     from ..paths import Path
     from ..runtime.context import EvalContext
+    from .http import HttpNode
 
 WRAPPER_KEYS = frozenset({"body", "status", "headers"})
 
@@ -91,16 +93,18 @@ def _consumer_reads(index: int, later: list[Command], refs: dict[int, list[tuple
 
 
 def _with_mode(step: Command, reads: frozenset[str], who: str, c: Compiler) -> Command:
+    http: HttpNode = step.node
     fields = ", ".join("." + r for r in sorted(reads))
+    mode: HttpOutput
     if reads & WRAPPER_KEYS:
         mode, reason = "wrapped", f"{who} reads {fields}"
     elif reads:
         mode, reason = "body", f"{who} reads {fields} at the root of the response body"
     else:
         mode, reason = "wrapped", "no later step reads fields of the response"
-    decided = replace(step, node=replace(step.node, output=mode, output_reason=reason))
-    c.http_nodes[step.path] = decided.node
-    return decided
+    node = replace(http, output=mode, output_reason=reason)
+    c.http_nodes[step.path] = node
+    return replace(step, node=node)
 
 
 # ---------------------------------------------------------------------- run

@@ -134,3 +134,32 @@ def apply_env(creds: Credentials, env: Mapping[str, str]) -> Credentials:
         if value:
             changes[name] = parse_expires_at(value, var) if name == "expires_at" else value
     return replace(creds, **changes) if changes else creds
+
+
+ROTATING = ("access_token", "refresh_token", "expires_at")
+
+
+def save_rotated(path: str | os.PathLike[str], auth_name: str, creds: Credentials) -> None:
+    """Write refreshed oauth2 tokens (access_token, refresh_token, expires_at) back into the
+    credentials file's entry for `auth_name`, keeping every other entry and field. The file is
+    replaced atomically and stays readable by its owner only. YAML comments are not kept."""
+    file = Path(path)
+    data = read_credentials_file(file)
+    entry = data.get(auth_name)
+    entry = dict(entry) if isinstance(entry, dict) else {}
+    fresh = creds.as_json()
+    for name in ROTATING:
+        if name in fresh:
+            entry[name] = fresh[name]
+    data[auth_name] = entry
+    if file.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    tmp = file.with_name(f".{file.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, file)

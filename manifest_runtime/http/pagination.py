@@ -17,13 +17,12 @@ a page repeating the previous one, or after MAX_PAGES pages. A non-2xx page is r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from ..commands.jq import JqNode, compile_jq_text
+from ..commands.jq import BARE_PATH, JqNode, compile_jq_text
 from ..errors import Diagnostic, EvaluationError
 from ..expressions.evaluate import evaluate_expansion
 from ..model import Command, CompiledManifest
@@ -33,7 +32,6 @@ from .types import HttpResponse
 MAX_PAGES = 100
 STYLES = ("page", "limitoffset", "cursor")
 PARSER_PATH = ("api", "pagination", "parser")
-_BARE_PATH = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\s*$")
 
 Fetch = Callable[[str | None, dict[str, Any]], HttpResponse]  # (next URL or None, params)
 
@@ -91,7 +89,7 @@ def _parser(compiled: CompiledManifest, name: str, raw: Any) -> Parser | None:
     text = raw.get("!jq") if isinstance(raw, dict) else raw
     if not isinstance(text, str) or not text.strip():
         return None
-    if _BARE_PATH.match(text):  # `page_count` is the field `.page_count`, not a function call
+    if BARE_PATH.match(text):  # `page_count` is the field `.page_count`, not a function call
         return Parser(name, text, compile_jq_text("." + text.strip()))
     node = compiled.node_at((*PARSER_PATH, name))
     if isinstance(node, Command) and isinstance(node.node, JqNode):

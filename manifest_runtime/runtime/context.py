@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..compiler import SAVE_SCOPES
 from ..expressions.nodes import Missing
+from ..model import HttpOutput
 from .store import MemoryStore, Store
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from ..model import Node
     from ..paths import Path
 
-HttpOutputOverride = Literal["wrapped", "body"] | None
+HttpOutputOverride = HttpOutput | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,6 @@
-"""Find the node a JSON pointer names in a compiled manifest (descending into commands)."""
+"""The pointers a compiled manifest has, and the "nothing here" error naming the nearest ones.
+
+`CompiledManifest.node_at` finds the node a pointer names (descending into commands)."""
 
 from __future__ import annotations
 
@@ -10,18 +12,7 @@ from ..model import Arr, Command, Obj
 from ..paths import Path, to_pointer
 
 if TYPE_CHECKING:
-    from ..model import CompiledManifest, Node
-
-
-def find_node(compiled: CompiledManifest, path: Path) -> Node | None:
-    """The node at `path`: a command (by its object path or its `/!name` argument path,
-    pipe steps and switch cases included) or any compiled value."""
-    from ..commands.base import iter_commands
-
-    for command in iter_commands(compiled.root):
-        if command.path == path or (*command.path, command.name) == path:
-            return command
-    return compiled.node_at(path)
+    from ..model import CompiledManifest
 
 
 def known_pointers(compiled: CompiledManifest) -> list[str]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..paths import Path, from_pointer
 from .evaluate import evaluate
-from .locate import find_node, not_found
+from .locate import not_found
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
@@ -20,7 +20,7 @@ def run_at(compiled: CompiledManifest, pointer: str | Path, value: Any, ctx: Eva
     Raises ValueError for a malformed pointer, EvaluationError (code "no-such-node") when
     nothing is there, and EvaluationError for any failure while running."""
     path = from_pointer(pointer) if isinstance(pointer, str) else pointer
-    node = find_node(compiled, path)
+    node = compiled.node_at(path)
     if node is None:
         raise not_found(compiled, path)
     return evaluate(node, value, ctx)

@@ -10,7 +10,7 @@ from http_helpers import TOKEN, Harness, json_response, manifest
 
 from manifest_runtime.errors import UsageError
 from manifest_runtime.http import build_http_service
-from manifest_runtime.http.credentials import ENV_VARS, Credentials, load_credentials
+from manifest_runtime.http.credentials import ENV_VARS, Credentials, load_credentials, save_rotated
 from manifest_runtime.http.types import HttpRequest
 
 
@@ -74,3 +74,19 @@ def test_build_http_service(harness: Harness, tmp_path: Path) -> None:
     assert str(seen[0].url) == "http://127.0.0.1:1/me" and seen[0].headers["K"] == TOKEN
     with pytest.raises(UsageError):
         build_http_service(compiled, "main", remaps=["nonsense"], env={})
+
+
+def test_rotated_tokens_are_saved_back_keeping_everything_else(tmp_path: Path) -> None:
+    file = tmp_path / "creds.json"
+    file.write_text(json.dumps({"main": {"access_token": "old", "refresh_token": "r0",
+                                         "subdomain": "acme"},
+                                "other": {"token": "t"}}))
+    env_token = Credentials(access_token="new", refresh_token="r1", token="from-env",
+                            expires_at=datetime(2031, 1, 1, tzinfo=UTC))
+    save_rotated(file, "main", env_token)
+    assert json.loads(file.read_text()) == {
+        "main": {"access_token": "new", "refresh_token": "r1", "subdomain": "acme",
+                 "expires_at": "2031-01-01T00:00:00+00:00"},  # not the env-only token
+        "other": {"token": "t"}}
+    assert file.stat().st_mode & 0o777 == 0o600
+    assert load_credentials("main", file, env={}).refresh_token == "r1"

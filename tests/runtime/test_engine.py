@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import httpx
 import pytest
@@ -13,10 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "commands"))
 from evalcase import compile_raw
 
 from manifest_runtime.commands import COMMANDS
+from manifest_runtime.commands.http import HttpNode
 from manifest_runtime.compile import load_and_compile
 from manifest_runtime.errors import EvaluationError
 from manifest_runtime.http.simple import SimpleHttpService
 from manifest_runtime.http.types import HttpRequest
+from manifest_runtime.model import Command, HttpOutput
+from manifest_runtime.paths import Path as ManifestPath
 from manifest_runtime.runtime import Env, EvalContext, TraceEvent, evaluate, run_at
 from manifest_runtime.state import SqliteStore
 
@@ -90,6 +93,25 @@ def test_http_output_override_wins_over_the_compiled_mode() -> None:
     node, _ = compile_raw({"!http": {"url": "https://x.test/"}})
     assert evaluate(node, None, EvalContext.create(http=http))["body"] == {"a": 1}
     assert evaluate(node, None, EvalContext.create(http=http, http_output="body")) == {"a": 1}
+
+
+def test_http_output_is_typed_with_the_model_literal() -> None:
+    hints = get_type_hints(HttpNode, localns={"Path": ManifestPath})
+    assert hints["output"] == HttpOutput
+
+
+@pytest.mark.parametrize(("consumer", "mode"), [
+    ("{id: .body.id}", "wrapped"), ("{id: .id}", "body"), (None, "wrapped")])
+def test_pipe_decides_an_http_output_mode_of_the_literal(consumer: str | None, mode: str
+                                                          ) -> None:
+    steps: list[Any] = [{"!http": {"url": "https://x.test/"}}]
+    if consumer is not None:
+        steps.append({"!jq": consumer})
+    pipe, errors = compile_raw({"!pipe": steps})
+    assert not errors and isinstance(pipe, Command)
+    http = pipe.node.steps[0].node
+    assert isinstance(http, HttpNode)
+    assert http.output == mode and http.output in get_args(HttpOutput)
 
 
 def test_simple_http_service_translates_connect_errors() -> None:

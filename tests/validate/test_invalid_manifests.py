@@ -1,4 +1,8 @@
-"""One manifest per diagnostic code (tests/validate/invalid), expectations in expected.yaml."""
+"""One manifest per diagnostic code (tests/validate/invalid), expectations in expected.yaml.
+
+An expectation gives `code`, `pointer` and `severity` of a diagnostic the case must report,
+optionally its exact `hint`, and optionally `absent`: diagnostics ({code, pointer}) the case
+must not report."""
 
 from __future__ import annotations
 
@@ -27,6 +31,10 @@ def test_case_reports_its_code_at_its_pointer(name: str) -> None:
     hit = next(d for d in compiled.diagnostics
                if (d.code, d.pointer) == (want["code"], want["pointer"]))
     assert hit.line is not None and hit.line >= 1
+    if "hint" in want:
+        assert hit.hint == want["hint"]
+    for absent in want.get("absent", []):
+        assert (absent["code"], absent["pointer"]) not in [(c, p) for c, p, _ in found], found
     assert hit.file is not None and hit.file.endswith(name)
     if want["severity"] == "error":
         assert not compiled.valid

@@ -1,0 +1,104 @@
+"""HTTP options shared by every command that evaluates a manifest (eval now; setup, run, poll
+and serve later): credentials, remaps, cassettes, retries, timeout, and the attempt trace."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..http.client import HttpClient
+    from ..http.credentials import Credentials
+    from ..http.trace import TraceEvent
+    from ..model import CompiledManifest
+
+
+def add_http_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--credentials", metavar="FILE",
+                   help="credentials file (JSON/YAML keyed by auth name; see docs/http.md); "
+                   "refreshed oauth2 tokens are saved back into it")
+    p.add_argument("--record", metavar="FILE", help="write every HTTP exchange to a cassette")
+    p.add_argument("--replay", metavar="FILE", help="answer HTTP requests from a cassette")
+    p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
+                   help="send requests for FROM (scheme://host[:port]) to TO instead "
+                   "(repeatable)")
+    p.add_argument("--max-attempts", type=_positive_int, default=3, metavar="N",
+                   help="attempts per request, the first included (default 3)")
+    p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                   help="connect/read/write timeout of each attempt (default 30)")
+
+
+def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
+                 *, trace: bool) -> HttpClient:
+    """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
+    `args.subdomain` (when the command has --subdomain) overrides the credentials' one."""
+    from ..http import build_http_service, load_credentials
+
+    if args.record and args.replay:
+        raise UsageError("--record and --replay cannot be used together")
+    credentials = load_credentials(auth_name, args.credentials)
+    if getattr(args, "subdomain", None):  # --subdomain wins over the file and the environment
+        credentials = credentials.updated(subdomain=args.subdomain)
+    return build_http_service(
+        compiled,
+        auth_name,
+        credentials=credentials,
+        remaps=args.remap,
+        record=args.record,
+        replay=args.replay,
+        max_attempts=args.max_attempts,
+        timeout=args.timeout,
+        trace=print_attempt if trace else None,
+        on_credentials_changed=_saver(args.credentials, auth_name),
+    )
+
+
+def print_attempt(event: TraceEvent) -> None:
+    """One stderr line per HTTP attempt (the URL is already redacted)."""
+    outcome = f"{event.status}" if event.error is None else f"failed: {event.error}"
+    purpose = "" if event.purpose == "request" else f" [{event.purpose}]"
+    replayed = " (replayed)" if event.replayed else ""
+    print(f"http: {event.method} {event.url} attempt {event.attempt}{purpose} -> {outcome} "
+          f"in {event.elapsed_ms:.1f} ms{replayed}", file=sys.stderr)
+
+
+def _saver(path: str | None, auth_name: str | None) -> Any:
+    """Keep rotated oauth2 tokens: in the credentials file, or warn that they are lost."""
+    from ..http.credentials import save_rotated
+
+    def save(creds: Credentials) -> None:
+        if path is None or auth_name is None:
+            print("manifest-runtime: warning: the access token was refreshed but there is no "
+                  "--credentials file to save it in; a rotated refresh token is lost after "
+                  "this run", file=sys.stderr)
+            return
+        try:
+            save_rotated(path, auth_name, creds)
+        except (OSError, UsageError) as exc:
+            print(f"manifest-runtime: warning: could not save refreshed tokens to {path}: "
+                  f"{exc}", file=sys.stderr)
+
+    return save
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
