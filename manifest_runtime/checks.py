@@ -174,6 +174,24 @@ def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
                      "the payload")
 
 
+def check_pagination(data: dict[str, Any], c: Compiler) -> None:
+    """`"pagination": true` follows api.pagination; without a known style only one page
+    would be fetched."""
+    from .http.pagination import STYLES
+
+    if dig(data, "api", "pagination", "style", "type") in STYLES:
+        return
+    for path, node in c.http_nodes.items():
+        if node.pagination:
+            c.report("pagination-without-style",
+                     "!http has pagination: true, but api.pagination declares no style "
+                     f"({', '.join(STYLES)}): only the first page would be fetched",
+                     (*path, "!http", "pagination"), severity="warning",
+                     hint="add api.pagination: {style: {type: page, page_number: {param: "
+                     "page, value: 1}, page_size: {param: per_page, value: 100}}, parser: "
+                     "{...}}, or remove pagination: true")
+
+
 def check_unused_intakes(data: dict[str, Any], c: Compiler) -> None:
     used = set()
     for _, w in _items(data, "workflows"):
@@ -193,4 +211,5 @@ CHECKS: tuple[Callable[[dict[str, Any], Compiler], None], ...] = (
     check_form_fields,
     check_published_omissions,
     check_unused_intakes,
+    check_pagination,
 )

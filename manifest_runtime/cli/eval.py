@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         if close is not None:
             close()
         http.close()
-    print(json.dumps(output, indent=2, ensure_ascii=False))
+    print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -159,6 +159,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
         log=lambda message: print(f"print_c: {message}", file=sys.stderr),
         trace=_tracer(redactor) if args.trace else None,
         redact=redactor.text,
+        redact_value=redactor.value,
     )
     return EvalContext.create(
         custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),

@@ -29,6 +29,9 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
                    help="attempts per request, the first included (default 3)")
     p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
                    help="connect/read/write timeout of each attempt (default 30)")
+    p.add_argument("--retry-unsafe", action="store_true",
+                   help="also retry POST/PATCH after a 5xx or a lost answer (the server may "
+                   "then act twice); by default they are retried only when surely not acted on")
 
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
@@ -53,6 +56,8 @@ def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name
         timeout=args.timeout,
         trace=print_attempt if trace else None,
         on_credentials_changed=_saver(args.credentials, auth_name),
+        notice=print_notice,
+        retry_unsafe=args.retry_unsafe,
     )
 
 
@@ -63,6 +68,11 @@ def print_attempt(event: TraceEvent) -> None:
     replayed = " (replayed)" if event.replayed else ""
     print(f"http: {event.method} {event.url} attempt {event.attempt}{purpose} -> {outcome} "
           f"in {event.elapsed_ms:.1f} ms{replayed}", file=sys.stderr)
+
+
+def print_notice(message: str) -> None:
+    """Long waits and given-up retries, always shown (already redacted)."""
+    print(f"manifest-runtime: {message}", file=sys.stderr)
 
 
 def _saver(path: str | None, auth_name: str | None) -> Any:

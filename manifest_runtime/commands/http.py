@@ -126,14 +126,21 @@ def run_http(node: HttpNode, value: Any, ctx: EvalContext) -> Any:
             raise fail("no-http", "!http cannot send: no HTTP service is configured")
         response = ctx.http.send(request)
     if not 200 <= response.status < 300:
-        body = ctx.env.redact(excerpt(response.body, 300))
-        raise fail("http-status", f"{request.method} {ctx.env.redact(request.url)} returned "
-                   f"HTTP {response.status}: {body}", hint=status_hint(response.status))
+        body = ctx.env.redact(excerpt(ctx.env.redact_value(response.body), 300))
+        url = response.url or request.url  # the page or redirect target that answered
+        raise fail("http-status", f"{request.method} {ctx.env.redact(url)} returned "
+                   f"HTTP {response.status}: {body}",
+                   hint=status_hint(request.method, response.status))
     mode = ctx.env.http_output or node.output
     return response.wrapped() if mode == "wrapped" else response.body
 
 
-def status_hint(status: int) -> str:
+def status_hint(method: str, status: int) -> str:
+    from ..http.retry import IDEMPOTENT, NOT_ACTED_ON
+
+    if status >= 500 and status not in NOT_ACTED_ON and method.upper() not in IDEMPOTENT:
+        return f"{method} is not retried after HTTP {status}: the server may have acted " \
+            "already; --retry-unsafe retries it anyway"
     if status in (401, 403):
         return "the credentials were refused: check the credentials file or MANIFEST_RUNTIME_* " \
             "variables, and the auth's header settings; --trace shows the request"

@@ -7,7 +7,7 @@ the `HttpService` interface in types.py.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from .credentials import ENV_VARS, Credentials, load_credentials
@@ -40,6 +40,8 @@ def build_http_service(
     credentials: Credentials | None = None,
     env: Mapping[str, str] | None = None,
     on_credentials_changed: CredentialsChanged | None = None,
+    notice: Callable[[str], None] | None = None,
+    retry_unsafe: bool = False,
 ) -> HttpClient:
     """The HttpClient for one run. `remaps` may be parsed Remaps or "FROM=TO" strings;
     credentials come from `credentials` or the file, then MANIFEST_RUNTIME_* variables.
@@ -55,7 +57,8 @@ def build_http_service(
     return HttpClient(
         compiled, auth_name, credentials=creds, transport=transport, max_attempts=max_attempts,
         timeout=timeout, remaps=parsed, record=record, replay=replay, trace=trace, ac=ac,
-        on_credentials_changed=on_credentials_changed,
+        on_credentials_changed=on_credentials_changed, notice=notice,
+        retry_unsafe=retry_unsafe,
     )
 
 

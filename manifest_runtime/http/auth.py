@@ -4,7 +4,7 @@
 * basic:   HTTP Basic with username/password
 * oauth2:  `Authorization: Bearer <access_token>`; refreshed through `refresh_url` when
            `expires_at` has passed (or is within EXPIRY_SKEW seconds) or on a 401, at most
-           REFRESH_TRIES tries; rotated refresh tokens and the new expiry are reported through
+           REFRESH_TRIES attempts; rotated refresh tokens and the new expiry are reported through
            `on_credentials_changed`
 * session: POST `verify_url` (JSON `request_body`, Basic username/password); the response's
            `access_token` is sent as Bearer until `expires_in` runs out or a 401, then verify
@@ -38,8 +38,8 @@ class PlainSender(Protocol):
     """Sends one request without auth (with retries, remap, record/replay and trace)."""
 
     def __call__(self, method: str, url: str, *, headers: dict[str, str], json: Any = None,
-                 form: dict[str, Any] | None = None, purpose: str = "request"
-                 ) -> HttpResponse: ...
+                 form: dict[str, Any] | None = None, purpose: str = "request",
+                 max_attempts: int | None = None) -> HttpResponse: ...
 
 
 class Auth(Protocol):
@@ -92,7 +92,7 @@ class TokenAuth:
         token = self.credentials.token
         if not token:
             raise _missing(self.settings, "token")
-        prefix = self.settings.token_prefix
+        prefix = (self.settings.token_prefix or "").strip()  # "Bearer " means "Bearer"
         return {self.settings.header_key: f"{prefix} {token}" if prefix else token}
 
     def on_unauthorized(self, used: dict[str, str]) -> bool:
@@ -155,32 +155,32 @@ class OAuth2Auth:
             return True
 
     def refresh(self) -> None:
+        """One refresh request with up to REFRESH_TRIES attempts (the client's retry rules:
+        connect errors, 429, 503; a 4xx such as invalid_grant is final at once)."""
         s = self.settings
         assert s.refresh_url is not None and self.credentials.refresh_token is not None
-        failures: list[str] = []
-        for _ in range(REFRESH_TRIES):
-            form = {"grant_type": "refresh_token", "refresh_token": self.credentials.refresh_token}
-            headers = {"Accept": "application/json"}
-            if s.include_client_id:
-                form |= {"client_id": s.client_id, "client_secret": s.client_secret}
-            elif s.client_id or s.client_secret:
-                headers["Authorization"] = basic_header(s.client_id, s.client_secret)
-            try:
-                response = self._send("POST", s.refresh_url, headers=headers, form=form,
-                                      purpose="auth-refresh")
-            except EvaluationError as exc:
-                failures.append(exc.diagnostic.message)
-                continue
+        form = {"grant_type": "refresh_token", "refresh_token": self.credentials.refresh_token}
+        headers = {"Accept": "application/json"}
+        if s.include_client_id:
+            form |= {"client_id": s.client_id, "client_secret": s.client_secret}
+        elif s.client_id or s.client_secret:
+            headers["Authorization"] = basic_header(s.client_id, s.client_secret)
+        try:
+            response = self._send("POST", s.refresh_url, headers=headers, form=form,
+                                  purpose="auth-refresh", max_attempts=REFRESH_TRIES)
+        except EvaluationError as exc:
+            failure = exc.diagnostic.message
+        else:
             body = response.body
             if 200 <= response.status < 300 and isinstance(body, dict) \
                     and isinstance(body.get("access_token"), str) and body["access_token"]:
                 self._adopt(body)
                 return
-            failures.append(_detail(response, self._redactor))
+            failure = _detail(response, self._redactor)
         raise EvaluationError(Diagnostic(
             "auth-refresh",
-            f"auth {s.name!r}: refreshing the OAuth2 token failed {REFRESH_TRIES} times "
-            f"({'; '.join(self._redactor.text(f) for f in failures)})",
+            f"auth {s.name!r}: refreshing the OAuth2 token at refresh_url failed "
+            f"({self._redactor.text(failure)})",
             s.where,
             hint="reconnect: put a fresh access_token/refresh_token in the credentials file",
         ))
@@ -285,9 +285,12 @@ def make_auth(settings: AuthSettings | None, credentials: Credentials, send: Pla
 
 
 def check_credentials(settings: AuthSettings, credentials: Credentials, send: PlainSender,
-                      now: Callable[[], float], redactor: Redactor) -> tuple[bool, str]:
+                      now: Callable[[], float], redactor: Redactor,
+                      on_credentials_changed: CredentialsChanged | None = None
+                      ) -> tuple[bool, str]:
     """Are these credentials valid? GET verify_url (token, basic) or POST it (session): only
-    HTTP 200 counts. oauth2 has no verify_url: a refresh is tried when possible."""
+    HTTP 200 counts. oauth2 has no verify_url: a refresh is tried when possible, and its new
+    (possibly rotated) tokens go to `on_credentials_changed`."""
     redactor.add(*credentials.secret_values())
     if credentials.username is not None or credentials.password is not None:
         redactor.add_basic(credentials.username, credentials.password)
@@ -295,7 +298,7 @@ def check_credentials(settings: AuthSettings, credentials: Credentials, send: Pl
         if settings.type == "session":
             response = session_login(settings, credentials, send)
         elif settings.type == "oauth2":
-            auth = OAuth2Auth(settings, credentials, send, now, redactor)
+            auth = OAuth2Auth(settings, credentials, send, now, redactor, on_credentials_changed)
             if auth.can_refresh:
                 auth.refresh()
                 return True, "the OAuth2 token was refreshed"

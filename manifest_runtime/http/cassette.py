@@ -9,7 +9,16 @@
 of values. Secrets are replaced with `***` (see redact.py): auth headers, cookies, secret-named
 query parameters and body fields, token fields in response bodies, and every known credential
 value. Replay matches method + url + query + body (after the same scrubbing, so a scrubbed
-cassette still matches; headers are not compared) and serves recorded interactions in order.
+cassette still matches; headers are not compared; a percent-encoded mask `%2A%2A%2A` in the URL
+counts as `***`) and serves recorded interactions in order.
+
+Recording appends: the header (`version: 1`, `interactions:`) is written once when the cassette
+is created, then each exchange is appended as one YAML list item in a single write, so the file
+is valid YAML after every exchange and recording stays linear in the number of exchanges. A
+header with no item (`interactions:` = null) is an empty cassette; older cassettes written
+whole (`interactions: [...]`) read the same.
+
+A cassette file that cannot be created (--record) or read (--replay) is a UsageError (exit 2).
 """
 
 from __future__ import annotations
@@ -17,18 +26,26 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from ..errors import Diagnostic, EvaluationError
+from ..errors import Diagnostic, EvaluationError, UsageError
 from ..paths import Path as ManifestPath
 from .redact import Redactor
 from .types import HttpResponse
 
 VERSION = 1
+HEADER = f"version: {VERSION}\ninteractions:\n"
+_ENCODED_STAR = re.compile("%2a", re.IGNORECASE)
+
+
+def normalize_url(url: str) -> str:
+    """`%2A` (an encoded `*`, e.g. a replayed `***` put into a path) counts as `*`."""
+    return _ENCODED_STAR.sub("*", url)
 
 
 @dataclass(frozen=True)
@@ -59,8 +76,8 @@ def scrub_request(redactor: Redactor, method: str, url: str, headers: dict[str, 
     flat = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
     bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
     scrubbed_body = redactor.fields(body) if isinstance(body, dict) else redactor.value(body)
-    return RecordedRequest(method.upper(), redactor.url(bare), redactor.fields(flat),
-                           redactor.headers(headers), scrubbed_body)
+    return RecordedRequest(method.upper(), normalize_url(redactor.url(bare)),
+                           redactor.fields(flat), redactor.headers(headers), scrubbed_body)
 
 
 class Cassette:
@@ -73,13 +90,16 @@ class Cassette:
         self.mode = mode
         self.redactor = redactor
         self._lock = threading.Lock()
-        self._interactions: list[dict[str, Any]] = []
+        self._interactions: list[dict[str, Any]] = []  # replay only (recording appends)
+        self._keys: list[str] = []
         self._used: list[bool] = []
+        self.recorded = 0
         if mode == "replay":
             self._interactions = load_interactions(self.path)
+            self._keys = [_request_of(e).key() for e in self._interactions]
             self._used = [False] * len(self._interactions)
         else:
-            self._save()
+            self._create()
 
     def record(self, method: str, url: str, headers: dict[str, str], body: Any,
                response: HttpResponse) -> None:
@@ -91,9 +111,10 @@ class Cassette:
                          "headers": self.redactor.headers(response.headers),
                          "body": self.redactor.value(response.body)},
         }
+        text = _dump_item(entry)
         with self._lock:
-            self._interactions.append(entry)
-            self._save()
+            self._append(text)
+            self.recorded += 1
 
     def play(self, method: str, url: str, headers: dict[str, str], body: Any,
              where: ManifestPath = ()) -> HttpResponse:
@@ -101,7 +122,7 @@ class Cassette:
         key = wanted.key()
         with self._lock:
             for i, entry in enumerate(self._interactions):
-                if not self._used[i] and _request_of(entry).key() == key:
+                if not self._used[i] and self._keys[i] == key:
                     self._used[i] = True
                     response = entry.get("response") or {}
                     return HttpResponse(int(response.get("status", 200)),
@@ -126,39 +147,102 @@ class Cassette:
             hint="re-record the cassette with --record, or check the request's parameters",
         )
 
-    def _save(self) -> None:
-        import yaml
+    def _create(self) -> None:
+        """Start the file with the header; a path that cannot be written is a usage error."""
+        try:
+            with self.path.open("w", encoding="utf-8") as f:
+                f.write(HEADER)
+        except OSError as exc:
+            raise UsageError(f"--record {self.path}: cannot create the cassette: "
+                             f"{_reason(exc, self.path)}") from None
 
-        text = yaml.safe_dump({"version": VERSION, "interactions": self._interactions},
-                              sort_keys=False, allow_unicode=True, default_flow_style=False)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)
+    def _append(self, text: str) -> None:
+        """One interaction, written in one piece (the file stays valid YAML)."""
+        data = text.encode("utf-8")
+        try:
+            with self.path.open("ab", buffering=0) as f:
+                view = memoryview(data)
+                while view:
+                    view = view[f.write(view) or 0:]
+        except OSError as exc:
+            raise EvaluationError(Diagnostic(
+                "record-cassette", f"cannot write to the cassette {self.path}: "
+                f"{_reason(exc, self.path)}")) from None
+
+
+def _dumper() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _dump_item(entry: dict[str, Any]) -> str:
+    """`entry` as one YAML block-sequence item (`- request: ...`), to append after the header."""
+    import yaml
+
+    text: str = yaml.dump([entry], Dumper=_dumper(), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False)
+    return text
+
+
+def _reason(exc: OSError, path: Path) -> str:
+    """Why a cassette path cannot be used, in words."""
+    if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+        return f"the directory {path.parent} does not exist"
+    if isinstance(exc, IsADirectoryError) or path.is_dir():
+        return "it is a directory"
+    return exc.strerror or str(exc)
 
 
 def _request_of(entry: dict[str, Any]) -> RecordedRequest:
     req = entry.get("request") or {}
-    return RecordedRequest(str(req.get("method", "GET")).upper(), str(req.get("url", "")),
+    return RecordedRequest(str(req.get("method", "GET")).upper(),
+                           normalize_url(str(req.get("url", ""))),
                            dict(req.get("query") or {}), dict(req.get("headers") or {}),
                            req.get("body"))
 
 
 def load_interactions(path: Path) -> list[dict[str, Any]]:
+    """The interactions of a cassette file; anything wrong with the file is a UsageError."""
     import yaml
 
-    def fail(why: str) -> EvaluationError:
-        return EvaluationError(Diagnostic("replay-cassette", f"cannot replay {path}: {why}",
-                                          hint="record one with --record FILE"))
+    def fail(why: str) -> UsageError:
+        return UsageError(f"--replay {path}: cannot replay: {why} "
+                          "(record a cassette with --record FILE)")
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise fail("not a UTF-8 text file") from None
     except OSError as exc:
-        raise fail(exc.strerror or str(exc)) from None
+        if isinstance(exc, FileNotFoundError):
+            raise fail("no such file") from None
+        raise fail(_reason(exc, path)) from None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)  # a safe loader
     except yaml.YAMLError as exc:
-        raise fail(f"not valid YAML ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise fail("expected a mapping with an 'interactions' list")
+        raise fail(f"not valid YAML ({_yaml_problem(exc)})") from None
+    if not isinstance(data, dict) or "interactions" not in data:
+        raise fail("expected a mapping with 'version' and an 'interactions' list")
+    if data.get("version", VERSION) != VERSION:
+        raise fail(f"unknown cassette version {data.get('version')!r} (expected {VERSION})")
     entries = data["interactions"]
-    if not all(isinstance(e, dict) and isinstance(e.get("request"), dict) for e in entries):
-        raise fail("every interaction needs a 'request' mapping")
+    if entries is None:  # the header alone: a recording with no exchange
+        return []
+    if not isinstance(entries, list):
+        raise fail("'interactions' must be a list")
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
+            raise fail(f"interaction {number} has no 'request' mapping")
     return list(entries)
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """A YAML error on one line: what, and where."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(exc).split())
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"

@@ -30,8 +30,9 @@ from .credentials import Credentials
 from .pagination import PaginationSettings, paginate, pagination_settings
 from .ratelimit import RateLimiter, build_rate_limiter
 from .redact import Redactor
-from .remap import Remap, apply_remaps
-from .retry import RetryPolicy, is_retryable_status
+from .redirect import MAX_REDIRECTS, REDIRECT_STATUSES, next_hop
+from .remap import Remap, apply_remaps, unapply_remaps
+from .retry import RetryPolicy
 from .trace import TraceEvent, TraceFn
 from .types import HttpRequest, HttpResponse
 
@@ -40,6 +41,10 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 _UNSET: Any = object()
+# failures after which the request surely never reached the server
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOTICE_WAIT = 1.0  # waits this long or longer are announced through `notice`
+REPLAY_PLACEHOLDER = "replay-placeholder"
 
 
 def _parse_body(response: httpx.Response) -> Any:
@@ -75,6 +80,8 @@ class HttpClient:
         on_credentials_changed: CredentialsChanged | None = None,
         retry: RetryPolicy | None = None,
         redactor: Redactor | None = None,
+        notice: Callable[[str], None] | None = None,
+        retry_unsafe: bool = False,
     ) -> None:
         if record is not None and replay is not None:
             raise ValueError("record and replay cannot be used together")
@@ -84,7 +91,8 @@ class HttpClient:
         self.redactor = redactor or Redactor()
         self.redactor.add(*self.credentials.secret_values())
         self.redactor.add_basic(self.credentials.username, self.credentials.password)
-        self.retry = retry or RetryPolicy(max_attempts=max_attempts)
+        self.retry = retry or RetryPolicy(max_attempts=max_attempts, retry_unsafe=retry_unsafe)
+        self.notice = notice
         self.timeout = timeout
         self.remaps = tuple(remaps)
         self.trace = trace
@@ -98,8 +106,10 @@ class HttpClient:
         elif replay is not None:
             self.cassette = Cassette(replay, "replay", self.redactor)
         self.replaying = replay is not None
+        if self.replaying:  # a cassette needs no real credentials: it was recorded scrubbed
+            self.credentials = with_placeholders(self.credentials)
         self._http = httpx.Client(transport=transport, timeout=timeout,
-                                  follow_redirects=True)
+                                  follow_redirects=False)  # redirect.py follows them
         self.rate_limiter: RateLimiter = build_rate_limiter(api_value(compiled, "rate_limit"),
                                                             clock, sleep)
         self._lock = threading.Lock()
@@ -156,8 +166,15 @@ class HttpClient:
     def _credentials_changed(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self.redactor.add(*credentials.secret_values())
-        if self.on_credentials_changed is not None:
+        # replayed tokens are the cassette's "***": never let them overwrite real ones
+        if self.on_credentials_changed is not None and not self.replaying:
             self.on_credentials_changed(credentials)
+
+    def _verified_rotation(self, credentials: Credentials) -> None:
+        """verify() refreshed an oauth2 token: keep it, and rebuild auth around it."""
+        with self._lock:
+            self._auth = None
+        self._credentials_changed(credentials)
 
     def pagination_settings(self) -> PaginationSettings | None:
         with self._lock:
@@ -190,7 +207,7 @@ class HttpClient:
             return self._send_authed(page)
 
         roots = {"subdomain": self.subdomain} if self.subdomain is not None else {}
-        return paginate(settings, fetch, request.url, roots)
+        return paginate(settings, fetch, request.url, roots, notice=self._notify)
 
     def verify(self, credentials: Credentials | None = None) -> tuple[bool, str]:
         """Check credentials against the auth's verify_url (200 = valid); (ok, detail)."""
@@ -198,7 +215,8 @@ class HttpClient:
         settings = auth_settings(self.compiled, self.auth_name, creds.subdomain)
         if settings is None:
             return False, f"the workflow's auth {self.auth_name!r} is not declared"
-        return check_credentials(settings, creds, self._send_plain, self.clock, self.redactor)
+        return check_credentials(settings, creds, self._send_plain, self.clock, self.redactor,
+                                 self._verified_rotation)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -212,55 +230,102 @@ class HttpClient:
         return response
 
     def _send_plain(self, method: str, url: str, *, headers: dict[str, str], json: Any = None,
-                    form: dict[str, Any] | None = None, purpose: str = "request"
-                    ) -> HttpResponse:
+                    form: dict[str, Any] | None = None, purpose: str = "request",
+                    max_attempts: int | None = None) -> HttpResponse:
         request = HttpRequest(method=method, url=url, target="external", headers=headers,
                               json=json, form=form)
-        return self._attempts(request, {}, False, purpose)
+        return self._attempts(request, {}, False, purpose, max_attempts)
 
     def _attempts(self, request: HttpRequest, auth_headers: dict[str, str], limited: bool,
-                  purpose: str) -> HttpResponse:
-        headers = {**request.headers, **auth_headers}
+                  purpose: str, max_attempts: int | None = None) -> HttpResponse:
+        headers = merge_headers(request.headers, auth_headers)
         url = str(httpx.URL(request.url).copy_merge_params(_query(request.params))) \
             if request.params else request.url
         body = request.form if request.form is not None else request.json
-        attempts = self.retry.max_attempts
+        secret_headers = frozenset({"authorization", *(k.lower() for k in auth_headers)})
+        attempts = max_attempts or self.retry.max_attempts
         for attempt in range(1, attempts + 1):
             if limited and not self.replaying:
                 self.rate_limiter.acquire(request.method)
             started = self.clock()
             try:
-                response = self._exchange(request, url, headers, body)
+                response = self._exchange(request, url, headers, body, secret_headers, attempt,
+                                          purpose)
             except httpx.TransportError as exc:
                 self._trace(request.method, url, attempt, started, None, exc, purpose)
-                if attempt == attempts:
-                    raise self._transport_error(request, url, exc, attempts) from None
-                self.sleep(self.retry.delay(attempt, None, self.clock()))
+                left = not isinstance(exc, _NOT_SENT)
+                if attempt == attempts or not self.retry.retries_failure(request.method, left):
+                    raise self._transport_error(request, url, exc, attempt,
+                                                unsafe=attempt < attempts) from None
+                self._wait(self.retry.delay(attempt, None, self.clock()), request.method, url,
+                           attempt)
                 continue
-            self._trace(request.method, url, attempt, started, response.status, None, purpose)
-            if attempt == attempts or not is_retryable_status(response.status):
+            except httpx.HTTPError as exc:  # undecodable body, too many redirects: no retry
+                self._trace(request.method, url, attempt, started, None, exc, purpose)
+                raise self._transport_error(request, url, exc, attempt) from None
+            self._trace(request.method, response.url or url, attempt, started, response.status,
+                        None, purpose)
+            if attempt == attempts or not self.retry.retries_status(
+                    request.method, response.status, response.headers):
                 return response
-            if not self.replaying:
-                self.sleep(self.retry.delay(attempt, response.headers.get("retry-after"),
-                                            self.clock()))
+            if self.replaying:
+                continue
+            retry_after = response.headers.get("retry-after")
+            delay = self.retry.delay(attempt, retry_after, self.clock())
+            if delay is None:
+                self._notify(f"{request.method} {self.redactor.url(url)}: HTTP "
+                             f"{response.status} asks to wait {retry_after!r} before retrying, "
+                             f"more than {self.retry.max_retry_after:g} s: not retrying")
+                return response
+            self._wait(delay, request.method, url, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _exchange(self, request: HttpRequest, url: str, headers: dict[str, str], body: Any
-                  ) -> HttpResponse:
+    def _wait(self, seconds: float | None, method: str, url: str, attempt: int) -> None:
+        if not seconds:
+            return
+        if seconds >= NOTICE_WAIT:
+            self._notify(f"waiting {seconds:.1f} s before retrying {method} "
+                         f"{self.redactor.url(url)} (attempt {attempt + 1})")
+        self.sleep(seconds)
+
+    def _notify(self, message: str) -> None:
+        if self.notice is not None:
+            self.notice(self.redactor.text(message))
+
+    def _exchange(self, request: HttpRequest, url: str, headers: dict[str, str], body: Any,
+                  secret_headers: frozenset[str], attempt: int, purpose: str) -> HttpResponse:
+        """One attempt: the request and the redirects it leads to (each hop remapped,
+        recorded and traced; credentials dropped when a hop leaves the origin)."""
+        method = request.method
+        for _ in range(MAX_REDIRECTS + 1):
+            started = self.clock()
+            response = self._exchange_once(request, method, url, headers, body)
+            location = response.headers.get("location")
+            if response.status not in REDIRECT_STATUSES or not location:
+                return replace(response, url=url)
+            self._trace(method, url, attempt, started, response.status, None, "redirect")
+            hop = next_hop(method, url, response.status, unapply_remaps(location, self.remaps))
+            if not hop.same_origin:
+                headers = {k: v for k, v in headers.items() if k.lower() not in secret_headers}
+            method, url, body = hop.method, hop.url, body if hop.keeps_body else None
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+
+    def _exchange_once(self, request: HttpRequest, method: str, url: str,
+                       headers: dict[str, str], body: Any) -> HttpResponse:
         if self.cassette is not None and self.replaying:
-            return self.cassette.play(request.method, url, headers, body, request.where)
+            return self.cassette.play(method, url, headers, body, request.where)
         actual = apply_remaps(url, self.remaps)
         kwargs: dict[str, Any] = {}
-        if request.form is not None:
+        if body is not None and request.form is not None:
             kwargs["data"] = {k: [_form_text(x) for x in v] if isinstance(v, list)
-                              else _form_text(v) for k, v in request.form.items()}
-        elif request.json is not None:
-            kwargs["json"] = request.json
-        raw = self._http.request(request.method, actual, headers=headers, **kwargs)
+                              else _form_text(v) for k, v in body.items()}
+        elif body is not None:
+            kwargs["json"] = body
+        raw = self._http.request(method, actual, headers=headers, **kwargs)
         response = HttpResponse(raw.status_code, {k.lower(): v for k, v in raw.headers.items()},
                                 _parse_body(raw))
         if self.cassette is not None:
-            self.cassette.record(request.method, url, headers, body, response)
+            self.cassette.record(method, url, headers, body, response)
         return response
 
     def _trace(self, method: str, url: str, attempt: int, started: float, status: int | None,
@@ -274,18 +339,40 @@ class HttpClient:
             purpose=purpose, replayed=self.replaying,
         ))
 
-    def _transport_error(self, request: HttpRequest, url: str, exc: httpx.TransportError,
-                         attempts: int) -> EvaluationError:
+    def _transport_error(self, request: HttpRequest, url: str, exc: httpx.HTTPError,
+                         attempts: int, unsafe: bool = False) -> EvaluationError:
         timed_out = isinstance(exc, httpx.TimeoutException)
         what = f"timed out after {self.timeout:g} s" if timed_out else _describe(exc)
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        hint = "check the URL and your network, or --remap the host to a local fake"
+        if unsafe:
+            hint = (f"{request.method} is not retried once the request may have reached the "
+                    "server (it could act twice); --retry-unsafe retries it anyway")
+        elif not isinstance(exc, httpx.TransportError):
+            hint = "the server's answer could not be used; --trace shows the attempts"
         return EvaluationError(Diagnostic(
             "http-timeout" if timed_out else "http-connect",
             self.redactor.text(f"{request.method} {self.redactor.url(url)} failed: {what} "
                                f"({tries})"),
             request.where,
-            hint="check the URL and your network, or --remap the host to a local fake",
+            hint=hint,
         ))
+
+
+def with_placeholders(credentials: Credentials) -> Credentials:
+    """Fill the missing secret fields for a replay (auth headers are not compared)."""
+    return credentials.updated(**{
+        name: getattr(credentials, name) or REPLAY_PLACEHOLDER
+        for name in ("token", "username", "password", "access_token", "refresh_token")})
+
+
+def merge_headers(headers: dict[str, str], auth_headers: dict[str, str]) -> dict[str, str]:
+    """The request's headers with the auth headers on top; names compare case-insensitively,
+    so a manifest's `authorization` header cannot sit beside the auth's `Authorization`."""
+    if not auth_headers:
+        return dict(headers)
+    names = {k.lower() for k in auth_headers}
+    return {**{k: v for k, v in headers.items() if k.lower() not in names}, **auth_headers}
 
 
 def _query(params: dict[str, Any]) -> dict[str, Any]:

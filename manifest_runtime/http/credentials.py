@@ -35,8 +35,10 @@ class Credentials:
     expires_at: datetime | None = None  # timezone-aware (UTC when the text had no offset)
 
     def secret_values(self) -> tuple[str | None, ...]:
-        """Every value that must never be printed (the subdomain is not a secret)."""
-        return (self.token, self.username, self.password, self.access_token, self.refresh_token)
+        """Every value that must never be printed. Neither the subdomain nor the username is a
+        secret on its own: the username is masked in its Basic header form (Redactor.add_basic)
+        and under secret-looking names, not as a substring of every text (see redact.py)."""
+        return (self.token, self.password, self.access_token, self.refresh_token)
 
     def as_json(self) -> dict[str, str]:
         """The file form (only the fields that are set), e.g. to save rotated tokens."""
@@ -81,11 +83,22 @@ def credentials_from_mapping(raw: Mapping[str, Any], where: str = "credentials")
             continue
         if name == "expires_at":
             values[name] = parse_expires_at(value, f"{where}.expires_at")
-        elif isinstance(value, str | int) and not isinstance(value, bool):
-            values[name] = str(value)
+        elif isinstance(value, str):
+            values[name] = value
         else:
-            raise UsageError(f"{where}.{name}: expected a string, got {type(value).__name__}")
+            raise UsageError(_not_text(f"{where}.{name}", name, value))
     return Credentials(**values)
+
+
+def _not_text(where: str, name: str, value: Any) -> str:
+    """A non-string credential is refused rather than converted: YAML reads an unquoted `0123`
+    as the octal number 83, `1_000` as 1000 and `yes` as true, so str() would send a value that
+    is not the one written in the file. The value itself is not shown: it may be a secret."""
+    kind = {bool: "a boolean", int: "a number", float: "a number", dict: "a mapping",
+            list: "a list"}.get(type(value), type(value).__name__)
+    return (f"{where}: expected a string, got {kind}; a YAML or JSON value that "
+            f'looks like a number or boolean must be quoted, e.g. {name}: "0123" '
+            "(unquoted YAML reads 0123 as the octal number 83)")
 
 
 def read_credentials_file(path: str | os.PathLike[str]) -> dict[str, Any]:

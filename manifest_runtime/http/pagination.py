@@ -9,10 +9,18 @@ Parsers run on each page's parsed body: `total_pages`, `next_page_url`, `total_i
 `next_result_token`. A parser written without the leading dot (`page_count`) means the field
 (`.page_count`), not a jq function call.
 
-The combined response is the first page with its item array (the body itself when it is a
-list, else its one array-valued top-level key) holding every page's items. Paging stops at
-the parser's end (total pages or items reached, no next URL or token), on an empty page, on
-a page repeating the previous one, or after MAX_PAGES pages. A non-2xx page is returned as is.
+The combined response is the first page with its item array holding every page's items, and
+without `content-length` / `content-encoding` headers (they described page 1's bytes). The item
+array is the body itself when it is a list, else its array-valued top-level key: the only one,
+or, when there are several, the only non-empty one on the first page. Several non-empty arrays
+are ambiguous: an error (`pagination-items`) when a parser says there are more pages, else the
+first page is returned as is (as is a body with no array).
+
+Paging stops at the parser's end (total pages or items reached, no next URL or token), on an
+empty page, on a page repeating the previous one, or after MAX_PAGES pages; stopping at the cap
+while another page seems to exist is reported through `notice`. A non-2xx page is returned as
+is. A bare cursor token is always sent with the first page's parameters (limit, ordering,
+extra), even after a token that was a URL.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ STYLES = ("page", "limitoffset", "cursor")
 PARSER_PATH = ("api", "pagination", "parser")
 
 Fetch = Callable[[str | None, dict[str, Any]], HttpResponse]  # (next URL or None, params)
+Notice = Callable[[str], None]
+# headers describing page 1's bytes, wrong for the combined (re-built, decoded) body
+_BYTE_HEADERS = frozenset({"content-length", "content-encoding"})
 
 
 @dataclass(frozen=True)
@@ -122,14 +133,22 @@ def pagination_settings(compiled: CompiledManifest) -> PaginationSettings | None
     return PaginationSettings(str(kind), params, _extra(style.get("extra")), parsers)
 
 
+def array_keys(body: Any) -> list[str]:
+    """The array-valued top-level keys of an object body (none for other bodies)."""
+    return [k for k, v in body.items() if isinstance(v, list)] if isinstance(body, dict) else []
+
+
 def find_items(body: Any) -> tuple[str | None, list[Any]] | None:
-    """(key, items): the body itself when a list (key None), or its one array-valued key."""
+    """(key, items): the body itself when a list (key None), else its one array-valued key, or
+    among several the one that is non-empty. None when there is no such array, or when several
+    arrays are non-empty (ambiguous) or all are empty."""
     if isinstance(body, list):
         return None, body
-    if isinstance(body, dict):
-        keys = [k for k, v in body.items() if isinstance(v, list)]
-        if len(keys) == 1:
-            return keys[0], body[keys[0]]
+    keys = array_keys(body)
+    if len(keys) > 1:
+        keys = [k for k in keys if body[k]]
+    if len(keys) == 1:
+        return keys[0], body[keys[0]]
     return None
 
 
@@ -159,11 +178,13 @@ class Paginator:
     original URL with `params` merged over the request's own; a URL is fetched as given."""
 
     def __init__(self, settings: PaginationSettings, fetch: Fetch, base_url: str,
-                 roots: dict[str, Any]) -> None:
+                 roots: dict[str, Any], notice: Notice | None = None) -> None:
         self.s = settings
         self.fetch = fetch
         self.url = base_url
         self.roots = roots
+        self.notice = notice
+        self.base: dict[str, Any] = {}  # the first page's params, kept for bare cursor tokens
 
     def parse(self, name: str, body: Any) -> Any:
         parser = self.s.parsers.get(name)
@@ -187,17 +208,25 @@ class Paginator:
         return params
 
     def run(self) -> HttpResponse:
-        params = self.initial_params()
+        params = self.base = self.initial_params()
         first = self.fetch(None, params)
-        found = find_items(first.body) if _ok(first) else None
+        if not _ok(first):
+            return first
+        found = find_items(first.body)
         if found is None:
+            self.check_ambiguous(first.body, params)
             return first
         key, items = found
         collected = list(items)
         body, previous, pages = first.body, items, 1
-        while pages < self.s.max_pages and items:
+        while items:
             step = self.next_step(body, params, len(collected), len(items), pages)
             if step is None:
+                break
+            if pages >= self.s.max_pages:
+                if self.notice is not None:
+                    self.notice(f"pagination stopped at {self.s.max_pages} pages "
+                                f"({len(collected)} items); more pages may exist")
                 break
             url, params = step
             response = self.fetch(url, params)
@@ -209,7 +238,38 @@ class Paginator:
             collected += page_items
             body, previous, items, pages = response.body, page_items, page_items, pages + 1
         combined = collected if key is None else {**first.body, key: collected}
-        return HttpResponse(first.status, first.headers, combined)
+        headers = {k: v for k, v in first.headers.items() if k.lower() not in _BYTE_HEADERS}
+        return HttpResponse(first.status, headers, combined)
+
+    def check_ambiguous(self, body: Any, params: dict[str, Any]) -> None:
+        """Several non-empty arrays on the first page: fine when it is the only page; an error
+        when a parser says another page exists (its items could not be put together)."""
+        keys = [k for k in array_keys(body) if body[k]]
+        if len(keys) < 2 or not self.more_pages_hinted(body, params, keys):
+            return
+        listing = ", ".join(repr(k) for k in keys)
+        raise EvaluationError(Diagnostic(
+            "pagination-items",
+            f"cannot paginate: the first page has several non-empty arrays ({listing}) and "
+            "the pagination parser says there are more pages; the items must be the only "
+            "non-empty array-valued top-level key of each page",
+            ("api", "pagination"),
+            hint="ask the API for a response with one item array (e.g. a parameter that "
+                 "leaves the others out), or drop \"pagination\": true and request the "
+                 "pages one by one",
+        ))
+
+    def more_pages_hinted(self, body: Any, params: dict[str, Any], keys: list[str]) -> bool:
+        """Does a parser (not the parser-less fallback) say there is another page?"""
+        style, parsers = self.s.style, self.s.parsers
+        if style == "limitoffset":  # more items than the shortest candidate array holds
+            total = _as_int(self.parse("total_items", body))
+            return total is not None and total > min(len(body[k]) for k in keys)
+        name = "next_result_token" if style == "cursor" else "next_page_url"
+        if name in parsers:
+            return self._follow(self.parse(name, body), params, None) is not None
+        total = _as_int(self.parse("total_pages", body)) if style == "page" else None
+        return total is not None and total > 1
 
     def next_step(self, body: Any, params: dict[str, Any], collected: int, count: int,
                   pages: int) -> tuple[str | None, dict[str, Any]] | None:
@@ -241,14 +301,19 @@ class Paginator:
 
     def _follow(self, nxt: Any, params: dict[str, Any], param: str | None
                 ) -> tuple[str | None, dict[str, Any]] | None:
+        """A URL is fetched as given; a bare token goes with the first page's parameters (not
+        the previous page's, which are empty after a URL)."""
         if nxt is None or nxt == "" or nxt is False:
             return None
         text = str(nxt)
         if param is None or text.startswith(("http://", "https://", "/")):
             return urljoin(self.url, text), {}
-        return None, {**params, param: text}
+        return None, {**self.base, param: text}
 
 
 def paginate(settings: PaginationSettings, fetch: Fetch, url: str,
-             roots: dict[str, Any] | None = None) -> HttpResponse:
-    return Paginator(settings, fetch, url, roots or {}).run()
+             roots: dict[str, Any] | None = None,
+             notice: Notice | None = None) -> HttpResponse:
+    """Every page of one request, combined. `notice(message)`, when given, hears about paging
+    cut short by the page cap (MAX_PAGES)."""
+    return Paginator(settings, fetch, url, roots or {}, notice).run()

@@ -4,6 +4,12 @@ A `Redactor` knows every secret value in play (credentials from the file or envi
 anything obtained at run time such as OAuth access tokens) and replaces each occurrence with
 `***` in strings and JSON-like values. Names that usually carry secrets (`password`,
 `client_secret`, `api_key`, ...) are scrubbed by name as well, see `is_secret_name`.
+
+A username is not a secret value: masking it wherever it occurs as a substring mangles ordinary
+text (username `user` would turn `/v3/users/list` into `/v3/***s/list`), and some APIs put it
+in URLs (Twilio's Account SID is the Basic username), which a masked cassette could not replay.
+It is masked inside the Basic header (the base64 of `username:password`, see `add_basic`) and
+under a secret-looking name; the password is masked everywhere.
 """
 
 from __future__ import annotations
@@ -65,8 +71,9 @@ class Redactor:
                 self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
     def add_basic(self, username: str | None, password: str | None) -> None:
-        """Learn a Basic credential pair, including its base64 header form."""
-        self.add(username, password)
+        """Learn a Basic credential pair: the password and the base64 header form of the pair.
+        The username alone is not a secret value (see the module docstring)."""
+        self.add(password)
         if username is not None or password is not None:
             pair = f"{username or ''}:{password or ''}".encode()
             self.add(base64.b64encode(pair).decode("ascii"))

@@ -78,3 +78,14 @@ def apply_remaps(url: str, remaps: Iterable[Remap]) -> str:
         if rewritten is not None:
             return rewritten
     return url
+
+
+def unapply_remaps(url: str, remaps: Iterable[Remap]) -> str:
+    """Map a URL on a remap's target back to its source (e.g. a redirect Location from the
+    local fake), so traces, cassettes and origin checks stay in the manifest's terms."""
+    for remap in remaps:
+        if origin_of(url) == remap.target:
+            parts = urlsplit(url)
+            return urlunsplit((remap.source.scheme, remap.source.netloc, parts.path,
+                               parts.query, parts.fragment))
+    return url

@@ -31,6 +31,8 @@ class HttpResponse:
     status: int
     headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON when possible, else text
+    # the URL that answered (after redirects; before --remap), for messages
+    url: str = field(default="", compare=False)
 
     def wrapped(self) -> dict[str, Any]:
         return {"status": self.status, "headers": self.headers, "body": self.body}

@@ -41,6 +41,10 @@ def _no_redact(text: str) -> str:
     return text
 
 
+def _no_redact_value(value: Any) -> Any:
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Env:
     """Run-wide services and settings shared by a context and all its children."""
@@ -54,6 +58,7 @@ class Env:
     log: Callable[[str], None] | None = None  # !print_c messages
     trace: Callable[[TraceEvent], None] | None = None
     redact: Callable[[str], str] = _no_redact  # scrubs secrets from messages and traces
+    redact_value: Callable[[Any], Any] = _no_redact_value  # the same inside JSON values
     resource_role: Literal["source", "target"] | None = None  # !resource ActiveCampaignContact
     data: dict[str, dict[str, Any]] = field(default_factory=dict)  # live view of the store
     trace_args: list[dict[str, Any]] = field(default_factory=list)  # one per traced command

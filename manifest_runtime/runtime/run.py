@@ -17,10 +17,13 @@ def run_at(compiled: CompiledManifest, pointer: str | Path, value: Any, ctx: Eva
            ) -> Any:
     """Evaluate the command (or value) at `pointer` with input `value`.
 
+    Outside any `!pipe`, `${piped_content.0}` is this input (validate allows exactly that).
     Raises ValueError for a malformed pointer, EvaluationError (code "no-such-node") when
     nothing is there, and EvaluationError for any failure while running."""
     path = from_pointer(pointer) if isinstance(pointer, str) else pointer
     node = compiled.node_at(path)
     if node is None:
         raise not_found(compiled, path)
+    if ctx.piped_content is None:
+        ctx = ctx.with_piped([value])
     return evaluate(node, value, ctx)

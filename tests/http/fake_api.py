@@ -125,6 +125,9 @@ class FakeApi:
             return 200, {"email": "owner@example.com", "name": "Owner"}
         if seen.path == "/v1/contacts" and seen.method == "GET":
             return _contacts_page(seen.query)
+        if seen.path.startswith("/v1/contacts/") and seen.path.endswith("/notes") \
+                and seen.method == "POST":
+            return 201, {"id": f"note-{len(self.requests)}", "body": seen.body}
         return 404, {"error": f"no route {seen.method} {seen.path}"}
 
     def _authorized(self, seen: Seen) -> bool:

@@ -1,11 +1,14 @@
 """Shared helpers for the HTTP layer tests: manifests, a fake clock, and a leak guard.
 
 Every secret used in these tests contains the marker "SECRET"; the `harness` fixture checks,
-after each test, that the marker appears in no trace event, no captured error and no cassette.
+after each test, that the marker appears in no trace event, no captured error and no cassette,
+and neither does the Basic header form of USERNAME:PASSWORD. The username is not a secret (see
+redact.py) and deliberately has no marker: it may appear in the output.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +26,7 @@ from manifest_runtime.model import CompiledManifest
 
 MARKER = "SECRET"
 TOKEN = "tok-SECRET-1111"
-USERNAME = "user-SECRET-2222"
+USERNAME = "user-2222"  # not a secret: no marker
 PASSWORD = "pw-SECRET-3333"
 ACCESS = "acc-SECRET-4444"
 REFRESH = "ref-SECRET-5555"
@@ -31,6 +34,10 @@ NEW_ACCESS = "acc-SECRET-NEW6"
 NEW_REFRESH = "ref-SECRET-NEW7"
 SESSION = "sess-SECRET-8888"
 CLIENT_SECRET = "cs-SECRET-9999"
+# every secret above: each must carry the marker for the leak guard to see it
+SECRETS = (TOKEN, PASSWORD, ACCESS, REFRESH, NEW_ACCESS, NEW_REFRESH, SESSION, CLIENT_SECRET)
+# secrets in a form without the marker, looked for literally
+BASIC_PAIR = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode("ascii")
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -109,6 +116,7 @@ class Harness:
     def assert_no_secrets(self) -> None:
         for text in self.outputs():
             assert MARKER not in text, f"a credential leaked: {text[:500]}"
+            assert BASIC_PAIR not in text, f"a Basic credential leaked: {text[:500]}"
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None

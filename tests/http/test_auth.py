@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
 from http_helpers import (
     ACCESS,
     CLIENT_SECRET,
@@ -161,18 +162,21 @@ def test_oauth2_refresh_on_expiry_with_basic_client_auth(harness: Harness) -> No
     assert [r.url.path for r in harness.requests][-2:] == ["/refresh", "/items"]
 
 
-def test_oauth2_refresh_gives_up_after_three_tries(harness: Harness) -> None:
+@pytest.mark.parametrize(("status", "tries"), [(503, 3), (400, 1)])
+def test_oauth2_refresh_makes_at_most_three_tries(harness: Harness, status: int, tries: int
+                                                  ) -> None:
+    """503 is tried 3 times in all; invalid_grant (400) cannot get better: 1 try."""
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/refresh":
-            return json_response(400, {"error": "invalid_grant", "refresh_token": REFRESH})
+            return json_response(status, {"error": "invalid_grant", "refresh_token": REFRESH})
         return json_response(401, {})
 
     client = harness.client(manifest(oauth(True)), handler,
                             Credentials(access_token=ACCESS, refresh_token=REFRESH))
     err = harness.error(lambda: client.send(get()))
     assert err.diagnostic.code == "auth-refresh"
-    assert "3 times" in err.diagnostic.message
-    assert [r.url.path for r in harness.requests].count("/refresh") == 3
+    assert f"HTTP {status}" in err.diagnostic.message
+    assert [r.url.path for r in harness.requests].count("/refresh") == tries
 
 
 def test_oauth2_without_refresh_returns_the_401(harness: Harness) -> None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import httpx
+import pytest
 import yaml
 from http_helpers import (
     ACCESS,
@@ -19,6 +20,8 @@ from http_helpers import (
     manifest,
 )
 
+from manifest_runtime.cli import main
+from manifest_runtime.errors import UsageError
 from manifest_runtime.http.credentials import Credentials
 from manifest_runtime.http.types import HttpRequest
 
@@ -122,8 +125,123 @@ def test_unmatched_replay_names_request_and_closest(harness: Harness, tmp_path: 
     assert "1 of 2" in err.diagnostic.message
 
 
-def test_missing_cassette_file(harness: Harness, tmp_path: Path) -> None:
-    err = harness.error(lambda: harness.client(
-        manifest({"type": "token", "header_key": "K", "verify_url": "x"}), None,
-        replay=str(tmp_path / "nope.yaml")))
-    assert err.diagnostic.code == "replay-cassette"
+TOKEN_AUTH = {"type": "token", "header_key": "K", "verify_url": "x"}
+
+
+def test_recording_appends_one_item_per_exchange(harness: Harness, tmp_path: Path) -> None:
+    cassette = tmp_path / "a.yaml"
+    client = harness.client(manifest(TOKEN_AUTH), lambda r: json_response(
+        200, {"path": r.url.path, "text": "é \u2028 \x85 \U0001F600 'q' \"dq\" #c: x"}),
+        Credentials(token=TOKEN), record=str(cassette))
+    assert cassette.read_text() == "version: 1\ninteractions:\n"  # written at creation
+    assert yaml.safe_load(cassette.read_text()) == {"version": 1, "interactions": None}
+    texts = []
+    for n in range(1, 4):
+        client.send(HttpRequest("GET", f"https://api.example.com/p{n}", params={"n": n}))
+        texts.append(cassette.read_text(encoding="utf-8"))
+        data = yaml.safe_load(texts[-1])  # valid YAML after every exchange
+        assert [e["request"]["url"] for e in data["interactions"]] == \
+            [f"https://api.example.com/p{i}" for i in range(1, n + 1)]
+    assert texts[1].startswith(texts[0]) and texts[2].startswith(texts[1])  # appended
+    assert client.cassette is not None and client.cassette.recorded == 3
+    replay = harness.client(manifest(TOKEN_AUTH), None, Credentials(token=TOKEN),
+                            replay=str(cassette))
+    assert replay.send(HttpRequest("GET", "https://api.example.com/p2", params={"n": 2})).body \
+        == {"path": "/p2", "text": "é \u2028 \x85 \U0001F600 'q' \"dq\" #c: x"}
+
+
+def test_an_empty_recording_replays_as_empty(harness: Harness, tmp_path: Path) -> None:
+    cassette = tmp_path / "empty.yaml"
+    harness.client(manifest(TOKEN_AUTH), None, Credentials(token=TOKEN), record=str(cassette))
+    replay = harness.client(manifest(TOKEN_AUTH), None, replay=str(cassette))
+    err = harness.error(lambda: replay.send(HttpRequest("GET", "https://api.example.com/x")))
+    assert "the cassette is empty" in err.diagnostic.message
+
+
+def test_cassettes_written_whole_still_replay(harness: Harness, tmp_path: Path) -> None:
+    """The format before appending: one safe_dump of the whole mapping (and `[]` when empty);
+    a URL recorded with an encoded mask (%2A%2A%2A) matches too."""
+    entry = {"request": {"method": "GET", "url": "https://api.example.com/a/%2A%2A%2A/b",
+                         "query": {"q": "1"}, "headers": {"K": "***"}, "body": None},
+             "response": {"status": 200, "headers": {"content-type": "application/json"},
+                          "body": {"ok": True}}}
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump({"version": 1, "interactions": [entry]}, sort_keys=False))
+    replay = harness.client(manifest(TOKEN_AUTH), None, replay=str(old))
+    assert replay.send(HttpRequest("GET", "https://api.example.com/a/***/b?q=1")).body == \
+        {"ok": True}
+    empty = tmp_path / "old-empty.yaml"
+    empty.write_text(yaml.safe_dump({"version": 1, "interactions": []}))
+    harness.client(manifest(TOKEN_AUTH), None, replay=str(empty))
+
+
+def test_encoded_mask_in_a_url_matches_the_recorded_mask(harness: Harness,
+                                                         tmp_path: Path) -> None:
+    """A secret echoed in a response replays as `***`; a later URL built from it (percent-
+    encoded: %2A%2A%2A) must still match the recording, where the secret was masked."""
+    cassette = tmp_path / "chain.yaml"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/accounts":
+            return json_response(200, {"accounts": [{"key": TOKEN}]})
+        return json_response(200, {"numbers": ["+1555"], "path": request.url.path})
+
+    def chain(client: Any) -> Any:
+        key = client.send(HttpRequest("GET", "https://api.example.com/accounts")) \
+            .body["accounts"][0]["key"]
+        return client.send(HttpRequest(
+            "GET", f"https://api.example.com/accounts/{quote(key, safe='')}/numbers")).body
+
+    recorded = chain(harness.client(manifest(TOKEN_AUTH), handler, Credentials(token=TOKEN),
+                                    record=str(cassette)))
+    assert recorded["numbers"] == ["+1555"]
+    replayed = chain(harness.client(manifest(TOKEN_AUTH), None, Credentials(token=TOKEN),
+                                    replay=str(cassette)))
+    assert replayed == {"numbers": ["+1555"], "path": "/accounts/***/numbers"}
+
+
+def test_record_into_a_missing_directory_is_a_usage_error(harness: Harness,
+                                                          tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "c.yaml"
+    with pytest.raises(UsageError, match="does not exist") as info:
+        harness.client(manifest(TOKEN_AUTH), None, record=str(target))
+    assert str(target) in str(info.value) and str(target.parent) in str(info.value)
+    with pytest.raises(UsageError, match="it is a directory"):
+        harness.client(manifest(TOKEN_AUTH), None, record=str(tmp_path))
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    ("", "expected a mapping"),
+    ("a: [", "not valid YAML (did not find expected node content at line 2"),
+    ("version: 1\ninteractions: {}\n", "'interactions' must be a list"),
+    ("version: 1\ninteractions:\n- response: {}\n", "interaction 1 has no 'request'"),
+    ("version: 9\ninteractions: []\n", "unknown cassette version 9"),
+    (b"\xff\xfe\x00", "not a UTF-8 text file"),
+])
+def test_unusable_replay_files_are_usage_errors(harness: Harness, tmp_path: Path,
+                                                content: str | bytes | None,
+                                                message: str) -> None:
+    file = tmp_path / "bad.cassette"  # not *.yaml: the leak guard reads those
+    if isinstance(content, bytes):
+        file.write_bytes(content)
+    elif content is not None:
+        file.write_text(content)
+    with pytest.raises(UsageError) as info:
+        harness.client(manifest(TOKEN_AUTH), None, replay=str(file))
+    assert f"--replay {file}: cannot replay: " in str(info.value)
+    assert message in str(info.value) and "--record" in str(info.value)
+
+
+def test_cassette_problems_on_the_command_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples/activetrail-contacts/manifest.yaml"
+    for option, path, text in [
+        ("--record", tmp_path / "missing" / "c.yaml", "does not exist"),
+        ("--replay", tmp_path / "missing.yaml", "no such file"),
+    ]:
+        assert main(["eval", str(example), "/workflows/0/data_pipeline/source", option,
+                     str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("manifest-runtime: error: ") and text in err
+        assert "Traceback" not in err

@@ -90,3 +90,44 @@ def test_rotated_tokens_are_saved_back_keeping_everything_else(tmp_path: Path) -
         "other": {"token": "t"}}
     assert file.stat().st_mode & 0o777 == 0o600
     assert load_credentials("main", file, env={}).refresh_token == "r1"
+
+
+@pytest.mark.parametrize("line, field, kind", [
+    ("token: 0123", "token", "a number"),  # YAML 1.1 octal: would be sent as '83'
+    ("password: 1_000", "password", "a number"),  # would be sent as '1000'
+    ("username: 00012345", "username", "a number"),
+    ("subdomain: 12", "subdomain", "a number"),
+    ("password: yes", "password", "a boolean"),
+    ("token: 1.5", "token", "a number"),
+    ("token: [a, b]", "token", "a list"),
+])
+def test_non_string_values_are_refused_not_converted(tmp_path: Path, line: str, field: str,
+                                                     kind: str) -> None:
+    file = tmp_path / "creds.yaml"
+    file.write_text(f"main:\n  {line}\n")
+    with pytest.raises(UsageError) as info:
+        load_credentials("main", file, env={})
+    message = str(info.value)
+    assert f"main.{field}: expected a string, got {kind}" in message
+    assert f'must be quoted, e.g. {field}: "0123"' in message
+    shown = message.split(f"main.{field}: ")[1].split(" (unquoted")[0]
+    assert not any(v in shown for v in ("83", "1000", "12345", "True", "1.5"))  # no value
+
+
+def test_quoted_values_and_yaml_timestamps_load(tmp_path: Path) -> None:
+    file = tmp_path / "creds.yaml"
+    file.write_text('main:\n  token: "0123"\n  password: "1_000"\n  username: "00012345"\n'
+                    "  expires_at: 2030-01-31T12:00:00Z\n")
+    assert load_credentials("main", file, env={}) == Credentials(
+        token="0123", password="1_000", username="00012345",
+        expires_at=datetime(2030, 1, 31, 12, tzinfo=UTC))
+    json_file = tmp_path / "creds.json"
+    json_file.write_text('{"main": {"token": 123}}')
+    with pytest.raises(UsageError, match=r"main\.token: expected a string, got a number"):
+        load_credentials("main", json_file, env={})
+
+
+def test_the_username_is_not_a_secret_value() -> None:
+    creds = Credentials(token="t-value", username="AC1234", password="p-value",
+                        access_token="a-value", refresh_token="r-value", subdomain="acme")
+    assert set(creds.secret_values()) == {"t-value", "p-value", "a-value", "r-value"}

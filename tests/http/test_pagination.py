@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import gzip
+import json
 from typing import Any
 
 import httpx
+import pytest
 from http_helpers import TOKEN, Harness, json_response, manifest
 
 from manifest_runtime.http.credentials import Credentials
-from manifest_runtime.http.pagination import MAX_PAGES, find_items
-from manifest_runtime.http.types import HttpRequest
+from manifest_runtime.http.pagination import MAX_PAGES, find_items, paginate
+from manifest_runtime.http.types import HttpRequest, HttpResponse
 
 AUTH = {"type": "token", "header_key": "Authorization", "token_prefix": "Bearer",
         "verify_url": "https://api.example.com/me"}
@@ -119,6 +122,125 @@ def test_hundred_page_cap(harness: Harness) -> None:
     assert response.body["data"][-1] == str(MAX_PAGES)
 
 
+def page_by_page(harness: Harness, style: dict[str, Any], parser: dict[str, Any] | None,
+                 handler: Any, notices: list[str] | None) -> Any:
+    """paginate() itself, each page sent by the client (so through the MockTransport)."""
+    client = harness.client(manifest(AUTH, api(style, parser)), handler,
+                            Credentials(token=TOKEN))
+    settings = client.pagination_settings()
+    assert settings is not None
+
+    def fetch(url: str | None, params: dict[str, Any]) -> HttpResponse:
+        return client.send(HttpRequest("GET", url or URL, params={} if url else params))
+
+    if notices is None:  # the call as client.py makes it today
+        return paginate(settings, fetch, URL, {})
+    return paginate(settings, fetch, URL, {}, notice=notices.append)
+
+
+def test_stopping_at_the_cap_is_noticed(harness: Harness) -> None:
+    def endless(request: httpx.Request) -> httpx.Response:
+        return json_response(200, {"data": [request.url.params["page"]]})
+
+    notices: list[str] = []
+    response = page_by_page(harness, PAGE_STYLE, None, endless, notices)
+    assert len(response.body["data"]) == MAX_PAGES == len(harness.requests)
+    assert notices == [f"pagination stopped at {MAX_PAGES} pages ({MAX_PAGES} items); "
+                       "more pages may exist"]
+    assert page_by_page(harness, PAGE_STYLE, None, endless, None).body == response.body
+
+
+def test_no_notice_when_the_last_page_is_the_hundredth(harness: Harness) -> None:
+    def exactly(request: httpx.Request) -> httpx.Response:
+        return json_response(200, {"pages": MAX_PAGES, "data": [request.url.params["page"]]})
+
+    notices: list[str] = []
+    response = page_by_page(harness, PAGE_STYLE, {"total_pages": "pages"}, exactly, notices)
+    assert len(response.body["data"]) == MAX_PAGES and notices == []
+
+
+def test_one_non_empty_array_among_several_is_the_item_array(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return json_response(200, {"data": [page * 10 + 1, page * 10 + 2] if page <= 3 else [],
+                                   "errors": [], "total_pages": 3})
+
+    response = paged(harness, PAGE_STYLE, {"total_pages": "total_pages"}, handler)
+    assert response.body == {"data": [11, 12, 21, 22, 31, 32], "errors": [], "total_pages": 3}
+    assert len(harness.requests) == 3
+
+
+@pytest.mark.parametrize("style, parser, body", [
+    (PAGE_STYLE, {"total_pages": "pages"}, {"pages": 2}),
+    (PAGE_STYLE, {"next_page_url": "next"}, {"next": "/items?page=2"}),
+    ({"type": "cursor"}, {"next_result_token": "next"}, {"next": "abc"}),
+    ({"type": "limitoffset", "limit": {"param": "limit", "value": 2},
+      "offset": {"param": "offset"}}, {"total_items": "total"}, {"total": 5}),
+])
+def test_several_non_empty_arrays_with_more_pages_is_an_error(
+        harness: Harness, style: dict[str, Any], parser: dict[str, Any],
+        body: dict[str, Any]) -> None:
+    page = {"data": [1, 2], "included": [{"id": 9}], "errors": [], **body}
+    err = harness.error(lambda: paged(harness, style, parser,
+                                      lambda r: json_response(200, page)))
+    d = err.diagnostic
+    assert d.code == "pagination-items" and d.path == ("api", "pagination")
+    assert "several non-empty arrays ('data', 'included')" in d.message
+    assert d.hint is not None and '"pagination": true' in d.hint
+    assert len(harness.requests) == 1
+
+
+@pytest.mark.parametrize("style, parser, body", [
+    (PAGE_STYLE, None, {}),  # no parser: nothing says there is another page
+    (PAGE_STYLE, {"total_pages": "pages"}, {"pages": 1}),
+    (PAGE_STYLE, {"next_page_url": "next"}, {"next": None}),
+    ({"type": "cursor"}, {"next_result_token": "next"}, {"next": ""}),
+    ({"type": "limitoffset", "limit": {"param": "limit", "value": 2},
+      "offset": {"param": "offset"}}, {"total_items": "total"}, {"total": 1}),
+])
+def test_several_non_empty_arrays_on_a_single_page_come_back_as_is(
+        harness: Harness, style: dict[str, Any], parser: dict[str, Any] | None,
+        body: dict[str, Any]) -> None:
+    page = {"data": [1, 2], "included": [{"id": 9}], **body}
+    assert paged(harness, style, parser, lambda r: json_response(200, page)).body == page
+    assert len(harness.requests) == 1
+
+
+def test_bare_cursor_after_a_url_cursor_keeps_the_base_params(harness: Harness) -> None:
+    style = {"type": "cursor", "limit": {"param": "limit", "value": 3},
+             "ordering": {"param": "sort", "value": "asc"},
+             "extra": {"param": "fields", "value": "id"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if "page2" in params:
+            return json_response(200, {"items": [2], "next": "tokABC"})
+        if params.get("cursor") == "tokABC":
+            return json_response(200, {"items": [3], "next": None})
+        return json_response(200, {"items": [1],
+                                   "next": f"{URL}?page2=1&limit=3&sort=asc"})
+
+    response = paged(harness, style, {"next_result_token": "next"}, handler, params={"q": "x"})
+    assert response.body["items"] == [1, 2, 3]
+    assert query(harness) == [
+        {"q": "x", "fields": "id", "limit": "3", "sort": "asc"},
+        {"page2": "1", "limit": "3", "sort": "asc"},  # a URL token is fetched as given
+        {"q": "x", "fields": "id", "limit": "3", "sort": "asc", "cursor": "tokABC"},
+    ]
+
+
+def test_combined_response_drops_byte_headers(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        raw = json.dumps({"data": [page] if page < 3 else []}).encode()
+        return httpx.Response(200, content=gzip.compress(raw), headers={
+            "Content-Type": "application/json", "Content-Encoding": "gzip", "X-Total": "2"})
+
+    response = paged(harness, PAGE_STYLE, None, handler)
+    assert response.body == {"data": [1, 2]}
+    assert response.headers == {"content-type": "application/json", "x-total": "2"}
+
+
 def test_error_page_is_returned(harness: Harness) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
@@ -138,5 +260,8 @@ def test_without_pagination_flag_one_request(harness: Harness) -> None:
 def test_find_items_needs_exactly_one_array() -> None:
     assert find_items([1]) == (None, [1])
     assert find_items({"a": [1], "n": 2}) == ("a", [1])
+    assert find_items({"a": [], "n": 2}) == ("a", [])
+    assert find_items({"a": [1], "b": []}) == ("a", [1])  # the one non-empty array
     assert find_items({"a": [1], "b": [2]}) is None
+    assert find_items({"a": [], "b": []}) is None
     assert find_items("text") is None

@@ -90,7 +90,67 @@ def test_backoff_is_full_jitter_capped() -> None:
     policy = RetryPolicy(random=lambda: 1.0)
     assert [policy.delay(n) for n in (1, 2, 3, 8, 20)] == [0.5, 1.0, 2.0, 30.0, 30.0]
     assert RetryPolicy(random=lambda: 0.0).delay(5) == 0.0
-    assert policy.delay(1, "100000") == 300.0  # Retry-After bounded by max_retry_after
+    assert policy.delay(1, "100000") is None  # longer than max_retry_after: no retry at all
+    assert policy.delay(1, "1.5") == 1.5
     assert parse_retry_after("soon", 0.0) is None
+    assert parse_retry_after("-3", 0.0) is None
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+def test_a_retry_after_beyond_the_cap_is_not_waited_for(harness: Harness) -> None:
+    notices: list[str] = []
+    client = harness.client(manifest(AUTH), sequence(
+        json_response(429, {}, {"Retry-After": "3600"})), Credentials(token=TOKEN),
+        notice=notices.append)
+    assert client.send(HttpRequest("GET", URL)).status == 429
+    assert harness.clock.sleeps == [] and len(harness.requests) == 1
+    assert "'3600'" in notices[0] and "not retrying" in notices[0]
+    harness.texts.extend(notices)
+
+
+def test_long_waits_are_announced(harness: Harness) -> None:
+    notices: list[str] = []
+    client = harness.client(manifest(AUTH), sequence(
+        json_response(503, {}, {"Retry-After": "5"}), json_response(200, {})),
+        Credentials(token=TOKEN), notice=notices.append)
+    client.send(HttpRequest("GET", URL))
+    assert notices == ["waiting 5.0 s before retrying GET "
+                       "https://api.example.com/items?api_key=*** (attempt 2)"]
+
+
+POST_CASES = [  # (first outcome, retried by default?)
+    (json_response(502, {}), False),  # the server may have acted before the proxy failed
+    (httpx.ReadTimeout("slow"), False),  # the request left; the answer did not come
+    (httpx.RemoteProtocolError("dropped"), False),
+    (json_response(503, {}), True),  # "service unavailable": not acted on
+    (json_response(500, {}, {"Retry-After": "0"}), True),  # the server asks for a retry
+    (json_response(429, {}), True),
+    (httpx.ConnectError("refused"), True),  # never left
+]
+
+
+@pytest.mark.parametrize(("first", "retried"), POST_CASES)
+def test_post_is_retried_only_when_not_acted_on(harness: Harness,
+                                                first: httpx.Response | Exception,
+                                                retried: bool) -> None:
+    client = harness.client(manifest(AUTH), sequence(first, json_response(200, {"ok": 1})),
+                            Credentials(token=TOKEN))
+    request = HttpRequest("POST", "https://api.example.com/messages", json={"to": "+1"})
+    if retried:
+        assert client.send(request).status == 200
+    elif isinstance(first, Exception):
+        err = harness.error(lambda: client.send(request))
+        assert "--retry-unsafe" in (err.diagnostic.hint or "")
+        assert "(1 attempt)" in err.diagnostic.message
+    else:
+        assert client.send(request).status == 502
+    assert len(harness.requests) == (2 if retried else 1)
+
+
+def test_retry_unsafe_retries_post_like_get(harness: Harness) -> None:
+    client = harness.client(manifest(AUTH), sequence(
+        json_response(502, {}), httpx.ReadTimeout("slow"), json_response(200, {})),
+        Credentials(token=TOKEN), retry_unsafe=True)
+    assert client.send(HttpRequest("POST", "https://api.example.com/m", json={})).status == 200
+    assert len(harness.requests) == 3

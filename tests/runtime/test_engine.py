@@ -190,3 +190,12 @@ def test_shake_hmac_is_32_bytes_and_keyed(algorithm: str) -> None:
     assert len(keyed) == 64 and len(plain) == 64
     assert len({keyed, other, plain}) == 3
     assert digest("k1") == keyed
+
+
+def test_outside_a_pipe_piped_content_0_is_the_input(tmp_path: Path) -> None:
+    """validate allows ${piped_content.0} outside a pipe; running it must agree."""
+    file = tmp_path / "m.yaml"
+    file.write_text("$version: '2'\nworkflows: []\nx: {'!jq': '${piped_content.0.email}'}\n")
+    compiled = load_and_compile(str(file))
+    assert not [d for d in compiled.diagnostics if d.code == "piped-content-reference"]
+    assert run_at(compiled, "/x", {"email": "a@b"}, EvalContext.create()) == "a@b"
