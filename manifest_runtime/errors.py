@@ -41,6 +41,7 @@ class Diagnostic:
     line: int | None = None  # 1-based line of the node (or of the span) in the file
     column: int | None = None  # 1-based column in the file
     source_text: str | None = field(default=None, compare=False)  # the string `span` indexes
+    notes: tuple[str, ...] = ()  # context lines, e.g. which !pipe step failed on what input
 
     @property
     def pointer(self) -> str:
@@ -59,6 +60,7 @@ class Diagnostic:
             "line": self.line,
             "column": self.column,
             "hint": self.hint,
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 

@@ -24,6 +24,7 @@ def render_one(d: Diagnostic) -> str:
     if d.path or d.file:
         lines.append(f"  at {d.pointer or '/'}")
     lines.extend(_caret(d))
+    lines.extend(f"  note: {note}" for note in d.notes)
     if d.hint:
         lines.append(f"  hint: {d.hint}")
     return "\n".join(lines) + "\n"

@@ -129,8 +129,8 @@ def _step_error(exc: EvaluationError, index: int, step: Command, step_input: Any
                 ctx: EvalContext) -> PipeStepError:
     d = exc.diagnostic
     shown = ctx.env.redact(excerpt(step_input, 200))
-    message = f"{d.message} [in !pipe step {index} ({step.name}); its input was: {shown}]"
-    return PipeStepError(replace(d, message=message))
+    note = f"in !pipe step {index} ({step.name}), whose input was: {shown}"
+    return PipeStepError(replace(d, notes=(*d.notes, note)))
 
 
 SPEC = CommandSpec("!pipe", "run commands in order, piping each output into the next",

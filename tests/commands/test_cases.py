@@ -2,8 +2,9 @@
 
 A case: `command` (the raw command as in a manifest, JSON form), `input`, `context` (roots,
 `data` for the store, `contact`, `responses` for HTTP fakes, ...), then `output` or `error`
-(a diagnostic code, optionally `message` fragments), and optional `expect`: `saved`,
-`logged`, `requests` (subset-compared with what the HTTP handler saw), `contacts`.
+(a diagnostic code, optionally `message` fragments and the exact `notes`), and optional
+`expect`: `saved`, `logged`, `requests` (subset-compared with what the HTTP handler saw),
+`contacts`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def test_case(case: dict[str, Any]) -> None:
         assert d.code == case["error"], d.message
         for fragment in case.get("message", []):
             assert fragment in d.message
+        if "notes" in case:
+            assert list(d.notes) == case["notes"]
         assert d.path, "an evaluation error is located"
     else:
         assert "output" in case, "a case states its output or its error"
