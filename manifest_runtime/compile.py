@@ -14,12 +14,33 @@ from .checks import dig, run_checks
 from .commands import COMMANDS, CommandSpec
 from .compiler import COMMENT, Compiler, FieldInfo, Scope
 from .errors import Diagnostic, sort_key
+from .expressions.parser import ROOTS
 from .model import CompiledManifest, Const, Node, Obj
 from .paths import Path
 from .schema import check_schema
 from .source import LoadedManifest, load_file
 
 WEBHOOK_LIFECYCLE = ("create", "update", "delete")
+# data_intake keys that read an incoming payload to route it, before any selection is known
+ROUTING_KEYS = ("resource_id", "account_id")
+
+# auth and api values are evaluated with the user's credentials only (reference §2.6)
+ONLY_SUBDOMAIN = frozenset({"subdomain"})
+AUTH_ROOTS_HINT = (
+    "auth values are resolved when an account is connected, before any workflow step runs: "
+    "only ${subdomain} (declared in defined_fields) exists there"
+)
+API_ROOTS_HINT = (
+    "api values are shared by every request of every workflow and resolved from the "
+    "connection alone: only ${subdomain} (declared in the auth's defined_fields) exists there"
+)
+# the connect step runs when the account is connected, before the select step
+CONNECT_ROOTS = frozenset(ROOTS) - {"custom_data"}
+CONNECT_ROOTS_HINT = (
+    "the connect step runs when the account is connected, before the select step: "
+    "custom_data exists from the select step on (options of later fields, "
+    "describe_selection, map, data_intake commands, data_pipeline)"
+)
 
 
 def load_and_compile(filename: str) -> CompiledManifest:
@@ -72,6 +93,11 @@ def _declares_subdomain(auth: Any) -> bool:
     return isinstance(dig(auth, "defined_fields", "subdomain"), dict)
 
 
+def _has_selection(workflow: Any) -> bool:
+    """Does the workflow's select step declare describe_selection (what ${resource} is)?"""
+    return isinstance(dig(workflow, "setup", "select", "describe_selection"), dict)
+
+
 class _ManifestWalker:
     """Compiles each top-level section with the Scope its values are evaluated in."""
 
@@ -102,18 +128,35 @@ class _ManifestWalker:
         auth = self.auths.get(auth_name) if isinstance(auth_name, str) else None
         return _declares_subdomain(auth) if auth is not None else None
 
+    def subdomain_for(self, workflows: list[Any]) -> tuple[bool, tuple[str, ...]]:
+        """Is ${subdomain} declared by every (known) auth these workflows use? With no such
+        auth: by any auth. Returns (declared, the auths used without declaring it)."""
+        used: list[str] = []
+        for w in workflows:
+            name = w.get("auth") if isinstance(w, dict) else None
+            if isinstance(name, str) and name in self.auths and name not in used:
+                used.append(name)
+        if not used:
+            return any(_declares_subdomain(a) for a in self.auths.values()), ()
+        lacking = tuple(n for n in used if not _declares_subdomain(self.auths[n]))
+        return not lacking, lacking
+
     def auth(self, raw: Any, path: Path) -> Node:
         if not isinstance(raw, dict):
-            return self.c.value(raw, path, Scope())
+            return self.c.value(raw, path, Scope(roots=ONLY_SUBDOMAIN, where="auth",
+                                                 roots_hint=AUTH_ROOTS_HINT))
         items = {
-            name: self.c.value(a, (*path, name), Scope(subdomain=_declares_subdomain(a)))
+            name: self.c.value(a, (*path, name), Scope(
+                subdomain=_declares_subdomain(a), roots=ONLY_SUBDOMAIN,
+                where=f"auth {name!r}", roots_hint=AUTH_ROOTS_HINT))
             for name, a in raw.items() if name != COMMENT
         }
         return Obj(items, path)
 
     def api(self, raw: Any, path: Path) -> Node:
-        declared = any(_declares_subdomain(a) for a in self.auths.values())
-        scope = Scope(subdomain=declared)
+        declared, lacking = self.subdomain_for(self.workflows)
+        scope = Scope(subdomain=declared, subdomain_lacking=lacking, roots=ONLY_SUBDOMAIN,
+                      where="the api section", roots_hint=API_ROOTS_HINT)
         paging = raw.get("pagination") if isinstance(raw, dict) else None
         if not isinstance(paging, dict):
             return self.c.value(raw, path, scope)
@@ -141,17 +184,19 @@ class _ManifestWalker:
             fields = {}
             for w in users:
                 fields.update(field_infos(w))
-        subdomains = [self.subdomain_of(w.get("auth")) for w in users]
-        subdomain = any(s for s in subdomains) if users else \
-            any(_declares_subdomain(a) for a in self.auths.values())
+        subdomain, lacking = self.subdomain_for(users)
         polling = raw.get("type") == "polling"
+        # ${resource}: the selection of the workflows using this intake (unknown: unused)
+        selection = any(_has_selection(w) for w in users) if users else True
         base = Scope(fields=fields, polling=polling, subdomain=subdomain,
-                     where=f"data_intake {name!r}")
+                     subdomain_lacking=lacking, where=f"data_intake {name!r}")
         items: dict[str, Node] = {}
         for key, value in raw.items():
             if key == COMMENT:
                 continue
-            scope = replace(base, webhook_lifecycle=not polling and key in WEBHOOK_LIFECYCLE)
+            scope = replace(base, webhook_lifecycle=not polling and key in WEBHOOK_LIFECYCLE,
+                            selection=selection and key not in ROUTING_KEYS,
+                            where=f"{key} of data_intake {name!r}")
             items[key] = self.c.value(value, (*path, key), scope)
         return _obj(items, path)
 
@@ -163,28 +208,38 @@ class _ManifestWalker:
     def workflow(self, raw: Any, path: Path) -> Node:
         if not isinstance(raw, dict):
             return self.c.value(raw, path, Scope())
+        name = raw.get("name")
         scope = Scope(fields=field_infos(raw), subdomain=self.subdomain_of(raw.get("auth")),
-                      where=f"workflow {raw.get('name')!r}")
+                      where=f"workflow {name!r}")
+        selection = _has_selection(raw)
         items: dict[str, Node] = {}
         for key, value in raw.items():
             if key == COMMENT:
                 continue
             if key == "setup" and isinstance(value, dict):
-                items[key] = self.setup(value, (*path, key), scope)
+                items[key] = self.setup(value, (*path, key), scope, selection)
+            elif key == "data_pipeline":
+                items[key] = self.c.value(value, (*path, key), replace(
+                    scope, selection=selection, where=f"the data_pipeline of workflow {name!r}"))
             else:
                 items[key] = self.c.value(value, (*path, key), scope)
         return _obj(items, path)
 
-    def setup(self, raw: dict[str, Any], path: Path, scope: Scope) -> Node:
+    def setup(self, raw: dict[str, Any], path: Path, scope: Scope, selection: bool) -> Node:
         items: dict[str, Node] = {}
         for key, value in raw.items():
             if key == COMMENT:
                 continue
+            step = replace(scope, where=f"the {key} step of {scope.where}")
+            if key == "connect":
+                step = replace(step, roots=CONNECT_ROOTS, roots_hint=CONNECT_ROOTS_HINT)
+            elif key == "map":
+                step = replace(step, selection=selection)
             fields = value.get("form_fields") if isinstance(value, dict) else None
             if key == "select" and isinstance(fields, list):
-                items[key] = self.select(value, (*path, key), scope)
+                items[key] = self.select(value, (*path, key), step)
             else:
-                items[key] = self.c.value(value, (*path, key), scope)
+                items[key] = self.c.value(value, (*path, key), step)
         return _obj(items, path)
 
     def select(self, raw: dict[str, Any], path: Path, scope: Scope) -> Node:

@@ -8,7 +8,8 @@ is what the expansion checks need.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 COMMENT = "_comment"
 SAVE_SCOPES = ("workflow", "connection", "application")
+RESOURCE_PROPERTIES = ("id", "display")  # ${resource.*}: what describe_selection outputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +56,13 @@ class Scope:
     webhook_lifecycle: bool = False
     pipe_step: int | None = None  # 1-based step of the innermost pipe being compiled
     subdomain: bool | None = None  # is ${subdomain} declared? None: unknown
-    where: str = "manifest"  # for messages: "the select step", "a polling intake", ...
+    # when subdomain is False: the auths that would evaluate this value without declaring it
+    subdomain_lacking: tuple[str, ...] = ()
+    where: str = "the manifest"  # for messages: "auth 'tok'", "the connect step of ...", ...
     bare_paths: bool = False  # api.pagination.parser: a bare `page_count` means `.page_count`
+    roots: frozenset[str] | None = None  # the only roots that can exist here; None: any
+    roots_hint: str | None = None  # why the others cannot (for root-not-available)
+    selection: bool = False  # ${resource} (the select step's describe_selection) exists here
 
 
 @dataclass
@@ -190,7 +197,7 @@ class Compiler:
                 "not-a-command",
                 f"{what} must be a command, got {describe(raw)}",
                 path,
-                hint='write it as {"!jq": "..."}, {"!http": {...}}, ... (YAML: !jq "...")',
+                hint=not_a_command_hint(raw, self.commands),
             )
             return None
         node = self.command(raw, path, scope)
@@ -234,6 +241,13 @@ class Compiler:
     # ------------------------------------------------------------------ expansions
 
     def check_expansion(self, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
+        if scope.roots is not None and exp.root not in scope.roots:
+            allowed = ", ".join(f"${{{r}}}" for r in sorted(scope.roots))
+            self.bad_ref(exp, path, text, "root-not-available",
+                         f"${{{exp.root}}} is not available in {scope.where}"
+                         + (f" (only {allowed} is)" if len(scope.roots) == 1 else ""),
+                         scope.roots_hint or f"available here: {allowed or 'nothing'}")
+            return
         check = _ROOT_CHECKS.get(exp.root)
         if check is not None:
             check(self, exp, path, scope, text)
@@ -243,6 +257,25 @@ class Compiler:
         severity: Severity = "error",
     ) -> None:
         self.report(code, message, path, hint=hint, span=exp.span, text=text, severity=severity)
+
+
+def not_a_command_hint(raw: Any, commands: Iterable[str]) -> str:
+    """The hint for a value where a command belongs: `did you mean '!http'?` when a key of a
+    plain object is a command name without its `!`."""
+    if isinstance(raw, dict):
+        names = list(commands)
+        for key in raw:
+            if not isinstance(key, str) or key == COMMENT or key.startswith("!"):
+                continue
+            close = difflib.get_close_matches("!" + key.lower(), names, n=1, cutoff=0.8)
+            if close:
+                name = close[0]
+                return (f"did you mean {name!r}? a command's key starts with '!': "
+                        f"{{\"{name}\": ...}} (YAML: {name} ...)")
+        if any(k != COMMENT for k in raw):
+            return ("a command is an object with one key starting with '!'; to output a fixed "
+                    "value, write it as a jq literal: {\"!jq\": \"{...}\"} (YAML: !jq '{...}')")
+    return 'write it as {"!jq": "..."}, {"!http": {...}}, ... (YAML: !jq "...")'
 
 
 def describe(raw: Any) -> str:
@@ -317,10 +350,38 @@ def _check_piped(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: st
 
 
 def _check_subdomain(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
-    if scope.subdomain is False:
+    if scope.subdomain is not False:
+        return
+    if not scope.subdomain_lacking:
         c.bad_ref(exp, path, text, "undeclared-subdomain",
                   "${subdomain} is used but the auth does not declare a subdomain field",
                   "add defined_fields.subdomain {label, placeholder, help_text} to the auth")
+        return
+    lacking = scope.subdomain_lacking
+    names = ", ".join(repr(n) for n in lacking)
+    auths = f"auth{'s' if len(lacking) > 1 else ''} {names}"
+    c.bad_ref(exp, path, text, "undeclared-subdomain",
+              f"${{subdomain}} is used in {scope.where}, but {auths} used by a workflow "
+              f"{'do' if len(lacking) > 1 else 'does'} not declare a subdomain field",
+              f"add defined_fields.subdomain {{label, placeholder, help_text}} to {auths}: "
+              "every workflow evaluating this value needs the user's subdomain")
+
+
+def _check_resource(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
+    if not scope.selection:
+        c.bad_ref(exp, path, text, "resource-root",
+                  f"${{resource}} is not provided in {scope.where}: the runtime provides it "
+                  "(the output of describe_selection) only in the map step, the data_pipeline "
+                  "and the data_intake commands of a workflow whose select step has "
+                  "describe_selection",
+                  "read the selected value from its form field (${custom_data.<id>.value}), "
+                  "or add describe_selection {resource_id, display} to the select step",
+                  severity="warning")
+    elif exp.path and exp.path[0] not in RESOURCE_PROPERTIES:
+        c.bad_ref(exp, path, text, "resource-root",
+                  f"${{resource}} has properties 'id' and 'display', not {exp.path[0]!r}",
+                  "write ${resource.id} (describe_selection.resource_id) or "
+                  "${resource.display} (describe_selection.display)", severity="warning")
 
 
 def _check_polling(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
@@ -355,6 +416,7 @@ _ROOT_CHECKS = {
     "polling_state": _check_polling,
     "webhook": _check_webhook,
     "data": _check_data,
+    "resource": _check_resource,
 }
 
 

@@ -136,34 +136,51 @@ def root_fields(program: str) -> frozenset[str]:
     """Field names a jq program reads from its input before piping it anywhere.
 
     `.body | {x: .y}` reads {"body"}; `[.accounts[] | {d: .name}]` reads {"accounts"};
-    `{account_id: .user_id, description: .full_name}` reads {"user_id", "full_name"}.
+    `{account_id: .user_id, description: .full_name}` reads {"user_id", "full_name"};
+    `{id, items}` (shorthand) reads {"id", "items"}; `.["items"]` reads {"items"};
+    `reduce .items[] as $x (0; . + $x)` reads {"items"}.
     A heuristic over tokens, used only to choose the `!http` output shape (DESIGN §4).
     """
+    tokens = [t for t in (m.group() for m in _JQ_TOKEN.finditer(program))
+              if not t.startswith("#")]
     fields: set[str] = set()
     piped: list[bool] = [False]  # one flag per open bracket group: has a `|` been seen there
+    brackets: list[str] = []  # the open brackets, innermost last
     prev = ""
-    for m in _JQ_TOKEN.finditer(program):
-        tok = m.group()
-        if tok.startswith("#"):
-            continue
+    for i, tok in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
         if tok in ("(", "[", "{"):
             # the arguments of `map(...)`, `select(...)` see elements, not the input
             call = tok == "(" and bool(prev) and (prev[0].isalpha() or prev[0] == "_") \
                 and prev not in _KEYWORDS
             piped.append(call)
+            brackets.append(tok)
         elif tok in (")", "]", "}"):
             if len(piped) > 1:
                 piped.pop()
-        elif tok in ("|", "as", "reduce", "foreach", "def"):
+                brackets.pop()
+        elif tok in ("|", "as", "def"):
             piped[-1] = True
+        elif any(piped):
+            pass
         elif tok.startswith(".") and len(tok) > 1 and tok[1] != ".":
-            is_suffix = (bool(prev) and bool(_CONTINUES.match(prev))) or (
-                bool(prev) and (prev[0].isalnum() or prev[0] == "_")
-                and prev not in _KEYWORDS)
-            if not is_suffix and not any(piped):
+            if not _is_suffix(prev):
                 fields.add(tok[1:])
+        elif tok == "." and following == "[" and not _is_suffix(prev):
+            name = tokens[i + 2] if i + 2 < len(tokens) else ""
+            if name.startswith('"') and tokens[i + 3:i + 4] == ["]"]:
+                fields.add(name[1:-1])  # .["name"]
+        elif brackets and brackets[-1] == "{" and prev in ("{", ",") and \
+                following in (",", "}") and (tok[0].isalpha() or tok[0] == "_"):
+            fields.add(tok)  # {name} is {name: .name}
         prev = tok
     return frozenset(fields)
+
+
+def _is_suffix(prev: str) -> bool:
+    """Does a `.name` after `prev` index prev's value (`.a.b`, `$x.y`, `f.z`)?"""
+    return bool(prev) and (bool(_CONTINUES.match(prev)) or (
+        (prev[0].isalnum() or prev[0] == "_") and prev not in _KEYWORDS))
 
 
 _KEYWORDS = frozenset(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 Path = tuple[str | int, ...]
 
 ROOT: Path = ()
@@ -13,13 +15,24 @@ def to_pointer(path: Path) -> str:
 
 
 def from_pointer(pointer: str) -> Path:
-    """Parse a JSON pointer; numeric segments become ints. Raises ValueError when malformed."""
-    if pointer in ("", "/"):
+    """Parse an RFC 6901 JSON pointer. ``""`` is the whole document and ``"/"`` the key ``""``;
+    a segment that is an array index (``0``, ``12``; no leading zeros) becomes an int, any
+    other (``00``, ``-``, ``x``) stays a key. Raises ValueError when malformed (no leading
+    ``/``, or a ``~`` not followed by ``0`` or ``1``)."""
+    if pointer == "":
         return ROOT
     if not pointer.startswith("/"):
         raise ValueError(f"a JSON pointer starts with '/': {pointer!r}")
     parts: list[str | int] = []
     for raw in pointer[1:].split("/"):
+        bad = _BAD_TILDE.search(raw)
+        if bad:
+            raise ValueError(f"'~' must be followed by 0 or 1 ('~0' is '~', '~1' is '/'): "
+                             f"{bad.group()!r} in {pointer!r}")
         text = raw.replace("~1", "/").replace("~0", "~")
-        parts.append(int(text) if text.isdigit() else text)
+        parts.append(int(text) if _INDEX.fullmatch(text) else text)
     return tuple(parts)
+
+
+_BAD_TILDE = re.compile(r"~(?:[^01]|$)")
+_INDEX = re.compile(r"0|[1-9][0-9]*")

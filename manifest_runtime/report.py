@@ -21,13 +21,19 @@ def render_one(d: Diagnostic) -> str:
         if d.column is not None:
             where += f":{d.column}"
     lines = [f"{where}: {LABEL[d.severity]}[{d.code}]: {d.message}"]
-    if d.path or d.file:
-        lines.append(f"  at {d.pointer or '/'}")
+    if d.path:
+        lines.append(f"  at {d.pointer}")
+    elif d.file and d.line is None:
+        # RFC 6901: the whole document is the pointer '' ('/' is the key "")
+        lines.append("  at '' (the whole manifest)")
     lines.extend(_caret(d))
     lines.extend(f"  note: {note}" for note in d.notes)
     if d.hint:
         lines.append(f"  hint: {d.hint}")
     return "\n".join(lines) + "\n"
+
+
+EXCERPT = 100  # characters of a long line shown around the caret
 
 
 def _caret(d: Diagnostic) -> list[str]:
@@ -40,10 +46,14 @@ def _caret(d: Diagnostic) -> list[str]:
     line = text[line_start : line_end if line_end >= 0 else len(text)]
     col = start - line_start
     width = max(1, min(d.span.end, line_start + len(line)) - start)
-    if len(line) > 100:  # keep the caret in view on long programs
-        cut = max(0, col - 50)
-        line = ("..." if cut else "") + line[cut : cut + 100]
-        col = col - cut + (3 if cut else 0)
+    if len(line) > EXCERPT:  # keep the caret in view on long programs
+        cut = max(0, min(col - EXCERPT // 2, len(line) - EXCERPT))
+        before = "..." if cut else ""
+        after = "..." if cut + EXCERPT < len(line) else ""
+        shown = before + line[cut : cut + EXCERPT]
+        col = col - cut + len(before)
+        width = max(1, min(width, len(shown) - col))  # the span may run past the excerpt
+        line = shown + after
     return [f"    | {line}", f"    | {' ' * col}{'^' * width}"]
 
 

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .compiler import COMMENT, Compiler, describe
+from .compiler import COMMENT, Compiler, describe, not_a_command_hint
 from .errors import choices_hint, did_you_mean, misspelt_required, misspelt_required_hint
 from .paths import Path
 
@@ -75,6 +75,14 @@ def _translate(error: Any, c: Compiler, misspelt: Misspelt) -> None:
             hint = misspelt_required_hint(required) if required is not None else \
                 did_you_mean(key, known) or f"allowed keys here: {', '.join(known)}"
             c.report("unknown-key", f"unknown key {key!r}", (*path, key), hint=hint, at_key=True)
+    elif kind == "not" and "propertyNames" in error.validator_value:
+        # a plain object where a command belongs ($defs/command: some key starts with "!")
+        where = f"{path[-1]} " if path and isinstance(path[-1], str) else "this value "
+        keys = [k for k in error.instance if k != COMMENT]
+        got = f"an object without a '!' key ({', '.join(keys)})" if keys else \
+            "an object without a '!' key" if error.instance else "an empty object"
+        c.report("not-a-command", f"{where}must be a command, got {got}", path,
+                 hint=not_a_command_hint(error.instance, c.commands))
     elif kind == "not" and path:
         c.report("unknown-key", f"key {path[-1]!r} is not allowed here", path, at_key=True,
                  hint=error.schema.get("description"))

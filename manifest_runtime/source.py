@@ -25,6 +25,7 @@ from .paths import Path
 MAX_BYTES = int(os.environ.get("MANIFEST_RUNTIME_MAX_BYTES", 10 * 1024 * 1024))
 MAX_DEPTH = 200
 MAX_NODES = 2_000_000
+MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add (copies of anchored values)
 COMMAND_TAGS_PREFIX = "!"
 
 Position = tuple[int, int]  # 1-based line, 1-based column
@@ -160,6 +161,8 @@ _TOKEN = re.compile(
     r"|(?P<l>true|false|null)(?![0-9A-Za-z_])"
 )
 _LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")
 
 
 class _JsonParser:
@@ -232,7 +235,36 @@ class _JsonParser:
             value: str = json.loads(text)
         except json.JSONDecodeError as exc:
             raise self.fail(f"invalid escape in string: {exc.msg}", offset + exc.pos) from exc
+        if _SURROGATE.search(value):
+            raise self._lone_surrogate(text, offset)
         return value
+
+    def _lone_surrogate(self, text: str, offset: int) -> ManifestLoadError:
+        """The located error for a `\\uD800`-`\\uDFFF` escape that is not half of a pair
+        (Python would keep it as is, and such a string can never be printed or encoded)."""
+        codes = [(m, int(m.group(1), 16) if m.group(1) else -1) for m in _ESCAPE.finditer(text)]
+        i = 0
+        while i < len(codes):
+            m, code = codes[i]
+            i += 1
+            if not 0xD800 <= code <= 0xDFFF:
+                continue
+            if code <= 0xDBFF and i < len(codes):
+                low, low_code = codes[i]
+                if low.start() == m.end() and 0xDC00 <= low_code <= 0xDFFF:
+                    i += 1  # a well-formed pair
+                    continue
+            line, column = self.position(offset + m.start())
+            return _load_error(
+                self.filename,
+                "encoding",
+                f"invalid unicode escape {m.group()} (a lone surrogate)",
+                hint="\\ud800-\\udfff escapes come in pairs, a high one (\\ud800-\\udbff) "
+                "then a low one (\\udc00-\\udfff), e.g. \\ud83d\\ude00",
+                line=line,
+                column=column,
+            )
+        return self.fail("invalid unicode escape (a lone surrogate)", offset)
 
     def record(self, path: Path, kind: str, text: str, offset: int) -> None:
         line, column = self.position(offset)
@@ -394,11 +426,17 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_MERGE_TAG = _STANDARD_TAG + "merge"
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+
+
 class _YamlBuilder:
     """Turns a composed YAML node graph into JSON-like data with positions.
 
-    Command tags (`!jq`, `!pipe`, ...) become `{"!jq": ...}`; aliases are expanded with a node
-    budget so an alias bomb is an error, not a hang.
+    Command tags (`!jq`, `!pipe`, ...) become `{"!jq": ...}`. The composed graph shares one node
+    for an anchor and all its aliases; `measure` sizes the expansion first (memoized per node,
+    so an alias bomb is refused at once, not after building millions of values) and refuses an
+    alias inside its own anchored value.
     """
 
     def __init__(self, filename: str, text: str) -> None:
@@ -407,6 +445,7 @@ class _YamlBuilder:
         self.source = SourceMap(filename)
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
+        self.reported: set[int] = set()  # ids of duplicate key nodes already reported
 
     def fail(self, message: str, node: yaml.Node, hint: str | None = None) -> ManifestLoadError:
         mark = node.start_mark
@@ -415,9 +454,64 @@ class _YamlBuilder:
             column=mark.column + 1
         )
 
+    # ------------------------------------------------------------------ expansion size
+
+    def measure(self, root: yaml.Node) -> None:
+        """Refuse recursive aliases and alias bombs before building anything."""
+        sizes: dict[int, int] = {}  # id(node) -> values it expands to
+        open_nodes: set[int] = set()  # on the current descent: seeing one again is a cycle
+        reuse: dict[int, tuple[int, yaml.Node]] = {}  # id -> (values added by aliases, node)
+
+        def size(node: yaml.Node, depth: int) -> int:
+            key = id(node)
+            if key in open_nodes:
+                raise self._recursive(node)
+            known = sizes.get(key)
+            if known is not None:  # an alias: the anchored value once more
+                added, _ = reuse.get(key, (0, node))
+                reuse[key] = (added + known, node)
+                return known
+            if depth > MAX_DEPTH:
+                raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
+            open_nodes.add(key)
+            total = 1
+            if isinstance(node, yaml.MappingNode):
+                total += sum(size(value, depth + 1) for _, value in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                total += sum(size(item, depth + 1) for item in node.value)
+            open_nodes.discard(key)
+            sizes[key] = total
+            return total
+
+        total = size(root, 0)
+        added = total - len(sizes)
+        if added > MAX_ALIAS_VALUES:
+            _, node = max(reuse.values(), key=lambda item: item[0])
+            raise self.fail(
+                f"aliases expand the manifest to {total:,} values (an alias bomb?); at most "
+                f"{MAX_ALIAS_VALUES:,} may come from aliases",
+                node,
+                "each alias (*name) copies the value anchored here; a manifest needs few",
+            )
+        if total > MAX_NODES:
+            raise self.fail(f"more than {MAX_NODES:,} values", root)
+
+    def _recursive(self, node: yaml.Node) -> ManifestLoadError:
+        mark = node.start_mark
+        line = self.lines[mark.line] if mark.line < len(self.lines) else ""
+        anchor = _ANCHOR.match(line, mark.column)
+        name = f" *{anchor.group(1)}" if anchor else ""
+        return self.fail(
+            f"recursive alias{name}: the value anchored here contains itself",
+            node,
+            "an alias may only refer to a value that is complete before it",
+        )
+
+    # ------------------------------------------------------------------ building
+
     def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > MAX_NODES:  # `measure` refuses this first; a last line of defence
             raise self.fail(f"more than {MAX_NODES:,} values (alias expansion?)", node)
         if depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
@@ -440,24 +534,64 @@ class _YamlBuilder:
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
-        try:
-            _SCALAR_CONSTRUCTOR.flatten_mapping(node)  # YAML merge keys (<<)
-        except yaml.MarkedYAMLError as exc:
-            raise self.fail(str(exc.problem), node) from exc
+        entries, duplicates = self._entries(node)
+        for key, key_node in duplicates:
+            if id(key_node) not in self.reported:
+                self.reported.add(id(key_node))
+                mark = key_node.start_mark
+                self.diagnostics.append(
+                    _duplicate(self.filename, (*path, key), mark.line + 1, mark.column + 1))
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail("object keys must be plain scalars", key_node)
-            key = str(self._scalar(key_node, None))
+        for key, (key_node, value_node) in entries.items():
             child: Path = (*path, key)
             mark = key_node.start_mark
-            if key in result:
-                self.diagnostics.append(
-                    _duplicate(self.filename, child, mark.line + 1, mark.column + 1)
-                )
             self.source.keys[child] = (mark.line + 1, mark.column + 1)
             result[key] = self.build(value_node, child, depth + 1)
         return result
+
+    def _entries(self, node: yaml.MappingNode) -> tuple[
+            dict[str, tuple[yaml.Node, yaml.Node]], list[tuple[str, yaml.Node]]]:
+        """A mapping's members with YAML merge keys (`<<: *base`, `<<: [*a, *b]`) applied, in
+        the order written, and the keys written twice. A key written in the mapping overrides
+        a merged one (that is what `<<` is for); of several merged mappings the first wins;
+        a key written twice is a duplicate, its last value wins."""
+        written: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        duplicates: list[tuple[str, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                key = self._key(key_node)
+                if key in written:
+                    duplicates.append((key, key_node))
+                written[key] = (key_node, value_node)
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                key = self._key(key_node)
+                entries.setdefault(key, written[key])
+                continue
+            for source in self._merge_sources(value_node):
+                merged, inner_duplicates = self._entries(source)
+                duplicates.extend(inner_duplicates)
+                for key, pair in merged.items():
+                    if key not in written and key not in entries:
+                        entries[key] = pair
+        return entries, duplicates
+
+    def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
+        if isinstance(node, yaml.MappingNode):
+            return [node]
+        if isinstance(node, yaml.SequenceNode) and all(
+                isinstance(item, yaml.MappingNode) for item in node.value):
+            return list(node.value)
+        raise self.fail("a merge key (<<) takes a mapping or a list of mappings", node,
+                        "e.g. <<: *defaults")
+
+    def _key(self, node: yaml.Node) -> str:
+        """A key is the text as written: JSON keys are strings, so `on:`, `~:` and `1.50:`
+        are the keys "on", "~" and "1.50" (not True, None and 1.5)."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail("object keys must be plain scalars", node)
+        return str(node.value)
 
     def _record_string_start(self, node: yaml.Node, path: Path) -> None:
         """Remember where the characters of a one-line scalar start, when they map 1:1."""
@@ -472,6 +606,11 @@ class _YamlBuilder:
     def _scalar(self, node: yaml.Node, path: Path | None) -> Any:
         tag = node.tag or ""
         style = getattr(node, "style", None)
+        if style == '"' and isinstance(node.value, str) and _SURROGATE.search(node.value):
+            # libyaml refuses these escapes itself; the pure-Python loader keeps them
+            raise _load_error(self.filename, "encoding",
+                              "invalid unicode escape (a lone surrogate)",
+                              line=node.start_mark.line + 1, column=node.start_mark.column + 1)
         if path is not None and isinstance(node.value, str) and style in (None, "'", '"'):
             self._record_string_start(node, path)
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
@@ -515,11 +654,14 @@ def parse_yaml(text: str, filename: str) -> LoadedManifest:
     except RecursionError as exc:
         raise _load_error(filename, "syntax", "nesting too deep to read",
                           hint=f"manifests may nest at most {MAX_DEPTH} levels") from exc
-    if node is None:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _STANDARD_TAG + "null"
+                        and node.value == "" and not node.style):
+        # no document at all, or one with no content (`---` alone)
         raise _load_error(filename, "empty", "the manifest is empty (only comments?)", line=1,
                           column=1)
     builder = _YamlBuilder(filename, text)
     try:
+        builder.measure(node)
         data = builder.build(node, ())
     except RecursionError as exc:
         raise _load_error(filename, "syntax", "nesting too deep to read",

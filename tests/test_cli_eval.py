@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from manifest_runtime.cli import main
 
@@ -117,3 +119,44 @@ def test_bad_http_option_is_a_usage_error(option: list[str],
         main(["eval", AT, SOURCE, *option])
     assert exit_info.value.code == 2
     assert option[0] in capsys.readouterr().err
+
+
+def test_a_container_of_several_commands_needs_all(capsys: pytest.CaptureFixture[str]) -> None:
+    """eval runs one command: a whole workflow would register webhooks and send messages."""
+    assert main(["eval", AT, "/workflows/0"]) == 2
+    err = capsys.readouterr().err
+    assert "holds 7 commands" in err and "and 2 more" in err
+    assert "--all" in err
+    pointer = "/workflows/0/setup/select/describe_selection"
+    assert main(["eval", AT, pointer, "--all", "--custom-data", '{"group": "7"}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"resource_id": "7", "display": "7"}
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_text("not sqlite at all, just text" * 10), "cannot use it"),
+    (lambda p: None, "does not exist"),
+])
+def test_unusable_state_file_is_a_usage_error(tmp_path: Path, make: Any, says: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "state.db"
+    if says == "does not exist":
+        target = tmp_path / "missing-dir" / "state.db"
+    make(target)
+    assert main(["eval", AT, SOURCE, "--input", PAYLOAD, "--state", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_resource_root_comes_from_the_option(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load((ROOT / "tests/validate/valid/base.yaml").read_text())
+    data["workflows"][0]["data_pipeline"]["source"] = {"!jq": "\"${resource.id}\""}
+    file = tmp_path / "m.yaml"
+    file.write_text(yaml.safe_dump(data))
+    args = ["eval", str(file), SOURCE]
+    assert main([*args, "--resource", '{"id": 7, "display": "VIP"}']) == 0
+    assert json.loads(capsys.readouterr().out) == "7"
+    assert main(args) == 1
+    assert "missing-reference" in capsys.readouterr().err

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from manifest_runtime.cli import main
+from manifest_runtime.errors import Diagnostic, Span
+from manifest_runtime.report import render_one
 
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO = str(ROOT / "examples/twilio-sms/manifest.json")
@@ -62,3 +64,44 @@ def test_junk_never_gives_a_traceback(tmp_path: Path, content: bytes) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "junk.json" in proc.stdout
+
+
+def test_lone_surrogate_is_a_located_load_error(tmp_path: Path) -> None:
+    # the reviewer's t49: it used to load, then crash printing (UnicodeEncodeError)
+    f = tmp_path / "m.json"
+    f.write_text('{"$version": "2",\n "workflows": [{"bad\\ud800key": 1}]}')
+    proc = subprocess.run([sys.executable, "-m", "manifest_runtime", "validate", str(f)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert ("m.json:2:21: error[encoding]: invalid unicode escape \\ud800 (a lone surrogate)"
+            in proc.stdout)
+
+
+def test_root_is_not_shown_as_slash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # RFC 6901: '/' is the key "", so a load error located by line/column has no "at" line
+    f = tmp_path / "m.json"
+    f.write_text('{"a": 1,}')
+    assert main(["validate", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "error[syntax]: trailing comma" in out
+    assert "  at /\n" not in out
+
+
+def test_caret_under_a_long_line_stays_within_the_excerpt() -> None:
+    # the reviewer's t41: a span over an 80,000-character program drew 80,000 carets
+    text = "x" * 200 + "ERR" + "y" * 79_700
+    for span, (col, width) in {
+        Span(0, len(text)): (0, 100),  # the whole program: as wide as what is shown
+        Span(200, 203): (53, 3),  # in the middle: "..." + 50 characters before it
+        Span(200, 50_000): (53, 100 + 3 - 53),  # runs past the excerpt: clamped
+        Span(len(text) - 1, len(text)): (102, 1),  # the last character
+        Span(len(text), len(text)): (103, 1),  # the end of the program
+    }.items():
+        rendered = render_one(Diagnostic("jq-syntax", "jq: x", ("a",), span=span,
+                                         source_text=text))
+        excerpt, carets = rendered.split("\n")[2:4]
+        assert len(excerpt) <= len("    | ") + 3 + 100 + 3
+        marks = carets.removeprefix("    | ")
+        assert (len(marks) - len(marks.lstrip(" ")), marks.count("^")) == (col, width), span
+        assert set(marks.strip()) == {"^"}

@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options, http_service
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..runtime.context import TraceEvent
 
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
+ROOT = "''"  # the root pointer as RFC 6901 writes it
 
 
 def add_parser(sub: Any) -> None:
@@ -41,12 +42,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--contact", metavar="JSON|@FILE",
                    help="the contact being processed (!resource ActiveCampaignContact)")
     p.add_argument("--polling-state", metavar="JSON|@FILE", help="${polling_state}")
+    p.add_argument("--resource", metavar="JSON|@FILE",
+                   help='${resource}: the selection, {"id": ..., "display": ...} (what '
+                   "describe_selection outputs)")
     p.add_argument("--subdomain",
                    help="${subdomain} (default: the credentials' subdomain)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
     p.add_argument("--state", metavar="PATH",
                    help="SQLite file for !save data (${data.*}); default: in memory")
+    p.add_argument("--all", action="store_true",
+                   help="allow a POINTER to an object or array holding several commands "
+                   "(all of them run, in order, each with the same input)")
     p.add_argument("--trace", action="store_true",
                    help="print each step's path, input, expanded arguments and output, and "
                    "every HTTP attempt, to stderr")
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{args.manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return 1
+    _one_command(compiled, path, args.all)
     http = http_service(args, compiled, _auth_name(compiled, path), trace=args.trace)
     redactor = http.redactor
     store = _store(args.state)
@@ -94,6 +102,31 @@ def run(args: argparse.Namespace) -> int:
         http.close()
     print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
     return 0
+
+
+def _one_command(compiled: CompiledManifest, path: Path, run_all: bool) -> None:
+    """`eval` runs one command: a pointer to a container of several (a whole workflow would
+    register webhooks and send messages) needs --all."""
+    from ..model import Arr, Command, Obj
+    from ..paths import to_pointer
+    from ..runtime.locate import ROOT_SHOWN
+
+    def outer(node: object) -> list[Command]:
+        if isinstance(node, Command):
+            return [node]
+        if isinstance(node, Obj):
+            return [c for child in node.items.values() for c in outer(child)]
+        if isinstance(node, Arr):
+            return [c for child in node.items for c in outer(child)]
+        return []
+
+    commands = outer(compiled.node_at(path))
+    if len(commands) > 1 and not run_all:
+        listed = ", ".join(to_pointer(c.path) for c in commands[:5])
+        more = f" and {len(commands) - 5} more" if len(commands) > 5 else ""
+        where = to_pointer(path) or ROOT_SHOWN
+        raise UsageError(f"{where} holds {len(commands)} commands ({listed}"
+                         f"{more}); point at one of them, or pass --all to run them all")
 
 
 def _json_arg(raw: str | None, option: str) -> Any:
@@ -150,6 +183,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     http_output = None if args.http_output == "auto" else args.http_output
     contact = _json_arg(args.contact, "--contact")
     polling = _json_arg(args.polling_state, "--polling-state")
+    resource = _json_arg(args.resource, "--resource")
     env = Env(
         store=store,
         http=http,
@@ -160,6 +194,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
         trace=_tracer(redactor) if args.trace else None,
         redact=redactor.text,
         redact_value=redactor.value,
+        resource_role=_pipeline_role(path),
     )
     return EvalContext.create(
         custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),
@@ -167,8 +202,18 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
         webhook={"url": args.webhook_url},
         polling_state=Missing if polling is None and args.polling_state is None else polling,
         subdomain=http.subdomain,
+        resource=Missing if args.resource is None else resource,
         env=env,
     )
+
+
+def _pipeline_role(path: Path) -> Literal["source", "target"] | None:
+    """Under data_pipeline/source or /target, `!resource ActiveCampaignContact` plays that role
+    whatever the input looks like; elsewhere it is guessed from the input."""
+    for i, part in enumerate(path[:-1]):
+        if part == "data_pipeline" and path[i + 1] in ("source", "target"):
+            return "source" if path[i + 1] == "source" else "target"
+    return None
 
 
 def custom_data_arg(raw: Any, data: Any, path: Path) -> dict[str, Any] | None:
@@ -214,7 +259,7 @@ def _tracer(redactor: Redactor) -> Any:
     from ..paths import to_pointer
 
     def emit(event: TraceEvent) -> None:
-        lines = [f"trace: {to_pointer(event.path) or '/'} {event.command}"]
+        lines = [f"trace: {to_pointer(event.path) or ROOT} {event.command}"]
         lines.append(f"  input:  {_show(redactor.value(event.input))}")
         for name, value in event.args.items():
             if name == "request" and isinstance(value, dict):

@@ -25,7 +25,8 @@ class ErrorNode:
 
 def compile_error(raw: Any, path: Path, c: Compiler, scope: Scope) -> ErrorNode | None:
     if not isinstance(raw, str):
-        c.report("invalid-argument", f"!error takes a message string, got {describe(raw)}", path)
+        c.report("invalid-argument", f"!error takes a message string, got {describe(raw)}", path,
+                 hint='e.g. {"!error": "the contact has no email address"}')
         return None
     message = c.value(raw, path, scope)
     if not isinstance(message, Const):

@@ -28,8 +28,14 @@ def compile_extract(raw: Any, path: Path, c: Compiler, scope: Scope) -> ExtractN
         return None
     keys = args["item_keys"]
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        if not isinstance(keys, list):
+            got = describe(keys)
+        elif not keys:
+            got = "an empty array"
+        else:
+            got = "an array holding " + describe(next(k for k in keys if not isinstance(k, str)))
         c.report("invalid-argument", f"!extract item_keys must be a non-empty array of field "
-                 f"names, got {describe(keys)}", (*path, "item_keys"),
+                 f"names, got {got}", (*path, "item_keys"),
                  hint='e.g. {"item_keys": ["data.json"], "to_json": true}')
         return None
     to_json = args.get("to_json", False)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError, Span
 from ..expressions.evaluate import evaluate_expansion
-from ..expressions.nodes import Expansion
-from ..jqtext import rewrite, root_fields
+from ..expressions.nodes import Expansion, Template
+from ..jqtext import _StringTracker, rewrite, root_fields
 from .base import CommandSpec
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
     try:
         program = compile_jq_text(text)
     except ValueError as exc:
-        message, span = _jq_error(str(exc), text, to_original, len(raw))
+        message, span = _jq_error(str(exc), text, to_original, len(raw), template)
         c.report("jq-syntax", f"jq: {message}", path, span=span, text=raw,
                  hint="check the program at jqplay.org; jq strings use double quotes")
         return None
@@ -82,8 +82,28 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
     return JqNode(raw, program, variables, path, root_fields(plain))
 
 
-def _jq_error(message: str, program: str, to_original: Any, length: int
-              ) -> tuple[str, Span | None]:
+def _jq_error(message: str, program: str, to_original: Any, length: int,
+              template: Template | None = None) -> tuple[str, Span | None]:
+    """jq's first error line and where it points in the program as written.
+
+    With expansions, `program` is the rewritten form (variables bound around the user's text),
+    where jq's position may fall in our wrapper (an unclosed `foo(` reads as `foo()` against
+    the closing paren). So the user's own text is compiled once more, each expansion replaced
+    by a stand-in of the same length, and that error is reported when there is one."""
+    if template is not None and template.expansions:
+        own = _error_in_own_text(template, length)
+        if own is not None:
+            return own
+    first, span = _locate_jq_error(message, program, to_original, length)
+    if template is not None and template.expansions:
+        count = len({exp.text for exp in template.expansions})
+        first += (f" (with its {count} distinct expansion{'s' if count != 1 else ''} bound "
+                  "as jq variables; with plain values in their place the program compiles)")
+    return first, span
+
+
+def _locate_jq_error(message: str, program: str, to_original: Any, length: int
+                     ) -> tuple[str, Span | None]:
     first = message.split("\n", 1)[0].removeprefix("jq: error: ")
     first = re.sub(r" at <top-level>.*$", "", first)
     m = _JQ_POS.search(message)
@@ -97,6 +117,48 @@ def _jq_error(message: str, program: str, to_original: Any, length: int
         return first, Span(0, length)
     original = min(original, max(length - 1, 0))
     return first, Span(original, original + 1)
+
+
+_STAND_IN = "$__v"  # an expansion outside a jq string literal (a value)
+_STAND_IN_BINDING = f"null as {_STAND_IN} |\n"  # a line of its own: the user's columns stay
+
+
+def _error_in_own_text(template: Template, length: int) -> tuple[str, Span | None] | None:
+    """jq's error for the program as written, expansions replaced by same-length stand-ins
+    (`$__v` padded outside string literals, `x...` inside them); None when that compiles."""
+    import jq
+
+    tracker = _StringTracker()
+    pieces = [_STAND_IN_BINDING]
+    segments: list[tuple[int, int, int]] = []  # (offset here, offset in the original, length)
+    here, there = len(_STAND_IN_BINDING), 0
+    for part in template.parts:
+        if isinstance(part, str):
+            found = template.source.find(part, there)
+            start = found if found >= 0 else there
+            segments.append((here, start, len(part)))
+            tracker.feed(part)
+            piece, there = part, start + len(part)
+        else:
+            size = part.span.end - part.span.start
+            piece = "x" * size if tracker.in_string else _STAND_IN.ljust(size)
+            segments.append((here, part.span.start, len(piece)))
+            there = part.span.end
+        pieces.append(piece)
+        here += len(piece)
+    program = "".join(pieces)
+
+    def to_original(offset: int) -> int | None:
+        for at, start, size in segments:
+            if at <= offset <= at + size:
+                return start + min(offset - at, size)
+        return None
+
+    try:
+        jq.compile(program)  # the error path only: never cached, never kept
+    except ValueError as exc:
+        return _locate_jq_error(str(exc), program, to_original, length)
+    return None
 
 
 def compile_jq(raw: Any, path: Path, c: Compiler, scope: Scope) -> JqNode | None:

@@ -27,9 +27,14 @@ if TYPE_CHECKING:
 WRAPPER_KEYS = frozenset({"body", "status", "headers"})
 
 
+PASSTHROUGH = frozenset({"!print_c", "!save"})  # output their input unchanged
+
+
 @dataclass(frozen=True, slots=True)
 class PipeNode:
     steps: tuple[Command, ...]
+    # root fields of the pipe's input read through ${piped_content.0.<field>} (and by whom)
+    input_reads: tuple[tuple[str, str], ...] = ()
 
 
 def compile_pipe(raw: Any, path: Path, c: Compiler, scope: Scope) -> PipeNode | None:
@@ -47,57 +52,116 @@ def compile_pipe(raw: Any, path: Path, c: Compiler, scope: Scope) -> PipeNode | 
     finally:
         refs = c.pipe_reads.pop()
     valid = tuple(s for s in steps if s is not None)
+    input_reads = tuple(refs.get(0, ()))
     if len(valid) != len(steps):
-        return PipeNode(valid)
-    return PipeNode(tuple(_decide_http_outputs(list(valid), refs, c)))
+        return PipeNode(valid, input_reads)
+    return PipeNode(tuple(_decide_http_outputs(list(valid), refs, c)), input_reads)
 
 
 def _decide_http_outputs(steps: list[Command], refs: dict[int, list[tuple[str, str]]],
                          c: Compiler) -> list[Command]:
-    from .http import HttpNode
-
+    """Give each `!http` step (also one inside a `!switch` case, or last in a nested pipe)
+    the output shape its consumers read."""
     for i, step in enumerate(steps):
         index = i + 1  # 1-based step number
-        later = steps[i + 1 :]
-        if isinstance(step.node, HttpNode):
-            steps[i] = _with_mode(step, *_consumer_reads(index, later, refs), c)
-        elif step.name == "!switch" and step.node is not None:
-            reads, why = _consumer_reads(index, later, refs)
-            cases = tuple(
-                _with_mode(case, reads, why, c) if isinstance(case.node, HttpNode) else case
-                for case in step.node.cases
-            )
-            steps[i] = replace(step, node=replace(step.node, cases=cases))
+        if _yields_http(step):
+            reads, who = _consumer_reads(index, steps[i + 1 :], refs)
+            steps[i] = _retarget(step, reads, who, c)
     return steps
+
+
+def _yields_http(step: Command) -> bool:
+    """Can this step's output be an `!http` response (itself, a case, a nested pipe's end)?"""
+    from .http import HttpNode
+    from .switch import SwitchNode
+
+    node = step.node
+    if isinstance(node, HttpNode):
+        return True
+    if isinstance(node, SwitchNode):
+        return any(_yields_http(case) for case in node.cases)
+    if isinstance(node, PipeNode) and node.steps:
+        return _yields_http(node.steps[-1])
+    return False
 
 
 def _consumer_reads(index: int, later: list[Command], refs: dict[int, list[tuple[str, str]]]
                     ) -> tuple[frozenset[str], str]:
-    """Root fields read from step `index`'s output, and who reads them (for the note)."""
-    from .jq import JqNode
-
+    """Root fields read from step `index`'s output, and who reads them (for the note): the
+    first later step that is not a pass-through (`!print_c`, `!save`), and every
+    `${piped_content.<index>.<field>}`."""
     reads: set[str] = set()
     who: list[str] = []
-    if later:
-        nxt = later[0]
-        program = nxt.node if isinstance(nxt.node, JqNode) else None
-        if nxt.name == "!switch" and nxt.node is not None:
-            program = nxt.node.jq
-        if program is not None and program.reads:
-            reads |= program.reads
-            who.append(f"step {index + 1} ({nxt.name})")
+    for offset, step in enumerate(later):
+        found = _input_reads(step)
+        if found:
+            reads |= found
+            who.append(f"step {index + 1 + offset} ({step.name})")
+        if step.name not in PASSTHROUGH:
+            break
     for field_name, text in refs.get(index, ()):
         reads.add(field_name)
         who.append(text)
     return frozenset(reads), ", ".join(dict.fromkeys(who))
 
 
-def _with_mode(step: Command, reads: frozenset[str], who: str, c: Compiler) -> Command:
-    http: HttpNode = step.node
+def _input_reads(step: Command) -> frozenset[str]:
+    """Root fields `step` reads from its input: a `!jq` program, a `!switch`'s jq and its
+    cases (they get the same input), a nested pipe's first reader and its
+    ${piped_content.0.<field>} references."""
+    from .jq import JqNode
+    from .switch import SwitchNode
+
+    node = step.node
+    if isinstance(node, JqNode):
+        return node.reads
+    if isinstance(node, SwitchNode):
+        reads = set(node.jq.reads)
+        for case in node.cases:
+            reads |= _input_reads(case)
+        return frozenset(reads)
+    if isinstance(node, PipeNode):
+        reads = {name for name, _ in node.input_reads}
+        for inner in node.steps:
+            reads |= _input_reads(inner)
+            if inner.name not in PASSTHROUGH:
+                break
+        return frozenset(reads)
+    return frozenset()
+
+
+def _retarget(step: Command, reads: frozenset[str], who: str, c: Compiler) -> Command:
+    """Set the output shape of the `!http` this step yields (through cases and nested pipes:
+    a nested pipe's last step has no consumer inside it, so the outer consumer decides)."""
+    from .http import HttpNode
+    from .switch import SwitchNode
+
+    node = step.node
+    if isinstance(node, HttpNode):
+        return _with_mode(step, node, reads, who, c)
+    if isinstance(node, SwitchNode):
+        cases = tuple(_retarget(case, reads, who, c) for case in node.cases)
+        return replace(step, node=replace(node, cases=cases))
+    if isinstance(node, PipeNode) and node.steps:
+        last = _retarget(node.steps[-1], reads, who, c)
+        return replace(step, node=replace(node, steps=(*node.steps[:-1], last)))
+    return step
+
+
+def _with_mode(step: Command, http: HttpNode, reads: frozenset[str], who: str, c: Compiler
+               ) -> Command:
     fields = ", ".join("." + r for r in sorted(reads))
     mode: HttpOutput
     if reads & WRAPPER_KEYS:
         mode, reason = "wrapped", f"{who} reads {fields}"
+        if reads - WRAPPER_KEYS:
+            c.report("http-output-conflict",
+                     f"the consumers of this !http step read both wrapper fields and body "
+                     f"fields ({fields}: {who}); it yields {{status, headers, body}}, so "
+                     f"{', '.join('.' + r for r in sorted(reads - WRAPPER_KEYS))} will be "
+                     "missing", step.path, severity="warning",
+                     hint="read the body's fields as .body.<field> "
+                     "(${piped_content.N.body.<field>})")
     elif reads:
         mode, reason = "body", f"{who} reads {fields} at the root of the response body"
     else:

@@ -32,16 +32,20 @@ def compile_respond(raw: Any, path: Path, c: Compiler, scope: Scope) -> RespondN
     process = args.get("process_payload", False)
     if not isinstance(process, bool):
         c.report("invalid-argument", f"!respond process_payload must be true or false, got "
-                 f"{describe(process)}", (*path, "process_payload"))
+                 f"{describe(process)}", (*path, "process_payload"),
+                 hint="true: process the webhook's payload; false: only reply with code, "
+                 "headers and body")
         process = False
     code = args.get("code", 200)
     if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
         c.report("invalid-argument", f"!respond code must be an HTTP status (100-599), got "
-                 f"{describe(code)}", (*path, "code"))
+                 f"{describe(code)}", (*path, "code"),
+                 hint='e.g. "code": 200 (a number, not a string)')
         code = 200
     if "headers" in args and not isinstance(args["headers"], dict):
         c.report("invalid-argument", f"!respond headers must be an object, got "
-                 f"{describe(args['headers'])}", (*path, "headers"))
+                 f"{describe(args['headers'])}", (*path, "headers"),
+                 hint='header names to values, e.g. "headers": {"Content-Type": "text/plain"}')
     headers = c.value(args["headers"], (*path, "headers"), scope) if "headers" in args else None
     body = c.value(args["body"], (*path, "body"), scope) if "body" in args else None
     return RespondNode(process, code, headers, body)

@@ -37,10 +37,18 @@ def compile_sha(raw: Any, path: Path, c: Compiler, scope: Scope) -> ShaNode | No
     if args is None or "algorithm" not in args:
         return None
     algorithm = args["algorithm"]
+    if not isinstance(algorithm, str):
+        c.report("invalid-argument", f"!sha algorithm must be the name of an algorithm, got "
+                 f"{describe(algorithm)}", (*path, "algorithm"),
+                 hint=choices_hint("", ALGORITHMS, "algorithms"))
+        return None
     if algorithm not in ALGORITHMS:
-        c.report("invalid-argument", f"unknown !sha algorithm {describe(algorithm)}",
-                 (*path, "algorithm"), hint=choices_hint(str(algorithm), ALGORITHMS,
-                                                         "algorithms"))
+        # `SHA-256`, `sha3-256`: the usual spellings of names Python writes sha256, sha3_256
+        spelt = algorithm.lower().replace("-", "_")
+        guess = next((name for name in (spelt, spelt.replace("_", "")) if name in ALGORITHMS),
+                     algorithm)
+        c.report("invalid-argument", f"unknown !sha algorithm {algorithm!r}",
+                 (*path, "algorithm"), hint=choices_hint(guess, ALGORITHMS, "algorithms"))
         return None
     secret = args.get("secret")
     if secret is not None and not isinstance(secret, str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..compiler import describe
 from ..errors import Diagnostic, EvaluationError
 from ..model import Command
 from ..runtime.errors import excerpt
@@ -28,8 +29,16 @@ def compile_switch(raw: Any, path: Path, c: Compiler, scope: Scope) -> SwitchNod
     args = c.object_arg(raw, path, "!switch", {"jq": True, "cases": True})
     if args is None:
         return None
-    program = compile_program(args["jq"], (*path, "jq"), c, scope, "!switch jq") \
-        if "jq" in args else None
+    program = None
+    jq_raw = args.get("jq")
+    if "jq" in args and (not isinstance(jq_raw, str) or not jq_raw.strip()):
+        got = describe(jq_raw) if not isinstance(jq_raw, str) else "an empty program"
+        c.report("invalid-argument", "!switch jq takes a jq program (a string) that outputs "
+                 f"the index of the case to run, got {got}", (*path, "jq"),
+                 hint='e.g. "jq": "if .body.meta.total > 0 then 1 else 0 end" (0 runs the '
+                 "first case)")
+    elif "jq" in args:
+        program = compile_program(args["jq"], (*path, "jq"), c, scope, "!switch jq")
     cases_raw = args.get("cases")
     if "cases" in args and (not isinstance(cases_raw, list) or not cases_raw):
         c.report("invalid-argument", "!switch cases must be a non-empty array of commands",

@@ -17,6 +17,11 @@ from ..paths import Path
 from .filters import FILTERS
 from .nodes import Expansion, Missing, Segment, Template
 
+SUBDOMAIN_HINT = (
+    "${subdomain} is the user's subdomain: set \"subdomain\" in the auth's entry of the "
+    "credentials file, or MANIFEST_RUNTIME_SUBDOMAIN, or pass --subdomain"
+)
+
 
 def evaluate_template(template: Template, roots: Mapping[str, Any], path: Path = ()) -> Any:
     """The value of a template string: native for a lone expansion, else text."""
@@ -91,7 +96,8 @@ def _missing(exp: Expansion, roots: Mapping[str, Any], missing_at: int, path: Pa
         path=path,
         span=exp.span,
         source_text=source,
-        hint="add | default:<value> to the expansion if the value may be absent",
+        hint=SUBDOMAIN_HINT if exp.root == "subdomain" else
+        "add | default:<value> to the expansion if the value may be absent",
     )
 
 
@@ -102,4 +108,6 @@ def _has(parent: Any) -> str:
         return f"it has: {shown}" if keys else "it is an empty object"
     if isinstance(parent, list):
         return f"it is an array of {len(parent)} item{'s' if len(parent) != 1 else ''}"
+    if parent is None:
+        return "it is null"
     return f"it is {as_text(parent)!r}"

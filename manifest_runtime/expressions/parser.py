@@ -8,6 +8,7 @@ file column line up. Results are cached per distinct string: a manifest repeats 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -196,15 +197,24 @@ def _to_dict(tree: Any) -> dict[str, Any]:
 
 
 def _typed_arg(raw: str) -> object:
-    """`default:1` is 1, `default:true` is True, `default:"x"` is "x", else the stripped text."""
+    """`default:1` is 1, `default:true` is True, `default:"x"` is "x", else the stripped text.
+
+    Only a JSON scalar is typed: Python's json also reads `NaN`, `Infinity` and `1e400` (as
+    inf), which are not JSON numbers, so those stay text."""
     text = raw.strip()
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except ValueError:
         return text
     if isinstance(value, dict | list):
         return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text
     return value
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 @cache

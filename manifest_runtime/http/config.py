@@ -41,7 +41,8 @@ def resolve(compiled: CompiledManifest, path: Path, subdomain: str | None) -> An
         if subdomain is None and "subdomain" in exc.diagnostic.message:
             raise EvaluationError(replace(
                 exc.diagnostic, code="auth-missing",
-                hint="give subdomain in the credentials file or MANIFEST_RUNTIME_SUBDOMAIN",
+                hint="give subdomain in the credentials file, MANIFEST_RUNTIME_SUBDOMAIN or "
+                "--subdomain",
             )) from None
         raise
 

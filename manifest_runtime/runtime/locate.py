@@ -54,11 +54,14 @@ def nearest_pointers(compiled: CompiledManifest, path: Path, n: int = 5) -> list
     return list(dict.fromkeys(close + under))[:n]
 
 
+ROOT_SHOWN = "'' (the whole manifest)"  # RFC 6901: "/" is the key "", not the root
+
+
 def not_found(compiled: CompiledManifest, path: Path) -> EvaluationError:
     near = nearest_pointers(compiled, path)
     return EvaluationError(Diagnostic(
         code="no-such-node",
-        message=f"nothing to evaluate at {to_pointer(path) or '/'}",
+        message=f"nothing to evaluate at {to_pointer(path) or ROOT_SHOWN}",
         file=compiled.file,
         hint=("nearest: " + ", ".join(near)) if near else "the manifest has no commands",
     ))

@@ -38,6 +38,18 @@ def test_missing_reference_names_what_exists() -> None:
     assert "absent" in message and "folder" in message
 
 
+def test_missing_subdomain_says_where_to_set_it() -> None:
+    roots = {k: v for k, v in DATA["roots"].items() if k != "subdomain"}
+    with pytest.raises(EvaluationError) as info:
+        evaluate_template(parse_template("https://${subdomain}.example.com"), roots)
+    diagnostic = info.value.diagnostic
+    assert diagnostic.code == "missing-reference"
+    assert diagnostic.hint is not None
+    for where in ("credentials file", "MANIFEST_RUNTIME_SUBDOMAIN", "--subdomain"):
+        assert where in diagnostic.hint
+    assert "default" not in diagnostic.hint
+
+
 def test_evaluation_never_mutates_roots() -> None:
     before = yaml.safe_dump(DATA["roots"])
     for case in DATA["cases"]:

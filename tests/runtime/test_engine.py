@@ -157,6 +157,7 @@ def test_run_at_runs_pipe_steps_and_reports_nearest_pointers() -> None:
 
 
 def test_sqlite_store_merges_and_persists(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
     path = str(tmp_path / "state" / "state.db")
     store = SqliteStore(path)
     store.merge("workflow", {"a": 1, "b": {"x": [1]}})

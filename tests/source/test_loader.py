@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +53,50 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     assert "50.0 MiB" in info.value.diagnostic.message
 
 
-def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("levels", [5, 7, 12])
+def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, levels: int) -> None:
     lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
-    for i in range(1, 8):
+    for i in range(1, levels + 1):
         refs = ",".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
     f = tmp_path / "bomb.yaml"
     f.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
     with pytest.raises(ManifestLoadError) as info:
         load_file(str(f))
-    assert "alias" in info.value.diagnostic.message
+    assert time.perf_counter() - started < 1.0  # sized before anything is built
+    d = info.value.diagnostic
+    assert "aliases expand the manifest to" in d.message and "alias bomb" in d.message
+    assert d.line is not None and d.line > 1  # at an anchored value, not the top of the file
+
+
+def test_yaml_aliases_in_moderation_are_expanded(tmp_path: Path) -> None:
+    f = tmp_path / "anchors.yaml"
+    f.write_text("base: &b {method: GET, headers: {Accept: application/json}}\n"
+                 "steps: [*b, *b, *b]\n")
+    data = load_file(str(f)).data
+    assert data["steps"] == [data["base"]] * 3
+
+
+def test_yaml_merge_key_override_is_not_a_duplicate(tmp_path: Path) -> None:
+    # the reviewer's t37: a key written next to `<<` overrides the merged one
+    f = tmp_path / "merge.yaml"
+    f.write_text("steps:\n"
+                 "  - !http\n"
+                 "      <<: &req {method: GET, path: /y}\n"
+                 "      method: POST\n"
+                 "  - !http {<<: *req, path: /z}\n"
+                 "  - {<<: [{a: 1, b: 1}, {a: 2, c: 2}], c: 3}\n")
+    loaded = load_file(str(f))
+    assert loaded.diagnostics == ()
+    assert loaded.data["steps"] == [
+        {"!http": {"method": "POST", "path": "/y"}},
+        {"!http": {"method": "GET", "path": "/z"}},
+        {"a": 1, "b": 1, "c": 3},  # of merged mappings the first wins
+    ]
+    # a merged value is located where it is written (at the anchor)
+    assert loaded.source.locate(("steps", 1, "!http", "method")) == (3, 25)
+    assert loaded.source.locate(("steps", 0, "!http", "method")) == (4, 15)
 
 
 def test_yaml_command_tags_mean_the_json_form(tmp_path: Path) -> None:
@@ -83,3 +118,12 @@ def test_positions_of_json_values_and_string_characters(tmp_path: Path) -> None:
     assert source.locate(("w", 0, "jq")) == (3, 12)
     assert source.locate_in_string(("w", 0, "jq"), 2) == (3, 15)
     assert source.locate(("w", 0, "missing")) == (3, 5)
+
+
+def test_yaml_keys_are_the_text_as_written(tmp_path: Path) -> None:
+    """JSON keys are strings: YAML's `on`, `~` and `1.50` keys stay that text, values keep
+    their YAML types."""
+    file = tmp_path / "m.yaml"
+    file.write_text("headers: {on: yes, ~: 3, 1.50: y, 'quoted': 1}\n")
+    assert load_file(str(file)).data == {"headers": {"on": True, "~": 3, "1.50": "y",
+                                                     "quoted": 1}}
