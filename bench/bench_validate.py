@@ -12,10 +12,10 @@ distinct. Start-up compares `manifest-runtime validate <tiny manifest>` with
 from __future__ import annotations
 
 import argparse
+import compileall
 import copy
 import json
 import statistics
-import compileall
 import subprocess
 import sys
 import tempfile
