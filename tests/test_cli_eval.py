@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -96,19 +97,21 @@ def test_state_keeps_saved_data_between_runs(tmp_path: Path,
     assert "error[missing-reference]" in err and "it has: n" in err
 
 
-def test_readme_first_command_evaluates_the_activetrail_source(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_readme_first_command_runs(capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `manifest-runtime ...` part of the README's first command (after the install)
+    succeeds, from the repository root, as a newcomer would run it."""
     root = Path(__file__).resolve().parent.parent
-    code = main(["eval", str(root / "examples/activetrail-contacts/manifest.yaml"),
-                  "/workflows/0/data_pipeline/source", "--input",
-                  '{"member": {"email": "ada@example.com", "first_name": "Ada", '
-                  '"last_name": "Lovelace", "sms": "+15550100"}}',
-                  "--custom-data", '{"group": "7", "tag": "vip"}'])
-    assert code == 0
-    assert json.loads(capsys.readouterr().out) == {
-        "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
-        "sms": "+15550100", "_tags": ["activetrail", "vip"]}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    parts = [shlex.split(p) for p in first.split(" && ")]
+    commands = [p[1:] for p in parts if p[0] == "manifest-runtime"]
+    assert [c[0] for c in commands] == ["validate", "eval", "eval"]
+    monkeypatch.chdir(root)
+    for command in commands:
+        assert main(command) == 0, command
+    out = capsys.readouterr().out
+    assert '"_tags": [' in out and '"account_id": "48213"' in out
 
 
 @pytest.mark.parametrize("option", [["--max-attempts", "0"], ["--timeout", "-1"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,22 @@ def test_twilio_http_steps_read_the_body_where_their_programs_do() -> None:
     assert notes[f"{options}/2"].startswith("!http output: body")
     target = "/workflows/0/data_pipeline/target/!pipe/1/!switch/cases/0"
     assert notes[target].startswith("!http output: wrapped")
+
+
+def test_activetrail_cassette_replays_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    """The example's cassette answers its connect step and its paged group options (three
+    pages: 100, 30, then an empty page ends the paging), with no credentials given."""
+    from manifest_runtime.cli import main
+
+    manifest = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
+    cassette = str(ROOT / "examples/activetrail-contacts/cassette.yaml")
+    connect = "/workflows/0/setup/connect/describe_connection"
+    assert main(["eval", manifest, connect, "--replay", cassette]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "account_id": "48213", "description": "Example Garden Supplies Ltd"}
+    options = "/workflows/0/setup/select/form_fields/0/options"
+    assert main(["eval", manifest, options, "--replay", cassette, "--trace"]) == 0
+    captured = capsys.readouterr()
+    groups = json.loads(captured.out)
+    assert len(groups) == 130 and groups[0] == {"display": "Group 1", "value": "1001"}
+    assert captured.err.count("(replayed)") == 3
