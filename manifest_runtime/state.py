@@ -1,7 +1,13 @@
-"""A small SQLite store for `!save` data (`${data.<scope>.<key>}`), kept between runs.
+"""The state file (DESIGN §6): one SQLite database per project holding runtime state and the
+embedded sandbox ActiveCampaign account.
 
-Only saved data for now; connections, custom_data, mappings, polling_state and dead letters
-join this file with the state issue. Values are stored as JSON text, one row per key.
+Today it holds `!save` data (`${data.<scope>.<key>}`, table `saved_data`) and the sandbox
+account's records (tables `ac_*`, activecampaign/storage.py); connections, custom_data,
+mappings, polling_state and dead letters join it with the commands that write them.
+
+The path is `--state PATH`, else the environment variable MANIFEST_RUNTIME_STATE, else
+`.manifest-runtime/state.db` in the current directory. `:memory:` keeps everything in memory
+for one run.
 """
 
 from __future__ import annotations
@@ -9,11 +15,15 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import UsageError
 
 DEFAULT_PATH = os.path.join(".manifest-runtime", "state.db")
+ENV_VAR = "MANIFEST_RUNTIME_STATE"
+MEMORY = ":memory:"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS saved_data (
@@ -25,37 +35,54 @@ CREATE TABLE IF NOT EXISTS saved_data (
 """
 
 
-class SqliteStore:
-    """A `Store` (runtime/store.py) in one SQLite file; each merge is one transaction."""
+def state_path(given: str | None, env: Mapping[str, str] | None = None) -> str:
+    """--state, else MANIFEST_RUNTIME_STATE, else the default path."""
+    environ = os.environ if env is None else env
+    return given or environ.get(ENV_VAR) or DEFAULT_PATH
 
-    def __init__(self, path: str = DEFAULT_PATH) -> None:
-        """Open (or create) the state file. A missing parent directory is created only for
-        the default location; any other problem is a UsageError naming the file."""
-        directory = os.path.dirname(path)
-        if path == DEFAULT_PATH and directory:
-            os.makedirs(directory, exist_ok=True)
-        self.path = path
-        if os.path.isdir(path):
-            raise UsageError(f"--state {path}: is a directory; give a file name, e.g. "
-                             f"{os.path.join(path, 'state.db')}")
-        if directory and not os.path.isdir(directory):
-            raise UsageError(f"--state {path}: the directory {directory} does not exist")
-        try:
-            self._db = sqlite3.connect(path)
-            with self._db:
-                self._db.execute(_SCHEMA)
-        except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
-            raise UsageError(f"--state {path}: cannot use it as the state database ({exc}); "
-                             "give a new file name or a file written by manifest-runtime"
-                             ) from None
+
+def open_db(path: str) -> sqlite3.Connection:
+    """Open (or create) a state file. A missing parent directory is created only for the
+    default location; any other problem is a UsageError naming the file."""
+    if path == MEMORY:
+        return sqlite3.connect(MEMORY, check_same_thread=False)
+    directory = os.path.dirname(path)
+    if path == DEFAULT_PATH and directory:
+        os.makedirs(directory, exist_ok=True)
+    if os.path.isdir(path):
+        raise UsageError(f"--state {path}: is a directory; give a file name, e.g. "
+                         f"{os.path.join(path, 'state.db')}")
+    if directory and not os.path.isdir(directory):
+        raise UsageError(f"--state {path}: the directory {directory} does not exist")
+    try:
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")  # readers (sandbox listings) never block a run
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
+        raise UsageError(f"--state {path}: cannot use it as the state database ({exc}); "
+                         "give a new file name or a file written by manifest-runtime"
+                         ) from None
+    return db
+
+
+class SqliteStore:
+    """A `Store` (runtime/store.py) for `!save` data; each merge is one transaction."""
+
+    def __init__(self, target: str | sqlite3.Connection = DEFAULT_PATH) -> None:
+        self._owned = not isinstance(target, sqlite3.Connection)
+        self._db = open_db(target) if isinstance(target, str) else target
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute(_SCHEMA)
 
     def get_all(self, scope: str) -> dict[str, Any]:
-        rows = self._db.execute("SELECT key, value FROM saved_data WHERE scope = ? ORDER BY key",
-                                (scope,))
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM saved_data WHERE scope = ? "
+                                    "ORDER BY key", (scope,)).fetchall()
         return {key: json.loads(value) for key, value in rows}
 
     def merge(self, scope: str, values: dict[str, Any]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO saved_data (scope, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value",
@@ -63,4 +90,30 @@ class SqliteStore:
             )
 
     def close(self) -> None:
-        self._db.close()
+        if self._owned:
+            self._db.close()
+
+
+class StateFile:
+    """The opened state file: the `!save` store and the sandbox account share one
+    connection."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = open_db(path)
+        self.store = SqliteStore(self.db)
+
+    def sandbox(self, contact: dict[str, Any] | None = None) -> Any:
+        """The embedded sandbox ActiveCampaign account in this file."""
+        from .activecampaign import SandboxAccount
+
+        return SandboxAccount(self.db, contact)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> StateFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -11,3 +11,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def _state_file_per_test(tmp_path_factory: pytest.TempPathFactory,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that evaluate default to a state file; each test gets its own, so nothing
+    is shared between tests or written into the checkout."""
+    state = tmp_path_factory.mktemp("state") / "state.db"
+    monkeypatch.setenv("MANIFEST_RUNTIME_STATE", str(state))

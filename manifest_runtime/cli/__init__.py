@@ -14,9 +14,9 @@ from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import eval, validate
+from . import eval, sandbox, validate
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval)
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, sandbox)
 
 EPILOG = """examples:
   manifest-runtime validate examples/twilio-sms/manifest.json

@@ -50,7 +50,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
     p.add_argument("--state", metavar="PATH",
-                   help="SQLite file for !save data (${data.*}); default: in memory")
+                   help="the state file: !save data (${data.*}) and the sandbox ActiveCampaign "
+                   "account that !resource writes to (default: $MANIFEST_RUNTIME_STATE or "
+                   ".manifest-runtime/state.db; :memory: keeps nothing)")
     p.add_argument("--all", action="store_true",
                    help="allow a POINTER to an object or array holding several commands "
                    "(all of them run, in order, each with the same input)")
@@ -85,9 +87,9 @@ def run(args: argparse.Namespace) -> int:
     _one_command(compiled, path, args.all)
     http = http_service(args, compiled, _auth_name(compiled, path), trace=args.trace)
     redactor = http.redactor
-    store = _store(args.state)
+    state = _state(args.state)
     try:
-        ctx = _context(args, compiled, path, redactor, store, http)
+        ctx = _context(args, compiled, path, redactor, state, http)
         output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
         d = exc.diagnostic
@@ -96,9 +98,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(redactor.text(render_one(d)))
         return 1
     finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
+        state.close()
         http.close()
     print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
     return 0
@@ -167,16 +167,14 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _store(state: str | None) -> Any:
-    from ..runtime.store import MemoryStore
-    from ..state import SqliteStore
+def _state(given: str | None) -> Any:
+    from ..state import StateFile, state_path
 
-    return SqliteStore(state) if state else MemoryStore()
+    return StateFile(state_path(given))
 
 
 def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
-             redactor: Redactor, store: Any, http: Any) -> Any:
-    from ..activecampaign import MemoryAccount
+             redactor: Redactor, state: Any, http: Any) -> Any:
     from ..expressions.nodes import Missing
     from ..runtime.context import Env, EvalContext
 
@@ -185,9 +183,9 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     polling = _json_arg(args.polling_state, "--polling-state")
     resource = _json_arg(args.resource, "--resource")
     env = Env(
-        store=store,
+        store=state.store,
         http=http,
-        ac=MemoryAccount(contact=contact),
+        ac=state.sandbox(contact),
         base_url=compiled.node_at(("api", "base_url")),
         http_output=http_output,
         log=lambda message: print(f"print_c: {message}", file=sys.stderr),

@@ -1,15 +1,19 @@
-"""An in-memory ActiveCampaign account: standard + custom contact fields, contacts, tags,
-accounts, deals and custom-object records. Deterministic ids (1, 2, 3, ... per kind)."""
+"""The ActiveCampaign account's rules (DESIGN §4 `!resource`, §6 sandbox): standard + custom
+contact fields, contacts upserted by email with tags, accounts by name, deals, custom-object
+records, `ActiveCampaign.sync`, and a small v3 API. Records live in a `Storage` (storage.py):
+`MemoryAccount` keeps them in memory, `SandboxAccount` in the SQLite state file. Ids are
+deterministic (1, 2, 3, ... per kind)."""
 
 from __future__ import annotations
 
 import copy
-import itertools
-from dataclasses import dataclass, field
+import json
+import sqlite3
 from typing import Any
 
 from ..errors import Diagnostic, EvaluationError
 from ..http.types import HttpResponse
+from .storage import DEFAULT_CUSTOM_FIELDS, CustomField, MemoryStorage, SqliteStorage, Storage
 
 STANDARD_CONTACT_FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("email", "Email", True),
@@ -25,20 +29,6 @@ DEAL_FIELDS = (("title", "Deal Title", True), ("value", "Deal Value", False),
                ("owner", "Deal Owner", False))
 
 
-@dataclass(frozen=True, slots=True)
-class CustomField:
-    id: str  # numeric id as a string, as in ActiveCampaign
-    title: str
-    perstag: str  # personalization tag, e.g. COMPANY (used as %COMPANY%)
-    type: str = "text"
-
-
-DEFAULT_CUSTOM_FIELDS = (
-    CustomField("1", "Company", "COMPANY"),
-    CustomField("2", "Birthday", "BIRTHDAY", "date"),
-)
-
-
 def option(id_: str, title: str, required: bool = False, **extra: Any) -> dict[str, Any]:
     """A field as both a map option ({id, title, required}) and a select option
     ({value, display})."""
@@ -50,25 +40,42 @@ def _fail(code: str, message: str, hint: str | None = None) -> EvaluationError:
     return EvaluationError(Diagnostic(code=code, message=message, hint=hint))
 
 
-@dataclass
-class MemoryAccount:
-    """An ActiveCampaign account held in dictionaries (implements `ActiveCampaign`)."""
+class Account:
+    """An ActiveCampaign account over a Storage (implements `ActiveCampaign`). Each public
+    write is one storage transaction."""
 
-    custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS
-    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by lower-case email
-    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
-    deals: dict[int, dict[str, Any]] = field(default_factory=dict)
-    custom_objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    contact: dict[str, Any] | None = None  # the contact being processed
     users: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Admin User"},)
     pipelines: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Sales Pipeline"},)
     stages: tuple[dict[str, Any], ...] = ({"id": "1", "title": "To Contact"},
                                           {"id": "2", "title": "Qualified"})
-    _ids: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
+
+    def __init__(self, storage: Storage, contact: dict[str, Any] | None = None) -> None:
+        self.storage = storage
+        self.contact = contact  # the contact being processed (outbound source)
+
+    @property
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        return self.storage.custom_fields()
+
+    @property
+    def contacts(self) -> dict[str, dict[str, Any]]:
+        """Every contact by lower-case email (copies)."""
+        return self.storage.records("contact")
+
+    @property
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        return self.storage.records("account")
+
+    @property
+    def deals(self) -> dict[int, dict[str, Any]]:
+        return {int(k): v for k, v in self.storage.records("deal").items()}
+
+    @property
+    def tags(self) -> list[str]:
+        return self.storage.tags()
 
     def _next(self, kind: str) -> int:
-        return next(self._ids.setdefault(kind, itertools.count(1)))
+        return self.storage.next_id(kind)
 
     # ------------------------------------------------------------------ fields
 
@@ -106,59 +113,65 @@ class MemoryAccount:
         if not isinstance(email, str) or "@" not in email:
             raise _fail("contact-email", f"a contact needs an email address, got {email!r}",
                         "map a source field to the ActiveCampaign Email field")
-        key = email.lower()
         known = {i for i, _, _ in STANDARD_CONTACT_FIELDS} | {f.id for f in self.custom_fields}
-        contact = self.contacts.get(key)
-        if contact is None:
-            contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
-                       "tags": []}
-            self.contacts[key] = contact
-        for name, value in data.items():
-            if name in ("email", "_tags"):
-                continue
-            if name in known and not name.isdigit():
-                contact[name] = value
-            elif name in known:
-                contact["fieldValues"][name] = value
-            else:
-                raise _fail("contact-field", f"contact field {name!r} does not exist",
-                            f"fields: {', '.join(sorted(known))}")
-        for tag in data.get("_tags") or ():
-            if tag not in contact["tags"]:
-                contact["tags"].append(str(tag))
-            if tag not in self.tags:
-                self.tags.append(str(tag))
-        return copy.deepcopy(contact)
+        unknown = [name for name in data if name not in ("email", "_tags") and name not in known]
+        if unknown:  # checked before anything is written
+            raise _fail("contact-field", f"contact field {unknown[0]!r} does not exist",
+                        f"fields: {', '.join(sorted(known))}")
+        key = email.lower()
+        with self.storage.transaction():
+            contact = self.storage.get("contact", key)
+            if contact is None:
+                contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
+                           "tags": []}
+            for name, value in data.items():
+                if name in ("email", "_tags"):
+                    continue
+                if name.isdigit():
+                    contact["fieldValues"][name] = value
+                else:
+                    contact[name] = value
+            for tag in data.get("_tags") or ():
+                if str(tag) not in contact["tags"]:
+                    contact["tags"].append(str(tag))
+                self.storage.add_tag(str(tag))
+            self.storage.put("contact", key, contact)
+        return contact
 
     def account_sync(self, data: dict[str, Any]) -> dict[str, Any]:
         account = data.get("account", data)
         name = account.get("name") if isinstance(account, dict) else None
-        if not isinstance(name, str) or not name:
+        if not isinstance(account, dict) or not isinstance(name, str) or not name:
             raise _fail("account-name", "an account needs a name")
-        stored = self.accounts.get(name)
-        if stored is None:
-            stored = {"id": self._next("account")}
-            self.accounts[name] = stored
-        stored.update(account)
+        with self.storage.transaction():
+            stored = self.storage.get("account", name) or {"id": self._next("account")}
+            stored.update(account)
+            self.storage.put("account", name, stored)
         return {"account_id": stored["id"]}
 
     def deal_sync(self, data: dict[str, Any]) -> dict[str, Any]:
         deal = data.get("deal", data)
         if not isinstance(deal, dict):
             raise _fail("deal", "a deal is an object")
-        if "id" in deal:
-            deal_id = int(deal["id"])
-            if deal_id not in self.deals:
-                raise _fail("deal-not-found", f"deal {deal_id} does not exist")
-            self.deals[deal_id].update(deal)
-            return {"deal_id": deal_id}
-        if not deal.get("title"):
-            raise _fail("deal-title", "a new deal needs a title")
-        deal_id = self._next("deal")
-        self.deals[deal_id] = {**deal, "id": deal_id}
+        with self.storage.transaction():
+            if "id" in deal:
+                deal_id = int(deal["id"])
+                stored = self.storage.get("deal", str(deal_id))
+                if stored is None:
+                    raise _fail("deal-not-found", f"deal {deal_id} does not exist")
+                self.storage.put("deal", str(deal_id), {**stored, **deal, "id": deal_id})
+                return {"deal_id": deal_id}
+            if not deal.get("title"):
+                raise _fail("deal-title", "a new deal needs a title")
+            deal_id = self._next("deal")
+            self.storage.put("deal", str(deal_id), {**deal, "id": deal_id})
         return {"deal_id": deal_id}
 
     def sync(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.storage.transaction():
+            return self._sync(payload)
+
+    def _sync(self, payload: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         errors: list[str] = []
         tried = 0
@@ -206,8 +219,10 @@ class MemoryAccount:
         if not isinstance(record, dict) or not record.get("schemaId") or \
                 not record.get("externalId"):
             raise _fail("custom-object", "a custom object record needs schemaId and externalId")
-        key = (str(record["schemaId"]), str(record["externalId"]))
-        self.custom_objects.setdefault(key, {}).update(record)
+        key = json.dumps([str(record["schemaId"]), str(record["externalId"])])
+        with self.storage.transaction():
+            stored = self.storage.get("custom_object", key) or {}
+            self.storage.put("custom_object", key, {**stored, **record})
         return record["externalId"]
 
     # ------------------------------------------------------------------ v3 API
@@ -220,7 +235,7 @@ class MemoryAccount:
         if method == "GET" and route == "contacts":
             email = (params or {}).get("email")
             found = [c for k, c in self.contacts.items() if email is None or k == email.lower()]
-            return HttpResponse(200, headers, {"contacts": copy.deepcopy(found),
+            return HttpResponse(200, headers, {"contacts": found,
                                                "meta": {"total": str(len(found))}})
         if method == "POST" and route == "contact/sync" and isinstance(body, dict):
             contact = self.upsert_contact(body.get("contact", {}))
@@ -230,8 +245,9 @@ class MemoryAccount:
                 {"id": str(i + 1), "tag": t} for i, t in enumerate(self.tags)]})
         if method == "POST" and route == "tags" and isinstance(body, dict):
             tag = str((body.get("tag") or {}).get("tag", ""))
-            if tag and tag not in self.tags:
-                self.tags.append(tag)
+            if not tag:
+                return HttpResponse(422, headers, {"errors": [{"title": "tag is required"}]})
+            self.storage.add_tag(tag)
             return HttpResponse(201, headers, {"tag": {"id": str(self.tags.index(tag) + 1),
                                                        "tag": tag}})
         if method == "GET" and route == "fields":
@@ -239,3 +255,18 @@ class MemoryAccount:
                 {"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
                 for f in self.custom_fields]})
         return HttpResponse(404, headers, {"message": f"No Result found for {method} {path}"})
+
+
+class MemoryAccount(Account):
+    """An account held in memory: for tests and `--state :memory:`."""
+
+    def __init__(self, contact: dict[str, Any] | None = None,
+                 custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS) -> None:
+        super().__init__(MemoryStorage(custom_fields), contact)
+
+
+class SandboxAccount(Account):
+    """The embedded sandbox: an account kept in the SQLite state file (DESIGN §6)."""
+
+    def __init__(self, db: sqlite3.Connection, contact: dict[str, Any] | None = None) -> None:
+        super().__init__(SqliteStorage(db), contact)

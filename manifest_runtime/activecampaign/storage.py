@@ -1,0 +1,186 @@
+"""Where an ActiveCampaign account keeps its records: in memory (tests, `--state :memory:`) or
+in the SQLite state file (the embedded sandbox, DESIGN §6). The rules live in account.py;
+a storage only reads and writes records.
+
+Records are the account's own dicts (a contact: `{id, email, firstName, ..., fieldValues,
+tags}`), stored whole; in SQLite as JSON text beside the columns that look them up.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    id: str  # numeric id as a string, as in ActiveCampaign
+    title: str
+    perstag: str  # personalization tag, e.g. COMPANY (used as %COMPANY%)
+    type: str = "text"
+
+
+DEFAULT_CUSTOM_FIELDS = (
+    CustomField("1", "Company", "COMPANY"),
+    CustomField("2", "Birthday", "BIRTHDAY", "date"),
+)
+
+KINDS = ("contact", "account", "deal", "custom_object")  # record kinds with their own table
+
+
+class Storage(Protocol):
+    def transaction(self) -> Any:
+        """A context manager: the writes inside it land together (or not at all)."""
+        ...
+
+    def next_id(self, kind: str) -> int: ...
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """A copy of the record, or None."""
+        ...
+
+    def put(self, kind: str, key: str, record: dict[str, Any]) -> None: ...
+
+    def records(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Copies of every record of a kind by key, oldest first."""
+        ...
+
+    def tags(self) -> list[str]: ...
+
+    def add_tag(self, tag: str) -> None: ...
+
+    def custom_fields(self) -> tuple[CustomField, ...]: ...
+
+
+class MemoryStorage:
+    def __init__(self, custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS) -> None:
+        self._records: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
+        self._tags: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._custom_fields = custom_fields
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+    def next_id(self, kind: str) -> int:
+        self._ids[kind] = self._ids.get(kind, 0) + 1
+        return self._ids[kind]
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        record = self._records[kind].get(key)
+        return copy.deepcopy(record) if record is not None else None
+
+    def put(self, kind: str, key: str, record: dict[str, Any]) -> None:
+        self._records[kind][key] = copy.deepcopy(record)
+
+    def records(self, kind: str) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self._records[kind])
+
+    def tags(self) -> list[str]:
+        return list(self._tags)
+
+    def add_tag(self, tag: str) -> None:
+        if tag not in self._tags:
+            self._tags.append(tag)
+
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        return self._custom_fields
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ac_ids (kind TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ac_records (
+    kind TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    seq  INTEGER NOT NULL,  -- insertion order, for listings
+    data TEXT NOT NULL,     -- the record as JSON
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS ac_tags (id INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT UNIQUE);
+CREATE TABLE IF NOT EXISTS ac_custom_fields (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, perstag TEXT NOT NULL, type TEXT NOT NULL
+);
+"""
+
+
+class SqliteStorage:
+    """The sandbox account's records in the state file (tables `ac_*`). One connection shared
+    by threads under a lock; `transaction()` commits once, or rolls back on an error."""
+
+    def __init__(self, db: sqlite3.Connection,
+                 custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS) -> None:
+        self._db = db
+        self._lock = threading.RLock()
+        self._depth = 0
+        with self._lock, self._db:
+            self._db.executescript(_SCHEMA)
+            if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
+                self._db.executemany(
+                    "INSERT INTO ac_custom_fields (id, title, perstag, type) VALUES (?,?,?,?)",
+                    [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                if self._depth == 1:
+                    self._db.rollback()
+                raise
+            else:
+                if self._depth == 1:
+                    self._db.commit()
+            finally:
+                self._depth -= 1
+
+    def next_id(self, kind: str) -> int:
+        with self.transaction():
+            row = self._db.execute("SELECT last FROM ac_ids WHERE kind = ?", (kind,)).fetchone()
+            last = (row[0] if row else 0) + 1
+            self._db.execute("INSERT INTO ac_ids (kind, last) VALUES (?, ?) ON CONFLICT (kind) "
+                             "DO UPDATE SET last = excluded.last", (kind, last))
+            return int(last)
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM ac_records WHERE kind = ? AND key = ?",
+                                   (kind, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, kind: str, key: str, record: dict[str, Any]) -> None:
+        data = json.dumps(record, ensure_ascii=False, sort_keys=True)
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO ac_records (kind, key, seq, data) VALUES (?, ?, "
+                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM ac_records), ?) "
+                "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
+                (kind, key, data))
+
+    def records(self, kind: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT key, data FROM ac_records WHERE kind = ? "
+                                    "ORDER BY seq", (kind,)).fetchall()
+        return {key: json.loads(data) for key, data in rows}
+
+    def tags(self) -> list[str]:
+        with self._lock:
+            return [t for (t,) in self._db.execute("SELECT tag FROM ac_tags ORDER BY id")]
+
+    def add_tag(self, tag: str) -> None:
+        with self.transaction():
+            self._db.execute("INSERT OR IGNORE INTO ac_tags (tag) VALUES (?)", (tag,))
+
+    def custom_fields(self) -> tuple[CustomField, ...]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, title, perstag, type FROM ac_custom_fields "
+                                    "ORDER BY CAST(id AS INTEGER)").fetchall()
+        return tuple(CustomField(*row) for row in rows)

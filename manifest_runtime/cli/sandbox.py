@@ -1,0 +1,94 @@
+"""`manifest-runtime sandbox contacts|tags|deals|accounts|fields [--format json]`: what the
+embedded sandbox ActiveCampaign account in the state file holds (DESIGN §5, §6)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..errors import UsageError
+
+KINDS = ("contacts", "tags", "deals", "accounts", "fields")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sandbox",
+        help="list what the embedded sandbox ActiveCampaign account holds",
+        description="List the contacts, tags, deals, accounts or contact fields of the sandbox "
+        "ActiveCampaign account in the state file (where !resource writes by default).",
+    )
+    p.add_argument("kind", choices=KINDS, help="what to list")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="a table (default) or one JSON array")
+    p.add_argument("--state", metavar="PATH",
+                   help="the state file (default: $MANIFEST_RUNTIME_STATE or "
+                   ".manifest-runtime/state.db)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from ..state import MEMORY, StateFile, state_path
+
+    path = state_path(args.state)
+    if path != MEMORY and not os.path.exists(path):
+        raise UsageError(f"no state file at {path}: nothing has run yet (commands that "
+                         "evaluate create it), or pass --state PATH")
+    with StateFile(path) as state:
+        rows = listing(state.sandbox(), args.kind)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        print(table(rows) if rows else f"no {args.kind} in {path}")
+    return 0
+
+
+def listing(account: Any, kind: str) -> list[dict[str, Any]]:
+    """The records of one kind as flat rows (custom field values under their titles)."""
+    if kind == "contacts":
+        titles = {f.id: f.title for f in account.custom_fields}
+        rows = []
+        for contact in account.contacts.values():
+            row = {"id": contact["id"], "email": contact["email"]}
+            row.update({k: v for k, v in contact.items()
+                        if k not in ("id", "email", "fieldValues", "tags")})
+            row.update({titles.get(k, k): v for k, v in contact["fieldValues"].items()})
+            row["tags"] = contact["tags"]
+            rows.append(row)
+        return rows
+    if kind == "tags":
+        return [{"id": i + 1, "tag": tag} for i, tag in enumerate(account.tags)]
+    if kind == "deals":
+        return [_id_first(d) for d in account.deals.values()]
+    if kind == "accounts":
+        return [_id_first(a) for a in account.accounts.values()]
+    return [{"id": f["id"], "title": f["title"], "required": f["required"],
+             "perstag": f.get("perstag", "")} for f in account.contact_fields()]
+
+
+def _id_first(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record.get("id"), **{k: v for k, v in record.items() if k != "id"}}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Rows as aligned text columns (the union of their keys, in first-seen order)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+              for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -1,0 +1,87 @@
+"""The embedded sandbox account: `eval` writes to it through `!resource`, it persists in the
+state file, and `manifest-runtime sandbox ...` lists it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from manifest_runtime.activecampaign import MemoryAccount, SandboxAccount
+from manifest_runtime.cli import main
+from manifest_runtime.errors import EvaluationError
+
+ROOT = Path(__file__).resolve().parent.parent
+AT = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
+TARGET = "/workflows/0/data_pipeline/target"
+
+
+def upsert(record: dict[str, object], *extra: str) -> int:
+    return main(["eval", AT, TARGET, "--input", json.dumps(record), *extra])
+
+
+def test_eval_writes_contacts_that_persist_and_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert upsert({"email": "Ada@Example.com", "firstName": "Ada", "1": "Engines Ltd",
+                   "_tags": ["activetrail", "vip"]}) == 0
+    assert upsert({"email": "ada@example.com", "lastName": "Lovelace",
+                   "_tags": ["activetrail"]}) == 0  # the same contact: email is the key
+    assert upsert({"email": "bo@example.com", "_tags": ["activetrail"]}) == 0
+    capsys.readouterr()
+    assert main(["sandbox", "contacts", "--format", "json"]) == 0
+    contacts = json.loads(capsys.readouterr().out)
+    assert contacts == [
+        {"id": 1, "email": "Ada@Example.com", "firstName": "Ada", "lastName": "Lovelace",
+         "Company": "Engines Ltd", "tags": ["activetrail", "vip"]},
+        {"id": 2, "email": "bo@example.com", "tags": ["activetrail"]},
+    ]
+    assert main(["sandbox", "contacts"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].split() == ["id", "email", "firstName", "lastName", "Company", "tags"]
+    assert text[1].split()[:2] == ["1", "Ada@Example.com"]
+    assert main(["sandbox", "tags", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"id": 1, "tag": "activetrail"},
+                                                   {"id": 2, "tag": "vip"}]
+
+
+def test_a_failed_upsert_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert upsert({"email": "x@example.com", "nickname": "X"}) == 1
+    assert "contact-field" in capsys.readouterr().err
+    assert main(["sandbox", "contacts", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_memory_state_keeps_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert upsert({"email": "m@example.com"}, "--state", ":memory:") == 0
+    capsys.readouterr()
+    assert main(["sandbox", "contacts", "--state", str(tmp_path / "none.db")]) == 2
+    assert "no state file" in capsys.readouterr().err
+
+
+def test_sandbox_lists_fields_and_empty_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert upsert({"email": "m@example.com"}) == 0
+    capsys.readouterr()
+    assert main(["sandbox", "fields", "--format", "json"]) == 0
+    fields = json.loads(capsys.readouterr().out)
+    assert [f["id"] for f in fields] == ["email", "firstName", "lastName", "phone", "1", "2"]
+    assert fields[4]["perstag"] == "COMPANY"
+    assert main(["sandbox", "deals"]) == 0
+    assert capsys.readouterr().out.startswith("no deals in ")
+
+
+@pytest.mark.parametrize("make", [lambda: MemoryAccount(),
+                                  lambda: SandboxAccount(sqlite3.connect(":memory:"))])
+def test_sync_is_all_or_partial_in_both_storages(make: object) -> None:
+    """The same rules over memory and SQLite: a failing part leaves the others written; every
+    part failing writes nothing."""
+    account = make()  # type: ignore[operator]
+    out = account.sync({"contact": {"email": "c@example.com"}, "deal": {"value": 5}})
+    assert out["contact-id"] == 1 and out["errors"] == ["deal: a new deal needs a title"]
+    with pytest.raises(EvaluationError):
+        account.sync({"contact": {"email": "nope"}, "account": {"name": ""}})
+    assert list(account.contacts) == ["c@example.com"]
+    assert account.accounts == {} and account.deals == {}
+    assert account.deal_sync({"deal": {"title": "Big"}}) == {"deal_id": 1}
+    assert account.deal_sync({"deal": {"id": 1, "value": 9}}) == {"deal_id": 1}
+    assert account.deals == {1: {"id": 1, "title": "Big", "value": 9}}
