@@ -1,9 +1,10 @@
 """The state file (DESIGN §6): one SQLite database per project holding runtime state and the
 embedded sandbox ActiveCampaign account.
 
-Today it holds `!save` data (`${data.<scope>.<key>}`, table `saved_data`) and the sandbox
-account's records (tables `ac_*`, activecampaign/storage.py); connections, custom_data,
-mappings, polling_state and dead letters join it with the commands that write them.
+It holds `!save` data (`${data.<scope>.<key>}`, table `saved_data`), what `setup` chose per
+workflow (table `setups`: connection, custom_data, mapping, selection, schedule, credentials),
+the sandbox account's records (tables `ac_*`, activecampaign/storage.py), and what `run`
+records (pipeline/journal.py: delivered records, dead letters).
 
 The path is `--state PATH`, else the environment variable MANIFEST_RUNTIME_STATE, else
 `.manifest-runtime/state.db` in the current directory. `:memory:` keeps everything in memory
@@ -17,6 +18,8 @@ import os
 import sqlite3
 import threading
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import UsageError
@@ -33,6 +36,35 @@ CREATE TABLE IF NOT EXISTS saved_data (
     PRIMARY KEY (scope, key)
 )
 """
+
+_SETUP_SCHEMA = """
+CREATE TABLE IF NOT EXISTS setups (
+    workflow   TEXT PRIMARY KEY,
+    data       TEXT NOT NULL,  -- Setup as JSON
+    updated_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What `setup` chose for one workflow; `run` and `poll` read it (DESIGN §5)."""
+
+    workflow: str
+    connection: dict[str, Any] | None = None  # describe_connection: {account_id, description}
+    custom_data: dict[str, Any] = field(default_factory=dict)  # {field id: {value, display}}
+    mapping: dict[str, Any] = field(default_factory=dict)  # {source option id: target id}
+    selection: dict[str, Any] | None = None  # describe_selection: {resource_id, display}
+    schedule: dict[str, Any] | None = None  # {import_option, frequency}
+    credentials: dict[str, Any] | None = None  # the credentials-file entry given to setup
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Setup:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def state_path(given: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -95,13 +127,36 @@ class SqliteStore:
 
 
 class StateFile:
-    """The opened state file: the `!save` store and the sandbox account share one
-    connection."""
+    """The opened state file: the `!save` store, the setups, the sandbox account and the run
+    journal share one connection."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.db = open_db(path)
         self.store = SqliteStore(self.db)
+        self._lock = threading.Lock()
+        with self._lock, self.db:
+            self.db.execute(_SETUP_SCHEMA)
+
+    def save_setup(self, setup: Setup) -> None:
+        data = json.dumps(setup.as_json(), ensure_ascii=False, sort_keys=True)
+        with self._lock, self.db:
+            self.db.execute(
+                "INSERT INTO setups (workflow, data, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (workflow) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (setup.workflow, data, datetime.now(UTC).isoformat(timespec="seconds")))
+
+    def load_setup(self, workflow: str) -> Setup | None:
+        with self._lock:
+            row = self.db.execute("SELECT data FROM setups WHERE workflow = ?",
+                                  (workflow,)).fetchone()
+        return Setup.from_json(json.loads(row[0])) if row else None
+
+    def setups(self) -> list[Setup]:
+        with self._lock:
+            rows = self.db.execute("SELECT data FROM setups ORDER BY workflow").fetchall()
+        return [Setup.from_json(json.loads(data)) for (data,) in rows]
 
     def sandbox(self, contact: dict[str, Any] | None = None) -> Any:
         """The embedded sandbox ActiveCampaign account in this file."""

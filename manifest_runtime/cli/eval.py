@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options, http_service
+from .session import auth_name_for, compile_or_report, make_env, open_state
 
 if TYPE_CHECKING:
-    from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
-    from ..runtime.context import TraceEvent
 
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
-ROOT = "''"  # the root pointer as RFC 6901 writes it
 
 
 def add_parser(sub: Any) -> None:
@@ -66,30 +63,25 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compile import load_and_compile
     from ..paths import from_pointer
-    from ..report import render_one, render_text
+    from ..report import render_one
     from ..runtime.errors import with_location
     from ..runtime.run import run_at
 
-    if not os.path.exists(args.manifest):
-        raise UsageError(f"no such file: {args.manifest}")
     try:
         path = from_pointer(args.pointer)
     except ValueError as exc:
         raise UsageError(f"malformed pointer: {exc}") from None
     value = _json_arg(args.input, "--input")
-    compiled = load_and_compile(args.manifest)
-    if not compiled.valid:
-        sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
-        print(f"{args.manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
+    compiled = compile_or_report(args.manifest)
+    if compiled is None:
         return 1
     _one_command(compiled, path, args.all)
-    http = http_service(args, compiled, _auth_name(compiled, path), trace=args.trace)
+    http = http_service(args, compiled, auth_name_for(compiled, path), trace=args.trace)
     redactor = http.redactor
-    state = _state(args.state)
+    state = open_state(args.state)
     try:
-        ctx = _context(args, compiled, path, redactor, state, http)
+        ctx = _context(args, compiled, path, state, http)
         output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
         d = exc.diagnostic
@@ -145,55 +137,16 @@ def _json_arg(raw: str | None, option: str) -> Any:
         raise UsageError(f"{option}: not valid JSON ({exc})") from None
 
 
-def _auth_name(compiled: CompiledManifest, path: Path) -> str | None:
-    """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
-    data = compiled.data if isinstance(compiled.data, dict) else {}
-    workflows = [w for w in data.get("workflows") or [] if isinstance(w, dict)]
-    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
-    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
-            and path[1] < len(workflows):
-        return _str_or_none(workflows[path[1]].get("auth"))
-    if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
-        intakes = data.get("data_intake") or []
-        name = intakes[path[1]].get("name") if path[1] < len(intakes) and \
-            isinstance(intakes[path[1]], dict) else None
-        for w in workflows:
-            if name in (w.get("data_intake"), w.get("historical_data_intake")):
-                return _str_or_none(w.get("auth"))
-    return next(iter(auths), None) if isinstance(auths, dict) else None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _state(given: str | None) -> Any:
-    from ..state import StateFile, state_path
-
-    return StateFile(state_path(given))
-
-
 def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
-             redactor: Redactor, state: Any, http: Any) -> Any:
+             state: Any, http: Any) -> Any:
     from ..expressions.nodes import Missing
-    from ..runtime.context import Env, EvalContext
+    from ..runtime.context import EvalContext
 
-    http_output = None if args.http_output == "auto" else args.http_output
     contact = _json_arg(args.contact, "--contact")
     polling = _json_arg(args.polling_state, "--polling-state")
     resource = _json_arg(args.resource, "--resource")
-    env = Env(
-        store=state.store,
-        http=http,
-        ac=state.sandbox(contact),
-        base_url=compiled.node_at(("api", "base_url")),
-        http_output=http_output,
-        log=lambda message: print(f"print_c: {message}", file=sys.stderr),
-        trace=_tracer(redactor) if args.trace else None,
-        redact=redactor.text,
-        redact_value=redactor.value,
-        resource_role=_pipeline_role(path),
-    )
+    env = make_env(args, compiled, state, http, ac=state.sandbox(contact),
+                   role=_pipeline_role(path))
     return EvalContext.create(
         custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),
                                     compiled.data, path),
@@ -253,27 +206,3 @@ def _static_options(data: Any, path: Path) -> dict[str, list[Any]]:
     return out
 
 
-def _tracer(redactor: Redactor) -> Any:
-    from ..paths import to_pointer
-
-    def emit(event: TraceEvent) -> None:
-        lines = [f"trace: {to_pointer(event.path) or ROOT} {event.command}"]
-        lines.append(f"  input:  {_show(redactor.value(event.input))}")
-        for name, value in event.args.items():
-            if name == "request" and isinstance(value, dict):
-                value = {**value, "url": redactor.url(str(value.get("url", ""))),
-                         **({"headers": redactor.headers(value["headers"])}
-                            if "headers" in value else {})}
-            lines.append(f"  {name}: {_show(redactor.value(value))}")
-        if event.error is not None:
-            lines.append(f"  error:  {event.error}")
-        else:
-            lines.append(f"  output: {_show(redactor.value(event.output))}")
-        print("\n".join(lines), file=sys.stderr)
-
-    return emit
-
-
-def _show(value: Any, limit: int = 2000) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

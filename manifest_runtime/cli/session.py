@@ -1,0 +1,116 @@
+"""What every command that evaluates a manifest sets up the same way: the compiled manifest
+(or its errors), the workflow's auth name, the state file, the run-wide `Env` and the step
+tracer. Used by eval, setup and run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import UsageError
+
+ROOT = "''"  # the root pointer as RFC 6901 writes it
+
+if TYPE_CHECKING:
+    from ..http.redact import Redactor
+    from ..model import CompiledManifest
+    from ..paths import Path
+    from ..runtime.context import Env, TraceEvent
+
+
+def compile_or_report(manifest: str) -> CompiledManifest | None:
+    """The compiled manifest; None after printing its errors (the caller exits 1)."""
+    from ..compile import load_and_compile
+    from ..report import render_text
+
+    if not os.path.exists(manifest):
+        raise UsageError(f"no such file: {manifest}")
+    compiled = load_and_compile(manifest)
+    if not compiled.valid:
+        sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
+        print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
+        return None
+    return compiled
+
+
+def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: Any, http: Any, *,
+             ac: Any, role: Literal["source", "target"] | None = None,
+             contact: dict[str, Any] | None = None) -> Env:
+    """The run-wide services: state store, HTTP, the ActiveCampaign account, `!print_c` to
+    stderr, the tracer (with --trace), redaction, and the !http output override."""
+    from ..runtime.context import Env
+
+    redactor: Redactor = http.redactor
+    mode = getattr(args, "http_output", "auto")
+    http_output: Literal["wrapped", "body"] | None = \
+        "wrapped" if mode == "wrapped" else "body" if mode == "body" else None
+    return Env(
+        store=state.store,
+        http=http,
+        ac=ac,
+        contact=contact,
+        base_url=compiled.node_at(("api", "base_url")),
+        http_output=http_output,
+        log=lambda message: print(redactor.text(f"print_c: {message}"), file=sys.stderr),
+        trace=tracer(redactor) if getattr(args, "trace", False) else None,
+        redact=redactor.text,
+        redact_value=redactor.value,
+        resource_role=role,
+    )
+
+
+def auth_name_for(compiled: CompiledManifest, path: Path) -> str | None:
+    """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
+    data = compiled.data if isinstance(compiled.data, dict) else {}
+    workflows = [w for w in data.get("workflows") or [] if isinstance(w, dict)]
+    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
+    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
+            and path[1] < len(workflows):
+        return _str_or_none(workflows[path[1]].get("auth"))
+    if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
+        intakes = data.get("data_intake") or []
+        name = intakes[path[1]].get("name") if path[1] < len(intakes) and \
+            isinstance(intakes[path[1]], dict) else None
+        for w in workflows:
+            if name in (w.get("data_intake"), w.get("historical_data_intake")):
+                return _str_or_none(w.get("auth"))
+    return next(iter(auths), None) if isinstance(auths, dict) else None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def open_state(given: str | None) -> Any:
+    from ..state import StateFile, state_path
+
+    return StateFile(state_path(given))
+
+
+def tracer(redactor: Redactor) -> Any:
+    from ..paths import to_pointer
+
+    def emit(event: TraceEvent) -> None:
+        lines = [f"trace: {to_pointer(event.path) or ROOT} {event.command}"]
+        lines.append(f"  input:  {show(redactor.value(event.input))}")
+        for name, value in event.args.items():
+            if name == "request" and isinstance(value, dict):
+                value = {**value, "url": redactor.url(str(value.get("url", ""))),
+                         **({"headers": redactor.headers(value["headers"])}
+                            if "headers" in value else {})}
+            lines.append(f"  {name}: {show(redactor.value(value))}")
+        if event.error is not None:
+            lines.append(f"  error:  {event.error}")
+        else:
+            lines.append(f"  output: {show(redactor.value(event.output))}")
+        print("\n".join(lines), file=sys.stderr)
+
+    return emit
+
+
+def show(value: Any, limit: int = 2000) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
