@@ -19,10 +19,11 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, ManifestLoadError
+from .errors import Diagnostic, ManifestLoadError, UsageError
 from .paths import Path
 
-MAX_BYTES = int(os.environ.get("MANIFEST_RUNTIME_MAX_BYTES", 10 * 1024 * 1024))
+MAX_BYTES = 10 * 1024 * 1024  # the default limit; MANIFEST_RUNTIME_MAX_BYTES overrides it
+MAX_BYTES_VARIABLE = "MANIFEST_RUNTIME_MAX_BYTES"
 MAX_DEPTH = 200
 MAX_NODES = 2_000_000
 MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add (copies of anchored values)
@@ -71,21 +72,43 @@ class LoadedManifest:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
+def max_bytes() -> int:
+    """The size limit of a manifest file: MANIFEST_RUNTIME_MAX_BYTES (read now, not at import),
+    else MAX_BYTES. An unset or empty variable means the default; anything but a positive
+    whole number of bytes is a UsageError naming the variable."""
+    raw = os.environ.get(MAX_BYTES_VARIABLE, "").strip()
+    if not raw:
+        return MAX_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(
+            f"{MAX_BYTES_VARIABLE} must be a positive whole number of bytes, got {raw!r} "
+            f"(unset it for the default of {MAX_BYTES})"
+        )
+    return value
+
+
 def load_file(filename: str) -> LoadedManifest:
-    """Read and parse a manifest file. Raises ManifestLoadError with a location."""
+    """Read and parse a manifest file. Raises ManifestLoadError with a location, or
+    UsageError when MANIFEST_RUNTIME_MAX_BYTES is not a positive whole number."""
+    limit = max_bytes()
     fs_path = FsPath(filename)
     try:
         size = fs_path.stat().st_size
         if fs_path.is_dir():
             raise _load_error(filename, "load", f"{filename} is a directory, not a manifest file")
+    except FileNotFoundError as exc:
+        raise _load_error(filename, "load", f"no such file: {filename}") from exc
     except OSError as exc:
         raise _load_error(filename, "load", f"cannot read {filename}: {exc.strerror}") from exc
-    if size > MAX_BYTES:
+    if size > limit:
         raise _load_error(
             filename,
             "too-large",
-            f"the file is {size / 2**20:.1f} MiB; manifests are limited to "
-            f"{MAX_BYTES / 2**20:.0f} MiB",
+            f"the file is {_size(size)}; manifests are limited to {_size(limit)}",
             hint="a real App Studio configuration is a few kilobytes; check that this is the "
             "right file (or raise MANIFEST_RUNTIME_MAX_BYTES)",
         )
@@ -94,6 +117,14 @@ def load_file(filename: str) -> LoadedManifest:
     except OSError as exc:
         raise _load_error(filename, "load", f"cannot read {filename}: {exc.strerror}") from exc
     return load_bytes(raw, filename)
+
+
+def _size(n: int) -> str:
+    """A byte count for a message: whole MiB as "10 MiB", other large sizes as "50.3 MiB",
+    small ones in bytes (a small limit shown as "0.0 MiB" would say nothing)."""
+    if n >= 2**20:
+        return f"{n // 2**20} MiB" if n % 2**20 == 0 else f"{n / 2**20:.1f} MiB"
+    return f"{n:,} bytes"
 
 
 def load_bytes(raw: bytes, filename: str) -> LoadedManifest:

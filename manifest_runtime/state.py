@@ -100,10 +100,11 @@ def open_db(path: str) -> sqlite3.Connection:
 class SqliteStore:
     """A `Store` (runtime/store.py) for `!save` data; each merge is one transaction."""
 
-    def __init__(self, target: str | sqlite3.Connection = DEFAULT_PATH) -> None:
+    def __init__(self, target: str | sqlite3.Connection = DEFAULT_PATH,
+                 lock: threading.RLock | None = None) -> None:
         self._owned = not isinstance(target, sqlite3.Connection)
         self._db = open_db(target) if isinstance(target, str) else target
-        self._lock = threading.Lock()
+        self._lock = lock or threading.RLock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)
 
@@ -128,13 +129,15 @@ class SqliteStore:
 
 class StateFile:
     """The opened state file: the `!save` store, the setups, the sandbox account and the run
-    journal share one connection."""
+    journal share one connection, and one lock: a transaction of one part never takes in the
+    half-done writes of another thread."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.db = open_db(path)
-        self.store = SqliteStore(self.db)
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()
+        self._lock = self.lock
+        self.store = SqliteStore(self.db, self.lock)
         with self._lock, self.db:
             self.db.execute(_SETUP_SCHEMA)
 
@@ -162,7 +165,7 @@ class StateFile:
         """The embedded sandbox ActiveCampaign account in this file."""
         from .activecampaign import SandboxAccount
 
-        return SandboxAccount(self.db, contact)
+        return SandboxAccount(self.db, contact, self.lock)
 
     def close(self) -> None:
         self.db.close()

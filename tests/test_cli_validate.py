@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,9 +45,48 @@ def test_json_format_is_one_object_per_design(capsys: pytest.CaptureFixture[str]
     assert bad["pointer"] == "/workflows/0/labl" and bad["line"] > 0
 
 
-def test_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "no/such/manifest.json"]) == 2
-    assert "no such file" in capsys.readouterr().err
+def test_missing_file_is_a_load_diagnostic(capsys: pytest.CaptureFixture[str]) -> None:
+    # like a directory or a wrong extension: exit 1, and the other files are still validated
+    assert main(["validate", "no/such/manifest.json", TWILIO]) == 1
+    out = capsys.readouterr().out
+    assert "no/such/manifest.json: error[load]: no such file: no/such/manifest.json" in out
+    assert "no/such/manifest.json: invalid (1 error" in out
+    assert f"{TWILIO}: valid (0 errors, 2 warnings" in out
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda p: p.mkdir(), "is a directory, not a manifest file"),
+    (lambda p: p.write_text("{}"), "unsupported file type '.txt'"),
+])
+def test_unreadable_file_is_a_load_diagnostic(tmp_path: Path, make: Any, says: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "manifest.txt"
+    make(target)
+    assert main(["validate", str(target), TWILIO]) == 1
+    out = capsys.readouterr().out
+    assert f"{target}: error[load]: " in out and says in out
+    assert f"{TWILIO}: valid" in out
+
+
+def test_missing_file_is_in_the_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--format", "json", "no/such/manifest.json", INVALID]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    missing = [d for d in report["diagnostics"] if d["file"] == "no/such/manifest.json"]
+    assert [(d["code"], d["severity"], d["message"]) for d in missing] == [
+        ("load", "error", "no such file: no/such/manifest.json")]
+    assert any(d["file"] == INVALID and d["code"] == "unknown-key"
+               for d in report["diagnostics"])
+
+
+@pytest.mark.parametrize("value", ["abc", "-1"])
+def test_bad_max_bytes_variable_is_a_usage_error(value: str) -> None:
+    env = {**os.environ, "MANIFEST_RUNTIME_MAX_BYTES": value}
+    proc = subprocess.run([sys.executable, "-m", "manifest_runtime", "validate", TWILIO],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "MANIFEST_RUNTIME_MAX_BYTES" in proc.stderr and repr(value) in proc.stderr
 
 
 def test_bad_flag_is_a_usage_error() -> None:
@@ -105,3 +146,25 @@ def test_caret_under_a_long_line_stays_within_the_excerpt() -> None:
         marks = carets.removeprefix("    | ")
         assert (len(marks) - len(marks.lstrip(" ")), marks.count("^")) == (col, width), span
         assert set(marks.strip()) == {"^"}
+
+
+def test_readme_sample_output_is_the_real_output(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """README "What `validate` tells you": each line shown is real output, in order (`...`
+    stands for lines left out)."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```text\n$ manifest-runtime validate ", 1)[1].split("```", 1)[0]
+    command, *shown = block.splitlines()
+    monkeypatch.chdir(ROOT)
+    main(["validate", *command.split()])
+    real = capsys.readouterr().out.splitlines()
+    position, skipping = 0, False
+    for line in shown:
+        if line == "...":
+            skipping = True
+            continue
+        if skipping:
+            assert line in real[position:], line
+            position = real.index(line, position)
+        assert real[position] == line
+        position, skipping = position + 1, False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
+import threading
 from typing import Any
 
 from ..errors import Diagnostic, EvaluationError
@@ -268,5 +269,6 @@ class MemoryAccount(Account):
 class SandboxAccount(Account):
     """The embedded sandbox: an account kept in the SQLite state file (DESIGN §6)."""
 
-    def __init__(self, db: sqlite3.Connection, contact: dict[str, Any] | None = None) -> None:
-        super().__init__(SqliteStorage(db), contact)
+    def __init__(self, db: sqlite3.Connection, contact: dict[str, Any] | None = None,
+                 lock: threading.RLock | None = None) -> None:
+        super().__init__(SqliteStorage(db, lock=lock), contact)

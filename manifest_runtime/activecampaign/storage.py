@@ -115,9 +115,10 @@ class SqliteStorage:
     by threads under a lock; `transaction()` commits once, or rolls back on an error."""
 
     def __init__(self, db: sqlite3.Connection,
-                 custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS) -> None:
+                 custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS,
+                 lock: threading.RLock | None = None) -> None:
         self._db = db
-        self._lock = threading.RLock()
+        self._lock = lock or threading.RLock()
         self._depth = 0
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`;
 `SUBCOMMANDS` lists them. Exit codes: 0 success, 1 invalid manifest / failed records,
-2 usage error. A user error never shows a Python traceback.
+2 usage error, 130 interrupted, 141 output pipe closed early. A user error never shows a
+Python traceback.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import eval, sandbox, validate
+from . import eval, run, sandbox, setup, state, validate
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, sandbox)
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, sandbox, state)
 
 EPILOG = """examples:
   manifest-runtime validate examples/twilio-sms/manifest.json
@@ -78,4 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        # the reader went away (`| head`): the output is cut, so never report success;
+        # 141 = 128 + SIGPIPE, as shells do. Silence the flush at exit as well.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

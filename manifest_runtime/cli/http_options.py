@@ -4,7 +4,9 @@ and serve later): credentials, remaps, cassettes, retries, timeout, and the atte
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
@@ -25,7 +27,7 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
                    help="send requests for FROM (scheme://host[:port]) to TO instead "
                    "(repeatable)")
-    p.add_argument("--max-attempts", type=_positive_int, default=3, metavar="N",
+    p.add_argument("--max-attempts", type=positive_int, default=3, metavar="N",
                    help="attempts per request, the first included (default 3)")
     p.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
                    help="connect/read/write timeout of each attempt (default 30)")
@@ -35,27 +37,40 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
 
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
-                 *, trace: bool) -> HttpClient:
+                 *, trace: bool, stored: dict[str, Any] | None = None,
+                 save_stored: Callable[[Credentials], None] | None = None) -> HttpClient:
     """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
-    `args.subdomain` (when the command has --subdomain) overrides the credentials' one."""
+
+    Credentials: --credentials FILE, else `stored` (what setup kept in the state file), then
+    the MANIFEST_RUNTIME_* variables, then --subdomain (when the command has it) on top.
+    Refreshed oauth2 tokens go back where the credentials came from (`save_stored` for the
+    state file)."""
     from ..http import build_http_service, load_credentials
+    from ..http.credentials import apply_env, credentials_from_mapping
 
     if args.record and args.replay:
         raise UsageError("--record and --replay cannot be used together")
-    credentials = load_credentials(auth_name, args.credentials)
+    if args.credentials is None and stored:
+        credentials = apply_env(credentials_from_mapping(stored, "the stored credentials"),
+                                os.environ)
+        saver = save_stored or _saver(None, auth_name)
+    else:
+        credentials = load_credentials(auth_name, args.credentials)
+        saver = _saver(args.credentials, auth_name)
     if getattr(args, "subdomain", None):  # --subdomain wins over the file and the environment
         credentials = credentials.updated(subdomain=args.subdomain)
     return build_http_service(
         compiled,
         auth_name,
         credentials=credentials,
+        env={},  # already applied, below --subdomain
         remaps=args.remap,
         record=args.record,
         replay=args.replay,
         max_attempts=args.max_attempts,
         timeout=args.timeout,
         trace=print_attempt if trace else None,
-        on_credentials_changed=_saver(args.credentials, auth_name),
+        on_credentials_changed=saver,
         notice=print_notice,
         retry_unsafe=args.retry_unsafe,
     )
@@ -109,5 +124,5 @@ def _positive(kind: type[int] | type[float], expected: str) -> Any:
     return parse
 
 
-_positive_int = _positive(int, "a whole number")
+positive_int = _positive(int, "a whole number")
 _positive_float = _positive(float, "a number of seconds")

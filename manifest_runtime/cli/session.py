@@ -29,8 +29,8 @@ def compile_or_report(manifest: str) -> CompiledManifest | None:
     if not os.path.exists(manifest):
         raise UsageError(f"no such file: {manifest}")
     compiled = load_and_compile(manifest)
-    if not compiled.valid:
-        sys.stdout.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
+    if not compiled.valid:  # stderr: stdout is the command's output (JSON for eval)
+        sys.stderr.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return None
     return compiled

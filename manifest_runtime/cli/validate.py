@@ -1,13 +1,15 @@
-"""`manifest-runtime validate MANIFEST... [--format text|json] [--strict]`."""
+"""`manifest-runtime validate MANIFEST... [--format text|json] [--strict]`.
+
+A file that cannot be read (missing, a directory, the wrong extension) is a `load` diagnostic of
+that file: it makes the run fail (exit 1) but the other files are still validated."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
-from ..errors import Diagnostic, ManifestLoadError, UsageError
+from ..errors import Diagnostic, ManifestLoadError
 
 
 def add_parser(sub: Any) -> None:
@@ -33,8 +35,6 @@ def run(args: argparse.Namespace) -> int:
     everything: list[Diagnostic] = []
     all_valid = True
     for filename in args.manifests:
-        if not os.path.exists(filename):
-            raise UsageError(f"no such file: {filename}")
         try:
             compiled = load_and_compile(filename)
             diagnostics = list(compiled.diagnostics)

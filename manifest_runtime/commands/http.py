@@ -99,7 +99,7 @@ def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | 
         params=part("params"),
         headers=part("headers"),
         pagination=pagination,
-        where=path,
+        where=path[:-1],  # the command object, as every other !http error names it
     )
     c.http_nodes[path[:-1]] = node  # keyed by the command's path; a pipe may update it
     return node

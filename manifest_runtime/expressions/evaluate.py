@@ -21,6 +21,17 @@ SUBDOMAIN_HINT = (
     "${subdomain} is the user's subdomain: set \"subdomain\" in the auth's entry of the "
     "credentials file, or MANIFEST_RUNTIME_SUBDOMAIN, or pass --subdomain"
 )
+DEFAULT_HINT = "add | default:<value> to the expansion if the value may be absent"
+# where each root's values come from when a command runs (eval's options, setup, run)
+ROOT_HINTS = {
+    "subdomain": SUBDOMAIN_HINT,
+    "custom_data": "custom_data holds the select step's answers: saved by `setup` (run), or "
+    "given with --custom-data (eval); add | default:<value> if the field is optional",
+    "resource": "${resource} is the selection saved by `setup` (run), or --resource (eval)",
+    "polling_state": "polling_state is kept between polls; give it with --polling-state (eval)",
+    "data": "${data.<scope>...} reads what !save stored in the state file; add "
+    "| default:<value> for the first run, before anything is saved",
+}
 
 
 def evaluate_template(template: Template, roots: Mapping[str, Any], path: Path = ()) -> Any:
@@ -96,8 +107,7 @@ def _missing(exp: Expansion, roots: Mapping[str, Any], missing_at: int, path: Pa
         path=path,
         span=exp.span,
         source_text=source,
-        hint=SUBDOMAIN_HINT if exp.root == "subdomain" else
-        "add | default:<value> to the expansion if the value may be absent",
+        hint=ROOT_HINTS.get(exp.root, DEFAULT_HINT),
     )
 
 

@@ -2,8 +2,9 @@
 
 Styles (reference §3.3): `page` (page_number, page_size), `limitoffset` (limit, offset) and
 `cursor` (limit, ordering, and the token from the `next_result_token` parser sent as the
-`cursor` param, or as `style.cursor.param` when given; a token that is a URL is fetched as
-is). `extra` (an object or a list of `{param, value}`) adds fixed query parameters.
+`cursor` param, or as `style.cursor.param` when given, whose `value`, if any, is the first
+page's cursor; a token that is a URL is fetched as is). `extra` (an object or a list of
+`{param, value}`) adds fixed query parameters.
 
 Parsers run on each page's parsed body: `total_pages`, `next_page_url`, `total_items`,
 `next_result_token`. A parser written without the leading dot (`page_count`) means the field
@@ -194,7 +195,7 @@ class Paginator:
         params = {p.param: p.value for p in self.s.extra}
         get = self.s.params.get
         names = {"page": ("page_number", "page_size"), "limitoffset": ("limit", "offset"),
-                 "cursor": ("limit", "ordering")}[self.s.style]
+                 "cursor": ("limit", "ordering", "cursor")}[self.s.style]
         for name in names:
             p = get(name)
             if p is not None and p.value is not None:

@@ -237,3 +237,18 @@ def test_session_login_failure_and_verify(harness: Harness) -> None:
     harness.texts.append(detail)
     err = harness.error(lambda: client.send(get()))
     assert err.diagnostic.code == "auth-missing"
+
+
+@pytest.mark.parametrize(("auth", "pointer", "says"), [
+    ({**TOKEN_AUTH, "type": "apikey"}, "/auth/main/type", "has type 'apikey'"),
+    ({k: v for k, v in SESSION_AUTH.items() if k != "verify_url"}, "/auth/main",
+     "has no verify_url"),
+])
+def test_unusable_auth_is_invalid_auth(harness: Harness, auth: dict[str, Any], pointer: str,
+                                       says: str) -> None:
+    # validate reports both first (invalid-value, missing-key); this is the run-time guard
+    client = harness.client(manifest(auth), lambda r: json_response(200, {}),
+                            Credentials(username=USERNAME, password=PASSWORD))
+    err = harness.error(lambda: client.send(get()))
+    assert (err.diagnostic.code, err.diagnostic.pointer) == ("invalid-auth", pointer)
+    assert says in err.diagnostic.message

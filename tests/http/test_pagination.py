@@ -98,6 +98,31 @@ def test_cursor_style_follows_tokens(harness: Harness) -> None:
     assert query(harness)[1] == {"count": "10", "order": "asc", "cursor": "c2"}
 
 
+def test_cursor_style_param_names_the_cursor_and_value_starts_it(harness: Harness) -> None:
+    style = {"type": "cursor", "limit": {"param": "count", "value": 10},
+             "cursor": {"param": "after", "value": "*"}}
+    nxt = {"*": "c2", "c2": None}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        after = request.url.params["after"]
+        return json_response(200, {"next": nxt[after], "results": [after]})
+
+    response = paged(harness, style, {"next_result_token": {"!jq": ".next"}}, handler)
+    assert response.body["results"] == ["*", "c2"]
+    assert query(harness) == [{"count": "10", "after": "*"}, {"count": "10", "after": "c2"}]
+
+
+def test_cursor_style_param_without_value_sends_no_first_cursor(harness: Harness) -> None:
+    style = {"type": "cursor", "cursor": {"param": "page_token"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("page_token")
+        return json_response(200, {"next": None if token else "t2", "results": [token]})
+
+    paged(harness, style, {"next_result_token": {"!jq": ".next"}}, handler)
+    assert query(harness) == [{}, {"page_token": "t2"}]
+
+
 def test_list_body_and_empty_page_stops(harness: Harness) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])

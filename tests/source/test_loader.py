@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from manifest_runtime.errors import ManifestLoadError
+from manifest_runtime.errors import ManifestLoadError, UsageError
 from manifest_runtime.source import MAX_DEPTH, load_file
 
 HERE = Path(__file__).parent
@@ -50,7 +50,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     with pytest.raises(ManifestLoadError) as info:
         load_file(str(f))
     assert info.value.diagnostic.code == "too-large"
-    assert "50.0 MiB" in info.value.diagnostic.message
+    assert "the file is 50 MiB; manifests are limited to 10 MiB" in info.value.diagnostic.message
 
 
 @pytest.mark.parametrize("levels", [5, 7, 12])
@@ -127,3 +127,29 @@ def test_yaml_keys_are_the_text_as_written(tmp_path: Path) -> None:
     file.write_text("headers: {on: yes, ~: 3, 1.50: y, 'quoted': 1}\n")
     assert load_file(str(file)).data == {"headers": {"on": True, "~": 3, "1.50": "y",
                                                      "quoted": 1}}
+
+
+def test_max_bytes_variable_is_read_when_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "m.json"
+    f.write_text('{"$version": "2"}' + " " * 100)
+    monkeypatch.setenv("MANIFEST_RUNTIME_MAX_BYTES", "50")
+    with pytest.raises(ManifestLoadError) as info:
+        load_file(str(f))
+    assert info.value.diagnostic.code == "too-large"
+    assert "the file is 117 bytes; manifests are limited to 50 bytes" in (
+        info.value.diagnostic.message)
+    monkeypatch.setenv("MANIFEST_RUNTIME_MAX_BYTES", "")  # empty: the default
+    assert load_file(str(f)).data == {"$version": "2"}
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5"])
+def test_bad_max_bytes_variable_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    f = tmp_path / "m.json"
+    f.write_text('{"$version": "2"}')
+    monkeypatch.setenv("MANIFEST_RUNTIME_MAX_BYTES", value)
+    with pytest.raises(UsageError, match="MANIFEST_RUNTIME_MAX_BYTES"):
+        load_file(str(f))

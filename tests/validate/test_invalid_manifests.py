@@ -1,4 +1,5 @@
-"""One manifest per diagnostic code (tests/validate/invalid), expectations in expected.yaml.
+"""One manifest per diagnostic code (tests/validate/invalid), expectations in expected.yaml;
+manifests in tests/validate/valid must be valid with notes only.
 
 An expectation gives `code`, `pointer` and `severity` of a diagnostic the case must report,
 optionally its exact `hint`, and optionally `absent`: diagnostics ({code, pointer}) the case
@@ -40,7 +41,11 @@ def test_case_reports_its_code_at_its_pointer(name: str) -> None:
         assert not compiled.valid
 
 
-def test_base_manifest_is_valid_and_clean() -> None:
-    compiled = load_and_compile(str(HERE / "valid" / "base.yaml"))
-    assert compiled.valid
+VALID = sorted((HERE / "valid").iterdir())
+
+
+@pytest.mark.parametrize("manifest", VALID, ids=lambda p: p.name)
+def test_valid_manifest_is_valid_and_clean(manifest: Path) -> None:
+    compiled = load_and_compile(str(manifest))
+    assert compiled.valid, compiled.diagnostics
     assert [d for d in compiled.diagnostics if d.severity != "info"] == []

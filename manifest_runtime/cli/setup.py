@@ -1,0 +1,172 @@
+"""`manifest-runtime setup MANIFEST [--workflow NAME] [--answers FILE] [--credentials FILE]`:
+walk a workflow's setup steps (connect → select → map → schedule) as the App Studio UI would,
+with the options the manifest's own commands fetch, and save the choices in the state file
+for `run` and `poll`. Headless with --answers; otherwise asks on the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Diagnostic, ManifestRuntimeError, UsageError
+from .http_options import add_http_options, print_attempt, print_notice
+from .session import compile_or_report, make_env, open_state
+
+if TYPE_CHECKING:
+    from ..http.client import HttpClient
+    from ..http.credentials import Credentials
+    from ..http.redact import Redactor
+    from ..model import CompiledManifest
+    from ..setup.model import Answerer
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "setup",
+        help="walk a workflow's setup steps and save the choices for run",
+        description="Connect (the credentials are checked against the auth's verify_url), "
+        "choose the form fields' values among the options the manifest's commands fetch, map "
+        "source fields to target fields and choose the schedule, as the App Studio UI would; "
+        "then save it all in the state file, where run and poll read it. Asks on a terminal; "
+        "--answers FILE (JSON/YAML: workflow, credentials, custom_data, mapping, schedule; "
+        "see docs/setup.md) runs it headless, e.g. in CI.",
+    )
+    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("--workflow", metavar="NAME",
+                   help="the workflow to set up (needed when the manifest has several and "
+                   "the answers do not name one)")
+    p.add_argument("--answers", metavar="FILE",
+                   help="answer every question from this JSON/YAML file instead of asking")
+    p.add_argument("--state", metavar="PATH",
+                   help="the state file to save the setup in (default: "
+                   "$MANIFEST_RUNTIME_STATE or .manifest-runtime/state.db)")
+    p.add_argument("--trace", action="store_true",
+                   help="print each command's steps and every HTTP attempt to stderr")
+    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
+                   help="!http output shape: as validate decided (auto), or force one")
+    add_http_options(p)
+    p.set_defaults(handler=run)
+
+
+def terminal_answerer() -> Answerer | None:
+    """The terminal answerer when stdin is a terminal (tests replace this function)."""
+    if not sys.stdin.isatty():
+        return None
+    from .setup_prompt import PromptAnswerer
+
+    return PromptAnswerer()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..http.redact import Redactor
+    from ..setup import AnswerError, FileAnswerer
+
+    if args.record and args.replay:
+        raise UsageError("--record and --replay cannot be used together")
+    answerer: Answerer | None = None
+    if args.answers is None:
+        answerer = terminal_answerer()
+        if answerer is None:
+            raise UsageError("setup asks its questions on a terminal, and stdin is not one; "
+                             "pass --answers FILE to run it headless (see docs/setup.md)")
+    remaps = _remaps(args.remap)
+    compiled = compile_or_report(args.manifest)
+    if compiled is None:
+        return 1
+    redactor = Redactor()
+    try:
+        if answerer is None:
+            answerer = FileAnswerer.load(args.answers)
+        return _setup(args, compiled, answerer, remaps, redactor)
+    except AnswerError as exc:
+        sys.stderr.write(redactor.text(_render(exc.diagnostic, compiled, answers=True)))
+        return exc.exit_code
+    except ManifestRuntimeError as exc:
+        sys.stderr.write(redactor.text(_render(exc.diagnostic, compiled, answers=False)))
+        return exc.exit_code
+
+
+def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answerer,
+           remaps: list[Any], redactor: Redactor) -> int:
+    from ..http.credentials import load_credentials
+    from ..setup import SetupFlow, choose_workflow, summary_lines
+
+    index = choose_workflow(compiled, args.workflow, answerer)
+    workflow = compiled.data["workflows"][index]
+    auth_name = workflow.get("auth") if isinstance(workflow.get("auth"), str) else None
+    base = load_credentials(auth_name, args.credentials)  # the file, then the environment
+    redactor.add(*base.secret_values())
+    redactor.add_basic(base.username, base.password)
+    state = open_state(args.state)
+
+    def open_http(credentials: Credentials) -> HttpClient:
+        return _client(args, compiled, auth_name, credentials, remaps, redactor)
+
+    def warn(message: str) -> None:
+        print(redactor.text(f"manifest-runtime: warning: {message}"), file=sys.stderr)
+
+    flow = SetupFlow(compiled, index, answerer, base_credentials=base, open_http=open_http,
+                     make_env=lambda http: make_env(args, compiled, state, http,
+                                                    ac=state.sandbox()),
+                     replaying=args.replay is not None, warn=warn)
+    try:
+        outcome = flow.run()
+        state.save_setup(outcome.setup)
+    finally:
+        flow.close()
+        state.close()
+    print(redactor.text("\n".join(summary_lines(outcome, state.path))))
+    return 0
+
+
+def _client(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
+            credentials: Credentials, remaps: list[Any], redactor: Redactor) -> HttpClient:
+    """The HTTP client for these credentials (the answers' over --credentials and the
+    environment, so the environment is not applied again); one redactor for the whole run."""
+    from ..http.client import HttpClient
+
+    return HttpClient(
+        compiled, auth_name, credentials=credentials, remaps=remaps, record=args.record,
+        replay=args.replay, max_attempts=args.max_attempts, timeout=args.timeout,
+        trace=print_attempt if args.trace else None,
+        on_credentials_changed=_save_rotated(args.credentials, auth_name),
+        notice=print_notice, retry_unsafe=args.retry_unsafe, redactor=redactor)
+
+
+def _remaps(given: list[str]) -> list[Any]:
+    from ..http.remap import parse_remap
+
+    return [parse_remap(r) for r in given]
+
+
+def _save_rotated(path: str | None, auth_name: str | None) -> Any:
+    """A refreshed oauth2 token goes into the setup saved in the state file; also into the
+    --credentials file when there is one."""
+    from ..http.credentials import save_rotated
+
+    def save(creds: Credentials) -> None:
+        if path is None or auth_name is None:
+            return
+        try:
+            save_rotated(path, auth_name, creds)
+        except (OSError, UsageError) as exc:
+            print(f"manifest-runtime: warning: could not save refreshed tokens to {path}: "
+                  f"{exc}", file=sys.stderr)
+
+    return save
+
+
+def _render(d: Diagnostic, compiled: CompiledManifest, *, answers: bool) -> str:
+    """A located diagnostic as `validate` shows it; a refused terminal answer (no file) as
+    a plain message."""
+    from ..report import render_one
+    from ..runtime.errors import with_location
+
+    if d.file is None and answers:
+        text = f"manifest-runtime: setup: error[{d.code}]: {d.message}\n"
+        return text + (f"  hint: {d.hint}\n" if d.hint else "")
+    if d.file is None and d.code != "no-such-node":
+        d = with_location(d, compiled.source)
+    return render_one(d)

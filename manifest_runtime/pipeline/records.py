@@ -1,0 +1,28 @@
+"""Input records for `run`: JSON Lines, one record per line (blank lines skipped). A line
+that is not JSON is not fatal: it becomes a record that fails at the `read` stage (and so a
+dead letter), and the run goes on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Record:
+    number: int  # 1-based line in the input
+    value: Any  # the parsed JSON; the raw text when `error` is set
+    error: str | None = None  # why the line could not be read
+
+
+def read_jsonl(lines: Iterator[str] | list[str]) -> Iterator[Record]:
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            yield Record(number, json.loads(text))
+        except ValueError as exc:
+            yield Record(number, text, f"line {number} is not JSON: {exc}")

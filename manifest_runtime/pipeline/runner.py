@@ -1,0 +1,150 @@
+"""One record through a workflow's data_pipeline: source -> transform -> target (DESIGN §4).
+
+* inbound (`type: generic`): the record is a payload, the source's input;
+* outbound (`type: automations`): the record is the contact being processed
+  (`!resource ActiveCampaignContact` as source outputs it); the source's input is null.
+
+A source that outputs an array fans out: each element goes through transform and target on
+its own (its `item` index names it in dead letters). Every failure is caught here and becomes
+a `DeadLetter` with the stage it happened in; nothing escapes and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Diagnostic, EvaluationError
+from ..runtime.context import Env, EvalContext
+from ..runtime.errors import with_location
+from ..runtime.run import run_at
+from ..state import Setup
+from .journal import DeadLetter
+from .personalize import personalize, personalized_fields
+from .records import Record
+from .transform import has_email, transform
+
+if TYPE_CHECKING:
+    from ..model import CompiledManifest
+
+
+@dataclass
+class Outcome:
+    record_no: int
+    delivered: int = 0
+    dead: list[DeadLetter] = field(default_factory=list)
+    outputs: list[Any] = field(default_factory=list)  # transformed (dry run) or target outputs
+
+
+class Pipeline:
+    """A workflow's pipeline, ready to process records; safe to share between threads."""
+
+    def __init__(self, compiled: CompiledManifest, index: int, setup: Setup | None, env: Env,
+                 *, webhook_url: str, subdomain: str | None, dry_run: bool = False) -> None:
+        self.compiled = compiled
+        self.workflow: dict[str, Any] = compiled.data["workflows"][index]
+        self.name = str(self.workflow.get("name"))
+        base = ("workflows", index, "data_pipeline")
+        self.source_path = (*base, "source")
+        self.target_path = (*base, "target")
+        self.inbound = self.workflow.get("type") == "generic"
+        self.env = env
+        self.dry_run = dry_run
+        setup_step = self.workflow.get("setup") if isinstance(self.workflow.get("setup"),
+                                                               dict) else {}
+        # identity without a map step, or with one that has nothing to map to (the published
+        # Twilio config's map has describe_source only, and its target reads the contact)
+        step = setup_step.get("map")
+        maps = isinstance(step, dict) and "describe_target" in step
+        self.mapping: dict[str, str] | None = dict(setup.mapping) \
+            if maps and setup is not None else None
+        self.custom_data = dict(setup.custom_data) if setup is not None else {}
+        selection = setup.selection if setup is not None else None
+        self.resource: Any = {"id": selection.get("resource_id"),
+                              "display": selection.get("display")} if selection else None
+        self.webhook = {"url": webhook_url}
+        self.subdomain = subdomain
+        self.personalized = personalized_fields(self.workflow)
+        self.perstags: dict[str, str] = {}
+        if self.personalized and env.ac is not None:
+            self.perstags = {f.perstag: f.id for f in getattr(env.ac, "custom_fields", ())}
+
+    def process(self, record: Record) -> Outcome:
+        """Never raises: a failure of any kind becomes a dead letter."""
+        try:
+            return self._process(record)
+        except Exception as exc:  # a bug: still, the record must not be lost
+            outcome = Outcome(record.number)
+            outcome.dead.append(self._dead(record, None, "internal", Diagnostic(
+                "runtime-error", f"unexpected failure: {type(exc).__name__}: {exc}",
+                hint="please report this with the record")))
+            return outcome
+
+    def _process(self, record: Record) -> Outcome:
+        outcome = Outcome(record.number)
+        if record.error is not None:
+            outcome.dead.append(self._dead(record, None, "read", Diagnostic(
+                "record-not-json", record.error, hint="each input line is one JSON value")))
+            return outcome
+        contact = None if self.inbound else record.value
+        if not self.inbound and not isinstance(contact, dict):
+            outcome.dead.append(self._dead(record, None, "read", Diagnostic(
+                "record-not-contact", f"line {record.number}: a contact is a JSON object",
+                hint='e.g. {"email": "ada@example.com", "firstName": "Ada"}')))
+            return outcome
+        try:
+            produced = run_at(self.compiled, self.source_path,
+                              record.value if self.inbound else None,
+                              self._context(contact, "source"))
+        except EvaluationError as exc:
+            outcome.dead.append(self._dead(record, None, "source", exc.diagnostic))
+            return outcome
+        items = produced if isinstance(produced, list) else [produced]
+        for i, item in enumerate(items):
+            self._deliver(record, i if isinstance(produced, list) else None, item, contact,
+                          outcome)
+        return outcome
+
+    def _deliver(self, record: Record, item: int | None, value: Any,
+                 contact: dict[str, Any] | None, outcome: Outcome) -> None:
+        transformed = transform(value, self.mapping)
+        if self.inbound and self.mapping is not None and not has_email(transformed):
+            outcome.dead.append(self._dead(record, item, "transform", Diagnostic(
+                "no-email", "the transformed record has no email: ActiveCampaign contacts "
+                "are matched by email", self.target_path,
+                hint="map the source field holding the email address to the Email field "
+                "(setup's map step), or check the payload")))
+            return
+        if self.dry_run:
+            outcome.outputs.append(transformed)
+            return
+        try:
+            output = run_at(self.compiled, self.target_path, transformed,
+                            self._context(contact, "target"))
+        except EvaluationError as exc:
+            outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
+            return
+        outcome.delivered += 1
+        outcome.outputs.append(output)
+
+    def _context(self, contact: dict[str, Any] | None, role: Any) -> EvalContext:
+        from ..expressions.nodes import Missing
+
+        env = replace(self.env, contact=contact, resource_role=role)
+        custom_data = personalize(self.custom_data, self.personalized, contact, self.perstags)
+        return EvalContext.create(custom_data=custom_data, webhook=self.webhook,
+                                  subdomain=self.subdomain,
+                                  resource=Missing if self.resource is None else self.resource,
+                                  env=env)
+
+    def _dead(self, record: Record, item: int | None, stage: str, d: Diagnostic
+              ) -> DeadLetter:
+        if d.path:
+            d = with_location(d, self.compiled.source)
+        redact = self.env.redact
+        where = f" ({d.file}:{d.line}:{d.column})" if d.line else ""
+        return DeadLetter(
+            workflow=self.name, record_no=record.number, item=item, stage=stage, code=d.code,
+            message=redact(d.message + where + "".join(f"; {n}" for n in d.notes)),
+            pointer=d.pointer, record=self.env.redact_value(record.value),
+            hint=redact(d.hint) if d.hint else None)

@@ -1,0 +1,20 @@
+"""`manifest-runtime setup`: walk a workflow's setup steps (connect → select → map →
+schedule) as the App Studio UI would, with answers from a file or a terminal.
+
+    model.py    the questions (FormField, MapRequest, ...), the Answerer protocol, errors
+    options.py  options lists as commands produce them; answers matched against them
+    mapping.py  the map step's answer checked and turned into the saved mapping
+    answers.py  FileAnswerer: the answers file of a headless setup
+    flow.py     SetupFlow: the steps, shared by every answerer
+
+The terminal answerer lives with the CLI (cli/setup_prompt.py): only the CLI prompts.
+"""
+
+from __future__ import annotations
+
+from .answers import FileAnswerer
+from .flow import SetupFlow, SetupOutcome, choose_workflow, summary_lines
+from .model import UNANSWERED, Answerer, AnswerError, SetupError
+
+__all__ = ["UNANSWERED", "AnswerError", "Answerer", "FileAnswerer", "SetupError", "SetupFlow",
+           "SetupOutcome", "choose_workflow", "summary_lines"]

@@ -1,0 +1,91 @@
+"""What the README and docs/http.md say about `eval`: its options, where they are defined,
+and the order of the trace."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from manifest_runtime.cli import build_parser, main
+from manifest_runtime.cli.http_options import add_http_options
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {s for a in parser._actions for s in a.option_strings
+            if s.startswith("--") and s != "--help"}
+
+
+def _eval_parser() -> argparse.ArgumentParser:
+    sub = next(a for a in build_parser()._actions
+               if isinstance(a, argparse._SubParsersAction))
+    parser: argparse.ArgumentParser = sub.choices["eval"]
+    return parser
+
+
+def test_readme_eval_synopsis_lists_every_option() -> None:
+    readme = (ROOT / "README.md").read_text()
+    synopsis = readme.split("```sh\nmanifest-runtime eval ", 1)[1].split("```", 1)[0]
+    assert set(re.findall(r"--[a-z-]+", synopsis)) == _options(_eval_parser())
+
+
+def test_http_doc_flag_table_lists_the_shared_options_and_says_where_the_others_are() -> None:
+    doc = (ROOT / "docs/http.md").read_text()
+    table = doc.split("## On the command line", 1)[1].split("\n## ", 1)[0]
+    rows = {flag: line for line in table.splitlines() if line.startswith("| `--")
+            for flag in re.findall(r"`(--[a-z-]+)", line.split("|")[1])}
+    shared = argparse.ArgumentParser()
+    add_http_options(shared)
+    assert _options(shared) <= set(rows)
+    assert set(rows) <= _options(_eval_parser())
+    for own in set(rows) - _options(shared):  # --trace, --subdomain: eval's own
+        assert "cli/eval.py" in rows[own], own
+
+
+def test_trace_order_is_as_documented(capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/http.md: attempts as they happen, before the entry of the step that made them; a
+    pipe's own entry after its steps'; values cut at 2,000 characters."""
+    monkeypatch.chdir(ROOT)
+    pointer = "/workflows/0/setup/connect/describe_connection"
+    assert main(["eval", "examples/activetrail-contacts/manifest.yaml", pointer,
+                 "--replay", "examples/activetrail-contacts/cassette.yaml", "--trace"]) == 0
+    heads = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith(("http:", "trace:"))]
+    assert [h.split(" attempt")[0] for h in heads] == [
+        "http: GET https://webapi.mymarketing.co.il/api/account",
+        f"trace: {pointer}/!pipe/0 !http",
+        f"trace: {pointer}/!pipe/1 !jq",
+        f"trace: {pointer} !pipe",
+    ]
+
+
+def test_trace_values_are_cut_at_2000_characters() -> None:
+    from manifest_runtime.cli.session import show
+
+    shown = show("x" * 5000)
+    assert len(shown) == 2000 and shown.endswith("...")
+    assert show("x" * 10) == '"xxxxxxxxxx"'
+
+
+def test_readme_first_command_runs(capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `manifest-runtime ...` part of the README's first command (after the install)
+    succeeds, from the repository root, as a newcomer would run it."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    parts = [shlex.split(p) for p in first.split(" && ")]
+    commands = [p[1:] for p in parts if p[0] == "manifest-runtime"]
+    assert [c[0] for c in commands] == ["validate", "setup", "run", "sandbox"]
+    monkeypatch.chdir(root)
+    for command in commands:
+        assert main(command) == 0, command
+    out = capsys.readouterr().out
+    assert "read 3, delivered 3, failed 0" in out
+    assert "ada@example.com" in out and "activetrail, vip" in out
