@@ -89,6 +89,9 @@ def open_db(path: str) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")  # readers (sandbox listings) never block a run
+        # in WAL mode, NORMAL commits without an fsync each (~0.3 ms here): a killed process
+        # loses nothing; only a power cut may drop the last commits (the file stays sound)
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
         raise UsageError(f"--state {path}: cannot use it as the state database ({exc}); "

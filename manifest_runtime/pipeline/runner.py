@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Diagnostic, EvaluationError
 from ..runtime.context import Env, EvalContext
 from ..runtime.errors import with_location
-from ..runtime.run import run_at
+from ..runtime.run import run_node
 from ..state import Setup
 from .journal import DeadLetter
 from .personalize import personalize, personalized_fields
@@ -25,7 +25,7 @@ from .records import Record
 from .transform import has_email, transform
 
 if TYPE_CHECKING:
-    from ..model import CompiledManifest
+    from ..model import CompiledManifest, Node
 
 
 @dataclass
@@ -47,8 +47,15 @@ class Pipeline:
         base = ("workflows", index, "data_pipeline")
         self.source_path = (*base, "source")
         self.target_path = (*base, "target")
+        source, target = compiled.node_at(self.source_path), compiled.node_at(self.target_path)
+        if source is None or target is None:  # a valid manifest always has both
+            raise ValueError(f"workflow {index} has no data_pipeline source and target")
+        self.source: Node = source  # found once, run per record
+        self.target: Node = target
         self.inbound = self.workflow.get("type") == "generic"
         self.env = env
+        self._envs = {role: replace(env, contact=None, resource_role=role)
+                      for role in ("source", "target")}  # inbound: no per-record contact
         self.dry_run = dry_run
         setup_step = self.workflow.get("setup") if isinstance(self.workflow.get("setup"),
                                                                dict) else {}
@@ -93,9 +100,8 @@ class Pipeline:
                 hint='e.g. {"email": "ada@example.com", "firstName": "Ada"}')))
             return outcome
         try:
-            produced = run_at(self.compiled, self.source_path,
-                              record.value if self.inbound else None,
-                              self._context(contact, "source"))
+            produced = run_node(self.source, record.value if self.inbound else None,
+                                self._context(contact, "source"))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, None, "source", exc.diagnostic))
             return outcome
@@ -119,8 +125,7 @@ class Pipeline:
             outcome.outputs.append(transformed)
             return
         try:
-            output = run_at(self.compiled, self.target_path, transformed,
-                            self._context(contact, "target"))
+            output = run_node(self.target, transformed, self._context(contact, "target"))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
             return
@@ -130,12 +135,13 @@ class Pipeline:
     def _context(self, contact: dict[str, Any] | None, role: Any) -> EvalContext:
         from ..expressions.nodes import Missing
 
-        env = replace(self.env, contact=contact, resource_role=role)
+        env = self._envs[role] if contact is None else \
+            replace(self.env, contact=contact, resource_role=role)
         custom_data = personalize(self.custom_data, self.personalized, contact, self.perstags)
         return EvalContext.create(custom_data=custom_data, webhook=self.webhook,
                                   subdomain=self.subdomain,
                                   resource=Missing if self.resource is None else self.resource,
-                                  env=env)
+                                  env=env, reload_data=False)
 
     def _dead(self, record: Record, item: int | None, stage: str, d: Diagnostic
               ) -> DeadLetter:

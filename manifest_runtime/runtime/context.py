@@ -84,11 +84,14 @@ class EvalContext:
         subdomain: str | None = None,
         resource: Any = Missing,
         env: Env | None = None,
+        reload_data: bool = True,
         **services: Any,
     ) -> EvalContext:
-        """A top-level context. `services` are `Env` fields (http=, ac=, store=, ...)."""
+        """A top-level context. `services` are `Env` fields (http=, ac=, store=, ...).
+        `reload_data=False` keeps `env.data` as it is: a run loads it once, and `!save`
+        keeps it current."""
         env = env if env is not None else Env(**services)
-        for scope in SAVE_SCOPES:
+        for scope in SAVE_SCOPES if reload_data or not env.data else ():
             env.data[scope] = env.store.get_all(scope)
         roots: dict[str, Any] = {"data": env.data}
         for name, value in (("custom_data", custom_data), ("piped_content", piped_content),

@@ -9,7 +9,7 @@ from .evaluate import evaluate
 from .locate import not_found
 
 if TYPE_CHECKING:
-    from ..model import CompiledManifest
+    from ..model import CompiledManifest, Node
     from .context import EvalContext
 
 
@@ -24,6 +24,12 @@ def run_at(compiled: CompiledManifest, pointer: str | Path, value: Any, ctx: Eva
     node = compiled.node_at(path)
     if node is None:
         raise not_found(compiled, path)
+    return run_node(node, value, ctx)
+
+
+def run_node(node: Node, value: Any, ctx: EvalContext) -> Any:
+    """Evaluate a node found once (e.g. a pipeline's source) with input `value`; outside any
+    `!pipe`, `${piped_content.0}` is this input."""
     if ctx.piped_content is None:
         ctx = ctx.with_piped([value])
     return evaluate(node, value, ctx)
