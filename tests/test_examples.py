@@ -54,3 +54,55 @@ def test_activetrail_cassette_replays_offline(capsys: pytest.CaptureFixture[str]
     groups = json.loads(captured.out)
     assert len(groups) == 130 and groups[0] == {"display": "Group 1", "value": "1001"}
     assert captured.err.count("(replayed)") == 3
+
+
+def test_twilio_setup_and_run_replay_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    """The published Twilio config end to end from its example's cassette (recorded against
+    examples/twilio-sms/fake_api.py), with no credentials: setup checks the credentials and
+    fetches the project and number/service options; run sends one personalized SMS per
+    contact; the same run again skips them all. The published manifest is never written."""
+    import subprocess
+
+    from manifest_runtime.cli import main
+
+    example = ROOT / "examples/twilio-sms"
+    manifest, cassette = example / "manifest.json", str(example / "cassette.yaml")
+    published = manifest.read_bytes()
+    assert main(["setup", str(manifest), "--answers", str(example / "answers.yaml"),
+                 "--replay", cassette]) == 0
+    out = capsys.readouterr().out
+    assert "credentials: verified: GET https://api.twilio.com/2010-04-01/Accounts.json" in out
+    assert "Project: Spring Campaign (AC0b1d2e3f405162738495a6b7c8d9e0f1)" in out
+    assert "Phone Number or Messaging Service: Spring promo line (+12025550173)" in out
+    run = ["run", str(manifest), "--contacts", str(example / "contacts.jsonl"),
+           "--replay", cassette]
+    assert main(run) == 0
+    assert "read 3, delivered 3" in capsys.readouterr().out
+    assert main(run) == 0
+    assert "read 3, delivered 0, failed 0; 3 of them skipped" in capsys.readouterr().out
+    assert manifest.read_bytes() == published
+    head = subprocess.run(["git", "show", "HEAD:examples/twilio-sms/manifest.json"],
+                          cwd=ROOT, capture_output=True, check=False)
+    if head.returncode == 0:
+        assert published == head.stdout
+
+
+def test_twilio_cassette_sends_the_personalized_messages_and_keeps_no_secret() -> None:
+    """The cassette's three POSTs carry each contact's personalized Body, From the chosen
+    number; the fake's demo Auth Token (and its Basic header) appears nowhere."""
+    import base64
+
+    import yaml
+
+    example = ROOT / "examples/twilio-sms"
+    text = (example / "cassette.yaml").read_text()
+    pair = base64.b64encode(b"AC5ef8732a3c49700934481addd5ce1659:demo-twilio-auth-token")
+    assert "demo-twilio-auth-token" not in text and pair.decode() not in text
+    posts = [i["request"] for i in yaml.safe_load(text)["interactions"]
+             if i["request"]["method"] == "POST"]
+    contacts = [json.loads(line) for line in
+                (example / "contacts.jsonl").read_text().splitlines()]
+    message = yaml.safe_load((example / "answers.yaml").read_text())["custom_data"]["message"]
+    assert [p["body"] for p in posts] == [
+        {"To": c["phone"], "From": "+12025550173",
+         "Body": message.replace("%FIRSTNAME%", c["firstName"])} for c in contacts]

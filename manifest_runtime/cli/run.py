@@ -187,7 +187,8 @@ class Summary:
         line = (f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
                 + (f" ({self.dead} dead letters)" if self.dead != self.failed else ""))
         if self.skipped:
-            line += f"; skipped {self.skipped} done in an earlier run (--restart runs them)"
+            line += (f"; {self.skipped} of them skipped, done in an earlier run (--restart "
+                     "runs them again)")
         print(line, file=out)
         if self.failed:
             where = f"the dead_letters table of {state_path}"
@@ -216,6 +217,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal, key
                 return
             taken += 1
             if record.number in done:
+                summary.read += 1
                 summary.skipped += 1
                 continue
             yield record
