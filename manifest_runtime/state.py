@@ -53,7 +53,9 @@ class Setup:
     workflow: str
     connection: dict[str, Any] | None = None  # describe_connection: {account_id, description}
     custom_data: dict[str, Any] = field(default_factory=dict)  # {field id: {value, display}}
-    mapping: dict[str, Any] = field(default_factory=dict)  # {source option id: target id}
+    # {"$pairs": [{source, target, source_group?, target_group?}]} (pipeline/transform.py);
+    # setups saved before grouped pairs existed hold {source option id: target option id}
+    mapping: dict[str, Any] = field(default_factory=dict)
     selection: dict[str, Any] | None = None  # describe_selection: {resource_id, display}
     schedule: dict[str, Any] | None = None  # {import_option, frequency}
     credentials: dict[str, Any] | None = None  # the credentials-file entry given to setup
@@ -87,7 +89,7 @@ def open_db(path: str) -> sqlite3.Connection:
     if directory and not os.path.isdir(directory):
         raise UsageError(f"--state {path}: the directory {directory} does not exist")
     try:
-        db = sqlite3.connect(path, check_same_thread=False)
+        db = sqlite3.connect(path, check_same_thread=False, timeout=30.0)  # wait for writers
         db.execute("PRAGMA journal_mode=WAL")  # readers (sandbox listings) never block a run
         # in WAL mode, NORMAL commits without an fsync each (~0.3 ms here): a killed process
         # loses nothing; only a power cut may drop the last commits (the file stays sound)

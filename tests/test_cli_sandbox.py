@@ -85,3 +85,50 @@ def test_sync_is_all_or_partial_in_both_storages(make: object) -> None:
     assert account.deal_sync({"deal": {"title": "Big"}}) == {"deal_id": 1}
     assert account.deal_sync({"deal": {"id": 1, "value": 9}}) == {"deal_id": 1}
     assert account.deals == {1: {"id": 1, "title": "Big", "value": 9}}
+
+
+# `_tags` as written by a target -> the contact's tags, or the error code (nothing written)
+TAGS_CASES = [
+    (["activetrail", "vip"], ["activetrail", "vip"]),
+    ("vip", ["vip"]),                          # one string is one tag, never v, i, p
+    ([7, 1.5, "vip", "vip"], ["7", "1.5", "vip"]),  # numbers as their text; repeats once
+    (None, []),
+    ([], []),
+    ({"a": 1}, "contact-tags"),                # an object's keys are not tags
+    (5, "contact-tags"),
+    (True, "contact-tags"),
+    (["ok", None], "contact-tags"),
+    (["ok", ["nested"]], "contact-tags"),
+    (["ok", False], "contact-tags"),
+    (["ok", " "], "contact-tags"),
+    ("", "contact-tags"),
+]
+
+
+@pytest.mark.parametrize("make", [lambda: MemoryAccount(),
+                                  lambda: SandboxAccount(sqlite3.connect(":memory:"))],
+                         ids=["memory", "sqlite"])
+@pytest.mark.parametrize(("tags", "expected"), TAGS_CASES, ids=[repr(c[0]) for c in TAGS_CASES])
+def test_contact_tags_are_checked_before_anything_is_written(
+        make: object, tags: object, expected: list[str] | str) -> None:
+    account = make()  # type: ignore[operator]
+    data = {"email": "t@example.com", "firstName": "T", "_tags": tags}
+    if isinstance(expected, str):
+        with pytest.raises(EvaluationError) as info:
+            account.upsert_contact(data)
+        d = info.value.diagnostic
+        assert d.code == expected and "_tags" in d.message and d.hint and "list" in d.hint
+        assert account.contacts == {} and account.tags == []
+    else:
+        assert account.upsert_contact(data)["tags"] == expected
+        assert account.contacts["t@example.com"]["tags"] == expected
+        assert account.tags == expected
+
+
+def test_a_string_of_tags_through_eval_is_one_tag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert upsert({"email": "s@example.com", "_tags": "vip"}) == 0
+    assert upsert({"email": "o@example.com", "_tags": {"a": 1}}) == 1
+    assert "contact-tags" in capsys.readouterr().err
+    assert main(["sandbox", "contacts", "--format", "json"]) == 0
+    contacts = json.loads(capsys.readouterr().out)
+    assert contacts == [{"id": 1, "email": "s@example.com", "tags": ["vip"]}]

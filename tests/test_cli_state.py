@@ -54,3 +54,50 @@ def test_state_show_without_a_state_file(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["state", "show", "--state", str(tmp_path / "none.db")]) == 2
     assert "no state file" in capsys.readouterr().err
+
+
+OTHER_SECRET = "pw-SECRET-other"
+ENV_SECRET = "env-SECRET-token"
+
+
+def test_state_show_masks_secret_values_wherever_they_are_echoed(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only the credentials key: a connection description, an answer, saved data (also of
+    another workflow's secret, and the Basic header form of a username:password pair) and
+    values from the credential environment variables are masked, in text and in JSON."""
+    import base64
+
+    monkeypatch.setenv("MANIFEST_RUNTIME_TOKEN", ENV_SECRET)
+    basic = base64.b64encode(f"AC123:{OTHER_SECRET}".encode()).decode()
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
+        state.save_setup(Setup(
+            "activetrail-member-to-contact",
+            connection={"account_id": "48213", "description": f"Example ({SECRET})"},
+            custom_data={"note": {"value": f"key={SECRET}", "display": f"key={SECRET}"}},
+            mapping={"$pairs": [{"source": "email", "target": "email",
+                                 "target_group": "contact"},
+                                {"source": "address.city", "target": "city"}]},
+            credentials={"token": SECRET}))
+        state.save_setup(Setup("twilio", credentials={"username": "AC123",
+                                                      "password": OTHER_SECRET}))
+        state.store.merge("connection", {"echo": f"Bearer {SECRET}", "auth": f"Basic {basic}",
+                                         "list": [OTHER_SECRET, ENV_SECRET]})
+    for fmt in ("text", "json"):
+        assert main(["state", "show", "--workflow", "activetrail-member-to-contact",
+                     "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        for secret in (SECRET, OTHER_SECRET, ENV_SECRET, basic):
+            assert secret not in out, (fmt, secret)
+        if fmt == "text":
+            assert "connection: Example (***) (account 48213)" in out
+            assert "note: key=***" in out
+            assert "map email -> email (group contact)" in out
+            assert "map address.city -> city" in out
+            assert '"echo": "Bearer ***"' in out and '"auth": "Basic ***"' in out
+        else:
+            report = json.loads(out)
+            setup = report["setups"][0]
+            assert setup["connection"]["description"] == "Example (***)"
+            assert setup["credentials"] == {"token": "***"}
+            assert setup["mapping"]["$pairs"][0]["target_group"] == "contact"
+            assert report["saved_data"]["connection"]["list"] == ["***", "***"]

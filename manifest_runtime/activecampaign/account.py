@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from typing import Any
 
+from ..compiler import describe
 from ..errors import Diagnostic, EvaluationError
 from ..http.types import HttpResponse
 from .storage import DEFAULT_CUSTOM_FIELDS, CustomField, MemoryStorage, SqliteStorage, Storage
@@ -39,6 +40,34 @@ def option(id_: str, title: str, required: bool = False, **extra: Any) -> dict[s
 
 def _fail(code: str, message: str, hint: str | None = None) -> EvaluationError:
     return EvaluationError(Diagnostic(code=code, message=message, hint=hint))
+
+
+TAGS_HINT = 'give `_tags` a list of tags, e.g. ["activetrail", "vip"], or one tag as a string'
+
+
+def contact_tags(raw: Any) -> list[str]:
+    """The tags a contact's `_tags` names: a list of texts or numbers (a number is taken as
+    its text), or one string (one tag); null or absent is none. Anything else, and a blank tag,
+    is a `contact-tags` error: a string is never split into characters, an object's keys are
+    not tags."""
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise _fail("contact-tags", f"`_tags` must be a list of tags or one tag, got "
+                    f"{describe(raw)}", TAGS_HINT)
+    tags: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise _fail("contact-tags", f"`_tags` item {i} must be a text or a number, got "
+                        f"{describe(item)}", TAGS_HINT)
+        tag = item if isinstance(item, str) else str(item)
+        if not tag.strip():
+            which = "`_tags`" if isinstance(raw, str) else f"`_tags` item {i}"
+            raise _fail("contact-tags", f"{which} is blank: a tag needs a name", TAGS_HINT)
+        if tag not in tags:
+            tags.append(tag)
+    return tags
 
 
 class Account:
@@ -110,6 +139,9 @@ class Account:
     # ------------------------------------------------------------------ writes
 
     def upsert_contact(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(data, dict):  # e.g. ActiveCampaign.sync {"contact": "a@b.c"}
+            raise _fail("contact-email", f"a contact is an object with an email, got "
+                        f"{type(data).__name__}", 'e.g. {"email": "ada@example.com"}')
         email = data.get("email")
         if not isinstance(email, str) or "@" not in email:
             raise _fail("contact-email", f"a contact needs an email address, got {email!r}",
@@ -119,6 +151,7 @@ class Account:
         if unknown:  # checked before anything is written
             raise _fail("contact-field", f"contact field {unknown[0]!r} does not exist",
                         f"fields: {', '.join(sorted(known))}")
+        tags = contact_tags(data.get("_tags"))  # also checked before anything is written
         key = email.lower()
         with self.storage.transaction():
             contact = self.storage.get("contact", key)
@@ -132,10 +165,10 @@ class Account:
                     contact["fieldValues"][name] = value
                 else:
                     contact[name] = value
-            for tag in data.get("_tags") or ():
-                if str(tag) not in contact["tags"]:
-                    contact["tags"].append(str(tag))
-                self.storage.add_tag(str(tag))
+            for tag in tags:
+                if tag not in contact["tags"]:
+                    contact["tags"].append(tag)
+                self.storage.add_tag(tag)
             self.storage.put("contact", key, contact)
         return contact
 

@@ -37,7 +37,9 @@ class ActiveCampaign(Protocol):
         ...
 
     def upsert_contact(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Create or update a contact by email; `_tags` are applied. Returns the contact."""
+        """Create or update a contact by email; `_tags` (a list of tags, or one string as one
+        tag) are applied. Anything else in `_tags` is a `contact-tags` error raised before
+        anything is written. Returns the contact."""
         ...
 
     def sync(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -64,8 +66,12 @@ def add_parser(sub: Any) -> None:
                    help="!http output shape: as validate decided (auto), or force one")
     p.add_argument("--dead-letter", metavar="FILE.jsonl",
                    help="also append each failed record to this file")
-    p.add_argument("--restart", action="store_true",
-                   help="run every record of the input again, even those done before")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--restart", action="store_true",
+                       help="run every record of the input again, even those done before")
+    again.add_argument("--retry-failed", action="store_true",
+                       help="run again the records of this input that failed before (their "
+                       "old dead letters are replaced); delivered ones stay skipped")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
     p.add_argument("--state", metavar="PATH",
@@ -84,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     index, workflow = choose_workflow(compiled, args.workflow)
     inbound = workflow.get("type") == "generic"
-    lines, data = _input(args, inbound)
+    lines, digest = _input(args, inbound)
     if args.trace:
         args.concurrency = 1
     state = open_state(args.state)
@@ -98,10 +104,14 @@ def run(args: argparse.Namespace) -> int:
             env = make_env(args, compiled, state, http, ac=state.sandbox())
             pipeline = Pipeline(compiled, index, setup, env, webhook_url=args.webhook_url,
                                 subdomain=http.subdomain, dry_run=args.dry_run)
-            journal = Journal(state.db, state.lock)
-            key = None if data is None or args.dry_run else run_key(pipeline.name, data)
-            if key is not None and args.restart:
-                journal.forget(key)
+            journal = None if args.dry_run else Journal(state.db, state.lock)
+            key = None if digest is None or journal is None else \
+                run_key(pipeline.name, digest)
+            if journal is not None and key is not None:
+                if args.restart:
+                    journal.forget(key)
+                elif args.retry_failed:
+                    journal.forget_failed(key)
             summary = _execute(args, pipeline, journal, key, lines)
         finally:
             http.close()
@@ -130,15 +140,27 @@ def _needs_setup(manifest: str, workflow: dict[str, Any], setup: Setup | None) -
     raw = workflow.get("setup")
     steps: dict[str, Any] = raw if isinstance(raw, dict) else {}
     asks = isinstance(steps.get("select"), dict) or isinstance(steps.get("map"), dict)
+    name = workflow.get("name")
+    again = f"run: manifest-runtime setup {manifest} --workflow {name} [--answers FILE]"
     if asks and setup is None:
-        name = workflow.get("name")
         raise UsageError(f"workflow {name!r} has select/map steps and no setup was saved in "
-                         f"the state file; run: manifest-runtime setup {manifest} --workflow "
-                         f"{name} [--answers FILE]")
+                         f"the state file; {again}")
+    select = steps.get("select")
+    fields = select.get("form_fields") if isinstance(select, dict) else None
+    answered = setup.custom_data if setup is not None else {}
+    missing = [str(f.get("id")) for f in (fields if isinstance(fields, list) else [])
+               if isinstance(f, dict) and f.get("required", True) is not False
+               and str(f.get("id")) not in answered]
+    if missing:
+        raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
+                         f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
+                         f"{again}")
 
 
-def _input(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], bytes | None]:
-    """The input lines, and the whole file's bytes (None for stdin: no resume)."""
+def _input(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], str | None]:
+    """The input lines, read lazily (a line ends at "\\n" only: U+2028 inside a JSON string
+    is not a line break), and the file's SHA-256 (None for stdin: no resume). A leading BOM
+    is dropped; a file that is not UTF-8 is refused before anything runs."""
     given, option = (args.input, "--input") if inbound else (args.contacts, "--contacts")
     wrong = args.contacts if inbound else args.input
     kind = "inbound" if inbound else "outbound"
@@ -151,17 +173,51 @@ def _input(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], byte
     if given == "-":
         if not inbound:
             raise UsageError("--contacts takes a file")
-        return iter(sys.stdin), None
+        return _lines(sys.stdin), None
+    digest = _checked_digest(given, option)
+    return _file_lines(given), digest
+
+
+def _checked_digest(path: str, option: str) -> str:
+    """SHA-256 of the file, checking on the way (in chunks) that it is UTF-8."""
+    import codecs
+    import hashlib
+
+    sha = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen = 0
     try:
-        with open(given, "rb") as f:
-            data = f.read()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                sha.update(chunk)
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise UsageError(f"{option} {path}: not UTF-8 (byte {seen + exc.start})"
+                                     ) from None
+                seen += len(chunk)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise UsageError(f"{option} {path}: not UTF-8 (it ends inside a character)"
+                                 ) from None
     except OSError as exc:
-        raise UsageError(f"{option} {given}: cannot read it ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{option} {given}: not UTF-8 (byte {exc.start})") from None
-    return iter(text.splitlines()), data
+        raise UsageError(f"{option} {path}: cannot read it ({exc.strerror})") from None
+    return sha.hexdigest()
+
+
+def _file_lines(path: str) -> Iterator[str]:
+    with open(path, encoding="utf-8", newline="\n") as f:
+        yield from _lines(f)
+
+
+def _lines(stream: Any) -> Iterator[str]:
+    first = True
+    for line in stream:
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
 
 
 @dataclass
@@ -171,7 +227,10 @@ class Summary:
     delivered: int = 0
     failed: int = 0  # records with at least one dead letter
     dead: int = 0  # dead letters (a fanned-out record can have several)
-    interrupted: bool = False
+    fanned: int = 0  # records whose source output an array
+    items: int = 0  # items after fan-out
+    empty: int = 0  # records whose source output an empty array: nothing to deliver
+    interrupted: int | None = None  # the signal that stopped the run
     outputs: list[Any] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
@@ -179,13 +238,21 @@ class Summary:
         self.delivered += outcome.delivered
         self.dead += len(outcome.dead)
         self.failed += 1 if outcome.dead else 0
+        self.items += 1 if outcome.items is None else outcome.items
+        self.fanned += 0 if outcome.items is None else 1
+        self.empty += 1 if outcome.items == 0 else 0
 
     def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
         out = sys.stderr if args.dry_run else sys.stdout
         done = "transformed" if args.dry_run else "delivered"
         count = len(self.outputs) if args.dry_run else self.delivered
-        line = (f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
-                + (f" ({self.dead} dead letters)" if self.dead != self.failed else ""))
+        line = f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
+        if self.fanned:  # deliveries count items, failures records: say so
+            line = (f"{workflow}: read {self.read} records, {self.items} items after "
+                    f"fan-out: {done} {count} items, failed {self.failed} records "
+                    f"({self.dead} dead letters)")
+            if self.empty:
+                line += f", {self.empty} records gave no items"
         if self.skipped:
             line += (f"; {self.skipped} of them skipped, done in an earlier run (--restart "
                      "runs them again)")
@@ -195,67 +262,114 @@ class Summary:
             if args.dead_letter:
                 where += f" and {args.dead_letter}"
             print(f"failed records are in {where}", file=out)
-        if self.interrupted:
-            print("interrupted: run the same command again to resume", file=sys.stderr)
-            return 130
+        if self.interrupted is not None:
+            print("stopped before the end: run the same command again to resume",
+                  file=sys.stderr)
+            return 128 + self.interrupted
         return 1 if self.failed else 0
 
 
-def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal, key: str | None,
-             lines: Iterator[str]) -> Summary:
+def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | None,
+             key: str | None, lines: Iterator[str]) -> Summary:
+    """Feed the records to a thread pool. Each record's end is recorded (journal, dead
+    letters) by the worker that ran it, the moment it ends, so a stop at any point loses no
+    record and repeats none. SIGINT/SIGTERM stop taking new records; the ones in flight
+    finish and are recorded. Dry-run output keeps the input order."""
     from ..pipeline.records import read_jsonl
 
     summary = Summary()
-    done = journal.done(key)
+    done = journal.done(key) if journal is not None else set()
     dead_file = _open_dead_letter(args.dead_letter)
+    record_lock = threading.Lock()
     progress = _Progress(sys.stderr.isatty() and not args.trace)
+    stop = _StopOnSignal()
 
     def records() -> Iterator[Record]:
         taken = 0
         for record in read_jsonl(lines):
-            if args.limit is not None and taken >= args.limit:
+            if stop.signal is not None or (args.limit is not None and taken >= args.limit):
                 return
-            taken += 1
             if record.number in done:
                 summary.read += 1
                 summary.skipped += 1
                 continue
+            taken += 1
             yield record
 
-    def finish(outcome: Outcome) -> None:
-        journal.finish(key, outcome.record_no, outcome.dead)
-        _write_dead(dead_file, outcome.dead)
+    def process_and_record(record: Record) -> Outcome:
+        outcome = pipeline.process(record)
+        with record_lock:
+            if journal is not None:
+                journal.finish(key, outcome.record_no, outcome.dead)
+            _write_dead(dead_file, outcome.dead)
+        return outcome
+
+    def collect(outcome: Outcome) -> None:
         summary.add(outcome)
-        if args.dry_run:
-            for value in outcome.outputs:
-                print(json.dumps(value, ensure_ascii=False))
-            summary.outputs.extend(outcome.outputs)
         progress.update(summary)
 
+    printed: dict[int, list[Any]] = {}  # dry run: outputs waiting for their turn
+    order: deque[int] = deque()
+
+    def print_in_order() -> None:
+        while order and order[0] in printed:
+            for value in printed.pop(order.popleft()):
+                print(json.dumps(value, ensure_ascii=False))
+
     try:
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            # results are taken in input order (deterministic output, dead letters and
-            # journal), with up to 2 x concurrency records submitted ahead
-            pending: deque[Future[Outcome]] = deque()
-            try:
-                for record in records():
-                    pending.append(pool.submit(pipeline.process, record))
-                    if len(pending) >= args.concurrency * 2:
-                        finish(pending.popleft().result())
-                while pending:
-                    finish(pending.popleft().result())
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                for f in pending:
-                    f.cancel()
-                for f in pending:  # let the records in flight end and be journaled
-                    if not f.cancelled():
-                        finish(f.result())
+        with stop, ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            pending: set[Future[Outcome]] = set()
+            for record in records():
+                order.append(record.number)
+                pending.add(pool.submit(process_and_record, record))
+                while len(pending) >= args.concurrency * 2 or (pending and stop.signal):
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        _take(f.result(), collect, printed, args.dry_run, summary)
+                    print_in_order()
+            for f in as_completed(pending):
+                _take(f.result(), collect, printed, args.dry_run, summary)
+            print_in_order()
     finally:
         progress.close()
         if dead_file is not None:
             dead_file.close()
+    summary.interrupted = stop.signal
     return summary
+
+
+def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run: bool,
+          summary: Summary) -> None:
+    collect(outcome)
+    if dry_run:
+        printed[outcome.record_no] = outcome.outputs
+        summary.outputs.extend(outcome.outputs)
+
+
+class _StopOnSignal:
+    """While active, the first SIGINT/SIGTERM only asks the run to stop taking records (a
+    second SIGINT interrupts at once)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signal is None:
+            self.signal = signum
+            print("\nstopping: finishing the records in flight (Ctrl-C again to abort)",
+                  file=sys.stderr)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 class _Progress:

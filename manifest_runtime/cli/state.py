@@ -1,15 +1,24 @@
 """`manifest-runtime state show [--workflow NAME] [--format json]`: what the state file holds
 (DESIGN §5): each workflow's setup (connection, custom_data, selection, mapping, schedule,
-credentials masked), the `!save` data, and the dead letters of `run`."""
+credentials masked), the `!save` data, and the dead letters of `run`.
+
+Secrets never reach the output: the `credentials` of a setup are masked field by field, and
+the whole report goes through a Redactor that knows every setup's secret values (and those of
+the `MANIFEST_RUNTIME_*` environment variables), so a connection description, a custom_data
+answer, saved data or a dead letter that echoes a token shows `***` instead."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import UsageError
+from ..http.credentials import ENV_VARS, credentials_from_mapping
+from ..http.redact import Redactor
+from ..pipeline.transform import PAIRS, mapping_pairs
 
 MASK = "***"
 NOT_SECRET = frozenset({"subdomain", "expires_at"})
@@ -40,21 +49,46 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no state file at {path}: nothing has been set up or run yet, or "
                          "pass --state PATH")
     with StateFile(path) as state:
-        setups = [s for s in state.setups() if args.workflow in (None, s.workflow)]
+        every = state.setups()
         saved = {scope: state.store.get_all(scope)
                  for scope in ("workflow", "connection", "application")}
         dead = Journal(state.db, state.lock).dead_letters(args.workflow)
-    report = {
+    setups = [s for s in every if args.workflow in (None, s.workflow)]
+    redactor = secrets_of(s.credentials for s in every)
+    report = redactor.value({
         "state": path,
         "setups": [{**s.as_json(), "credentials": masked(s.credentials)} for s in setups],
         "saved_data": {k: v for k, v in saved.items() if v},
         "dead_letters": [d.as_json() for d in dead],
-    }
+    })
     if args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print(text(report))
     return 0
+
+
+def secrets_of(entries: Iterable[dict[str, Any] | None],
+               environ: Mapping[str, str] | None = None) -> Redactor:
+    """A Redactor for the secret values of saved credentials entries and of the credential
+    environment variables (`MANIFEST_RUNTIME_*`), as HttpClient builds one from its
+    Credentials. An entry that is not a valid credentials entry (edited by hand) counts each
+    value but the subdomain, username and expires_at as a secret."""
+    env = os.environ if environ is None else environ
+    from_env = {name: env[var] for name, var in ENV_VARS.items() if env.get(var)}
+    redactor = Redactor()
+    for entry in (*entries, from_env):
+        if not entry:
+            continue
+        try:
+            creds = credentials_from_mapping(entry, "credentials")
+        except UsageError:
+            redactor.add(*(str(v) for k, v in entry.items()
+                           if k not in NOT_SECRET | {"username"} and v is not None))
+            continue
+        redactor.add(*creds.secret_values())
+        redactor.add_basic(creds.username, creds.password)
+    return redactor
 
 
 def masked(credentials: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -79,8 +113,12 @@ def text(report: dict[str, Any]) -> str:
         if selection:
             lines.append(f"  selection: {selection.get('display')} "
                          f"(resource {selection.get('resource_id')})")
-        for source, target in (s.get("mapping") or {}).items():
-            lines.append(f"  map {source} -> {target}")
+        mapping = s.get("mapping") or {}
+        for source, target in mapping_pairs(mapping):
+            if PAIRS in mapping:
+                lines.append(f"  map {source} -> {target}")
+            else:  # the plain form of earlier versions: group.id and dotted ids look alike
+                lines.append(f"  map {source.id} -> {target.id}")
         if s.get("schedule"):
             lines.append(f"  schedule: {json.dumps(s['schedule'])}")
         if s.get("credentials"):

@@ -9,7 +9,6 @@ Running the same file again skips the records already done (delivered or dead-le
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -60,8 +59,9 @@ class DeadLetter:
                 "hint": self.hint, "pointer": self.pointer, "input": self.record}
 
 
-def run_key(workflow: str, data: bytes) -> str:
-    return f"{workflow}:{hashlib.sha256(data).hexdigest()}"
+def run_key(workflow: str, digest: str) -> str:
+    """A run over a file: the workflow and the file's SHA-256 (hex)."""
+    return f"{workflow}:{digest}"
 
 
 class Journal:
@@ -81,9 +81,21 @@ class Journal:
         return {n for (n,) in rows}
 
     def forget(self, key: str) -> int:
+        """--restart: every record of this run is to be run again; its dead letters go too
+        (they would be repeated)."""
         with self._lock, self._db:
+            self._db.execute("DELETE FROM dead_letters WHERE run_key = ?", (key,))
             return self._db.execute("DELETE FROM run_records WHERE run_key = ?",
                                     (key,)).rowcount
+
+    def forget_failed(self, key: str) -> int:
+        """--retry-failed: the failed records of this run are to be run again."""
+        with self._lock, self._db:
+            self._db.execute(
+                "DELETE FROM dead_letters WHERE run_key = ? AND record_no IN (SELECT record_no "
+                "FROM run_records WHERE run_key = ? AND outcome = 'failed')", (key, key))
+            return self._db.execute("DELETE FROM run_records WHERE run_key = ? AND "
+                                    "outcome = 'failed'", (key,)).rowcount
 
     def finish(self, key: str | None, record_no: int, dead: list[DeadLetter]) -> None:
         """One record ended: its dead letters (if any) and its done mark, in one

@@ -1,7 +1,13 @@
 """Personalized textareas (DESIGN §4): in a form field with `personalize`, `%FIRSTNAME%`,
 `%LASTNAME%`, `%EMAIL%`, `%PHONE%` and `%<CUSTOM_FIELD_PERSTAG>%` are replaced with the
 processed contact's values when the field is expanded inside data_pipeline. Unknown tags stay
-as written; a contact without the value gives the empty string."""
+as written; a contact without the value gives the empty string.
+
+Only an outbound workflow processes a contact (`run --contacts`); an inbound record is a
+payload, not a contact, so its texts stay as written. A custom field's value is read from the
+contact's `fieldValues`, in either shape: `{"<field id>": value}` (the sandbox's records), or
+ActiveCampaign's v3 API list `[{"field": "<field id>", "value": value}, ...]`; else from the
+contact's own `<field id>` key."""
 
 from __future__ import annotations
 
@@ -35,9 +41,23 @@ def personalize(custom_data: dict[str, Any], fields: frozenset[str],
     return out
 
 
-def _fill(text: str, contact: dict[str, Any], perstags: dict[str, str]) -> str:
+def field_values(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact's custom field values by field id (text): `fieldValues` as an object
+    `{id: value}`, or as the v3 API's list `[{"field": id, "value": value}]` (items that are
+    not such objects are skipped; of two for one field the first counts)."""
     raw = contact.get("fieldValues")
-    values: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if isinstance(raw, dict):
+        return {str(k): v for k, v in raw.items()}
+    values: dict[str, Any] = {}
+    for item in raw if isinstance(raw, list) else ():
+        if isinstance(item, dict) and isinstance(item.get("field"), str | int) \
+                and not isinstance(item.get("field"), bool) and "value" in item:
+            values.setdefault(str(item["field"]), item["value"])
+    return values
+
+
+def _fill(text: str, contact: dict[str, Any], perstags: dict[str, str]) -> str:
+    values = field_values(contact)
 
     def one(m: re.Match[str]) -> str:
         tag = m.group(1)

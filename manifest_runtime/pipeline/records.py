@@ -25,4 +25,11 @@ def read_jsonl(lines: Iterator[str] | list[str]) -> Iterator[Record]:
         try:
             yield Record(number, json.loads(text))
         except ValueError as exc:
-            yield Record(number, text, f"line {number} is not JSON: {exc}")
+            yield Record(number, _cut(text), f"line {number} is not JSON: {exc}")
+        except RecursionError:
+            yield Record(number, _cut(text), f"line {number} nests too deeply to be read")
+
+
+def _cut(text: str, limit: int = 10_000) -> str:
+    """A bad line as kept in its dead letter (a 100 MB line is not copied whole)."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"

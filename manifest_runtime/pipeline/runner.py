@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 @dataclass
 class Outcome:
     record_no: int
+    items: int | None = None  # how many items its source's array fanned out into (else None)
     delivered: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
     outputs: list[Any] = field(default_factory=list)  # transformed (dry run) or target outputs
@@ -63,7 +64,7 @@ class Pipeline:
         # Twilio config's map has describe_source only, and its target reads the contact)
         step = setup_step.get("map")
         maps = isinstance(step, dict) and "describe_target" in step
-        self.mapping: dict[str, str] | None = dict(setup.mapping) \
+        self.mapping: dict[str, Any] | None = dict(setup.mapping) \
             if maps and setup is not None else None
         self.custom_data = dict(setup.custom_data) if setup is not None else {}
         selection = setup.selection if setup is not None else None
@@ -106,6 +107,8 @@ class Pipeline:
             outcome.dead.append(self._dead(record, None, "source", exc.diagnostic))
             return outcome
         items = produced if isinstance(produced, list) else [produced]
+        if isinstance(produced, list):
+            outcome.items = len(produced)
         for i, item in enumerate(items):
             self._deliver(record, i if isinstance(produced, list) else None, item, contact,
                           outcome)

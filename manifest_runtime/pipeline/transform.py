@@ -1,51 +1,147 @@
 """The automatic transform between source and target (reference §5.3, DESIGN §4).
 
-The saved mapping is `{source key: target key}`. Each source key found in the record is
-renamed to its target key; unmapped keys are dropped; `_tags` passes through. Grouped keys are
-written `group.key`: a grouped source key reads `record[group][key]` (grouped source output
-nests each group's fields under the group's name), a grouped target key writes
-`out[group][key]` (grouped target input). No map step means identity.
+The saved mapping (what `setup` writes, `Setup.mapping`) names each pair's two sides
+explicitly, under the reserved key `$pairs`:
+
+    {"$pairs": [{"source": "buyer_email", "target": "email", "target_group": "contact"},
+                {"source": "city", "target": "address.city"}]}
+
+An entry's `source` / `target` is the option's id, the key read / written as it is (reference
+§5.2: `id` is the key written; a dot in it is just a character); `source_group` /
+`target_group` are present only for an option with a `group`: a grouped source reads
+`record[group][id]` (grouped source output nests each group's fields under the group's name),
+a grouped target writes `out[group][id]` (grouped target input, e.g. `ActiveCampaign.sync`).
+
+The plain form `{source key: target key}` (saved by earlier versions, or written by hand) is
+still read: there a grouped option was written `group.id`, indistinguishable from an id with a
+dot, so a source key not found as it is is read as `record[group][id]`, and a target key with a
+dot is written nested `out[group][id]`, as before. Setting the workflow up again saves the
+explicit form.
+
+Each mapped source key found in the record is renamed to its target key; unmapped keys are
+dropped; `_tags` passes through. No map step means identity.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 TAGS = "_tags"
+PAIRS = "$pairs"  # the reserved key of the explicit form
 _ABSENT = object()
 
 
-def transform(record: Any, mapping: dict[str, str] | None) -> Any:
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One side of a mapped pair: an option id, and its group when the option has one.
+    `legacy`: from the plain form, where `group.id` and an id with a dot look alike."""
+
+    id: str
+    group: str | None = None
+    legacy: bool = False
+
+    def __str__(self) -> str:
+        return self.id if self.group is None else f"{self.id} (group {self.group})"
+
+
+def saved_mapping(pairs: Iterable[tuple[Key, Key]]) -> dict[str, Any]:
+    """The explicit form of `(source, target)` pairs, as `setup` saves it."""
+    entries: list[dict[str, str]] = []
+    for source, target in pairs:
+        entry = {"source": source.id, "target": target.id}
+        if source.group is not None:
+            entry["source_group"] = source.group
+        if target.group is not None:
+            entry["target_group"] = target.group
+        entries.append(entry)
+    return {PAIRS: entries}
+
+
+def mapping_pairs(mapping: Mapping[str, Any]) -> list[tuple[Key, Key]]:
+    """The `(source, target)` pairs of a saved mapping, explicit or plain form. Entries that
+    are not pairs of text are skipped."""
+    entries = mapping.get(PAIRS)
+    if not isinstance(entries, list):  # the plain form
+        return [(Key(str(s), legacy=True), Key(str(t), legacy=True))
+                for s, t in mapping.items() if t is not None]
+    out: list[tuple[Key, Key]] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        source, target = entry.get("source"), entry.get("target")
+        if not isinstance(source, str) or not isinstance(target, str):
+            continue
+        out.append((Key(source, _group(entry.get("source_group"))),
+                    Key(target, _group(entry.get("target_group")))))
+    return out
+
+
+def _group(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# The pairs of the last mapping read: a run passes the same mapping object, unchanged, for
+# every record, and reading it costs more than the rename itself. Checked by identity (of the
+# mapping and of its entries list) and size.
+_last: tuple[Mapping[str, Any], Any, int, list[tuple[Key, Key]]] | None = None
+
+
+def _pairs(mapping: Mapping[str, Any]) -> list[tuple[Key, Key]]:
+    global _last
+    entries = mapping.get(PAIRS)
+    size = len(entries) if isinstance(entries, list) else len(mapping)
+    last = _last
+    if last is not None and last[0] is mapping and last[1] is entries and last[2] == size:
+        return last[3]
+    pairs = mapping_pairs(mapping)
+    _last = (mapping, entries, size, pairs)
+    return pairs
+
+
+def transform(record: Any, mapping: Mapping[str, Any] | None) -> Any:
     """The target's input for one source record (identity when `mapping` is None)."""
     if mapping is None or not isinstance(record, dict):
         return record
     out: dict[str, Any] = {}
-    for source, target in mapping.items():
+    for source, target in _pairs(mapping):
         value = _read(record, source)
         if value is not _ABSENT:
-            _write(out, str(target), value)
+            _write(out, target, value)
     if TAGS in record:
         out[TAGS] = record[TAGS]
     return out
 
 
-def _read(record: dict[str, Any], key: str) -> Any:
-    if key in record:
-        return record[key]
-    group, dot, name = key.partition(".")
-    if dot and isinstance(record.get(group), dict) and name in record[group]:
-        return record[group][name]
+def _read(record: dict[str, Any], key: Key) -> Any:
+    if key.group is not None:
+        nested = record.get(key.group)
+        return nested[key.id] if isinstance(nested, dict) and key.id in nested else _ABSENT
+    if key.id in record:
+        return record[key.id]
+    if key.legacy:  # plain form: `group.id`
+        group, dot, name = key.id.partition(".")
+        if dot and isinstance(record.get(group), dict) and name in record[group]:
+            return record[group][name]
     return _ABSENT
 
 
-def _write(out: dict[str, Any], key: str, value: Any) -> None:
-    group, dot, name = key.partition(".")
-    if dot and name:
+def _write(out: dict[str, Any], key: Key, value: Any) -> None:
+    group, name = key.group, key.id
+    if group is None and key.legacy:  # plain form: `group.id`
+        head, dot, tail = key.id.partition(".")
+        if dot and tail:
+            group, name = head, tail
+    if group is not None:
         nested = out.setdefault(group, {})
         if isinstance(nested, dict):
             nested[name] = value
             return
-    out[key] = value
+        if key.group is not None:  # an ungrouped target named like the group came first
+            out[group] = {name: value}
+            return
+    out[key.id] = value
 
 
 def has_email(record: Any) -> bool:

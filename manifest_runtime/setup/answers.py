@@ -45,8 +45,10 @@ class FileAnswerer:
 
     @classmethod
     def load(cls, path: str) -> FileAnswerer:
-        """Read an answers file. Unreadable or unparsable: UsageError (exit 2). A wrong
-        shape (not an object, unknown or duplicate keys): AnswerError (exit 1)."""
+        """Read an answers file. Unreadable (no such file, a directory, no permission, too
+        large): UsageError (exit 2). Malformed (a JSON or YAML syntax error, not UTF-8, empty)
+        or of the wrong shape (not an object, unknown or duplicate keys): AnswerError located
+        at the file's line and column (exit 1), like any wrong answer."""
         try:
             loaded = load_file(path)
         except ManifestLoadError as exc:
@@ -117,7 +119,8 @@ class FileAnswerer:
             return diagnostic
         path: Path = diagnostic.path
         key = bool(path) and diagnostic.code.endswith(("unknown-key", "unknown-field",
-                                                       "unknown-source", "unknown-group"))
+                                                       "unknown-source", "unknown-group",
+                                                       "duplicate-source"))
         pos = self.source.locate(path, key=key)
         line, column = pos if pos else (None, None)
         return replace(diagnostic, file=self.source.file, line=line, column=column)

@@ -21,7 +21,7 @@ from ..http.credentials import ENV_VARS, FIELDS, Credentials, credentials_from_m
 from ..paths import Path
 from ..runtime.errors import excerpt, with_location
 from ..state import Setup
-from .mapping import Mapped, always_required, email_option, resolve_mapping
+from .mapping import Mapped, always_required, email_option, resolve_mapping, saved_mapping
 from .model import (
     UNANSWERED,
     Answerer,
@@ -183,7 +183,7 @@ class SetupFlow:
             workflow=self.name,
             connection=connection,
             custom_data=custom_data,
-            mapping={m.source_key: m.target_key for m in mapped},
+            mapping=saved_mapping(mapped) if isinstance(self.steps.get("map"), dict) else {},
             selection=selection,
             schedule=schedule,
             credentials=credentials.as_json() or None,

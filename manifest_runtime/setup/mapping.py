@@ -1,8 +1,6 @@
 """The map step's answer: `{source option: target option}` checked against both options lists.
 
-Saved form (what the pipeline's transform reads): `{source key: target key}` where a key is the
-option's id, or `group.id` when the option has a `group`. Answers may write, for a grouped
-target:
+Answers name an option by its id, or `group.id` when it has a group. For a grouped target:
 
     mapping:
       first_name: contact.firstName      # group.id
@@ -10,10 +8,15 @@ target:
       deal:                              # {group: {source: target id in that group}}
         amount: value
 
-A null target leaves the source unmapped. Required targets (reference §5.2 map): every
-ungrouped option with `required: true`; a grouped one once anything is mapped into its group;
-for an inbound workflow, the ActiveCampaign Email option (id `email`, ungrouped or in group
-`contact`) always.
+An ungrouped option whose id is the text given wins over a grouped `group.id` of the same
+spelling (the nested form names the grouped one). A null target leaves the source unmapped.
+Required targets (reference §5.2 map): every ungrouped option with `required: true`; a grouped
+one once anything is mapped into its group; for an inbound workflow, the ActiveCampaign Email
+option (id `email`, ungrouped or in group `contact`) always.
+
+Saved form (what the pipeline's transform reads, `saved_mapping`): each pair's source and
+target id with their groups apart, `{"$pairs": [{"source", "target", "source_group"?,
+"target_group"?}]}` (pipeline/transform.py).
 """
 
 from __future__ import annotations
@@ -23,18 +26,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..paths import Path
+from ..pipeline.transform import Key
+from ..pipeline.transform import saved_mapping as transform_mapping
 from .model import UNANSWERED, Answerer, MapOption, MapRequest, answer_error
 from .options import scalar, unknown_key_hint
 
 
 @dataclass(frozen=True)
 class Mapped:
-    """One saved pair, with the options it names (None when that side is not described)."""
+    """One saved pair, with the options it names (None when that side is not described).
+    `source_key` / `target_key` name the sides in messages (`group.id` for a grouped one);
+    `source_saved` / `target_saved` are what is saved; `path` is where the answer is."""
 
     source_key: str
     target_key: str
     source: MapOption | None
     target: MapOption | None
+    source_saved: Key
+    target_saved: Key
+    path: Path
+
+
+def saved_mapping(pairs: Sequence[Mapped]) -> dict[str, Any]:
+    """`Setup.mapping` for the answered pairs (the explicit form, pipeline/transform.py)."""
+    return transform_mapping((p.source_saved, p.target_saved) for p in pairs)
 
 
 def email_option(targets: Sequence[MapOption]) -> MapOption | None:
@@ -97,10 +112,12 @@ def _pair(answerer: Answerer, request: MapRequest, source_key: Any, target: Any,
                            f"{type(target).__name__}", path,
                            hint="write <source id>: <target id>; null leaves it unmapped")
     option = _find(answerer, request.targets, target, path, "target", group)
+    source_saved = source.saved if source is not None else Key(str(source_key))
+    target_saved = option.saved if option is not None else Key(str(target), group)
     source_text = source.key if source is not None else str(source_key)
     target_text = option.key if option is not None else \
         (f"{group}.{target}" if group else str(target))
-    return Mapped(source_text, target_text, source, option)
+    return Mapped(source_text, target_text, source, option, source_saved, target_saved, path)
 
 
 def _find(answerer: Answerer, options: Sequence[MapOption] | None, given: Any, path: Path,
@@ -109,11 +126,17 @@ def _find(answerer: Answerer, options: Sequence[MapOption] | None, given: Any, p
     if options is None:
         return None
     text = str(given)
-    pool = [o for o in options if o.group == group] if group is not None else list(options)
-    if group is not None and text.startswith(f"{group}."):
-        text = text[len(group) + 1:]
-    exact = [o for o in pool if o.key == text] if group is None else []
-    matches = exact or [o for o in pool if o.id == text]
+    if group is None:
+        pool = list(options)
+        matches = [o for o in pool if o.group is None and o.id == text] or \
+            [o for o in pool if o.group is not None and o.key == text] or \
+            [o for o in pool if o.id == text]
+    else:
+        pool = [o for o in options if o.group == group]
+        matches = [o for o in pool if o.id == text]
+        if not matches and text.startswith(f"{group}."):
+            text = text[len(group) + 1:]
+            matches = [o for o in pool if o.id == text]
     if len(matches) == 1:
         return matches[0]
     code = f"mapping-unknown-{side}"
@@ -131,33 +154,35 @@ def _find(answerer: Answerer, options: Sequence[MapOption] | None, given: Any, p
 
 
 def _check_unique(answerer: Answerer, pairs: list[Mapped]) -> None:
-    sources: dict[str, Mapped] = {}
-    targets: dict[str, Mapped] = {}
+    """One target per source and one source per target; the error is located at the second
+    answer naming the same option."""
+    sources: dict[Key, Mapped] = {}
+    targets: dict[Key, Mapped] = {}
     for pair in pairs:
-        if pair.source_key in sources:
+        if pair.source_saved in sources:
             raise answer_error(answerer, "mapping-duplicate-source",
                                f"source {pair.source_key!r} is mapped twice (to "
-                               f"{sources[pair.source_key].target_key!r} and "
-                               f"{pair.target_key!r})", ("mapping",),
+                               f"{sources[pair.source_saved].target_key!r} and "
+                               f"{pair.target_key!r})", pair.path,
                                hint="a source field maps to one target field")
-        if pair.target_key in targets:
+        if pair.target_saved in targets:
             raise answer_error(answerer, "mapping-duplicate-target",
                                f"target {pair.target_key!r} is mapped from both "
-                               f"{targets[pair.target_key].source_key!r} and "
-                               f"{pair.source_key!r}", ("mapping",),
+                               f"{targets[pair.target_saved].source_key!r} and "
+                               f"{pair.source_key!r}", pair.path,
                                hint="each target field takes one source field")
-        sources[pair.source_key] = pair
-        targets[pair.target_key] = pair
+        sources[pair.source_saved] = pair
+        targets[pair.target_saved] = pair
 
 
 def _check_required(answerer: Answerer, request: MapRequest, pairs: list[Mapped]) -> None:
     if request.targets is None:
         return
-    used = {p.target_key for p in pairs}
+    used = {p.target_saved for p in pairs}
     groups = {p.target.group for p in pairs if p.target is not None and p.target.group}
     needed = list(request.required)
     needed += [t for t in request.targets if t.required and t.group in groups and t not in needed]
-    missing = [t for t in needed if t.key not in used]
+    missing = [t for t in needed if t.saved not in used]
     if missing:
         names = ", ".join(t.describe() for t in missing)
         why = " (an inbound workflow always maps the ActiveCampaign Email)" \

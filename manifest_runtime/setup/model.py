@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..errors import Diagnostic, ManifestRuntimeError
 from ..paths import Path
+from ..pipeline.transform import Key
 
 
 class _Unanswered:
@@ -100,8 +101,9 @@ class FormField:
 
 @dataclass(frozen=True)
 class MapOption:
-    """One map option; `key` is what the saved mapping holds: `id`, or `group.id` when the
-    option belongs to a group (the form the pipeline's transform reads)."""
+    """One map option. `key` names it in answers and messages: `id`, or `group.id` when the
+    option belongs to a group; `saved` is what the saved mapping records (id and group apart,
+    so an id with a dot is never taken for `group.id`; pipeline/transform.py)."""
 
     id: str
     title: str
@@ -111,6 +113,10 @@ class MapOption:
     @property
     def key(self) -> str:
         return f"{self.group}.{self.id}" if self.group else self.id
+
+    @property
+    def saved(self) -> Key:
+        return Key(self.id, self.group)
 
     def describe(self) -> str:
         return f"{self.title} ({self.key})"

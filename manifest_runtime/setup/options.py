@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
+from ..pipeline.transform import Key
 from ..runtime.errors import excerpt
 from .model import Choice, MapOption
 
@@ -59,7 +60,7 @@ def map_options(raw: Any) -> list[MapOption]:
         raise OptionsShapeError(f"produced {excerpt(raw, 120)}, not a list of {{title, id}} "
                                 "objects")
     out: list[MapOption] = []
-    seen: set[str] = set()
+    seen: set[Key] = set()
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not ("id" in item or "value" in item):
             raise OptionsShapeError(f"item {i} is {excerpt(item, 120)}, not a {{title, id}} "
@@ -72,8 +73,8 @@ def map_options(raw: Any) -> list[MapOption]:
         group = item.get("group")
         option = MapOption(_text(ident), _text(title), item.get("required") is True,
                            _text(group) if group not in (None, "") else None)
-        if option.key not in seen:  # the first of two equal options wins
-            seen.add(option.key)
+        if option.saved not in seen:  # the first of two equal options wins
+            seen.add(option.saved)
             out.append(option)
     return out
 

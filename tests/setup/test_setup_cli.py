@@ -31,6 +31,11 @@ def saved(state: Path, workflow: str = WORKFLOW) -> dict[str, object] | None:
     return None if setup is None else setup.as_json()
 
 
+def pairs(*sides: tuple[str, str]) -> dict[str, object]:
+    """The saved mapping of ungrouped (source id, target id) pairs, in answer order."""
+    return {"$pairs": [{"source": s, "target": t} for s, t in sides]}
+
+
 def test_bundled_example_sets_up_offline(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """examples/activetrail-contacts: answers.yaml + cassette.yaml (which holds the token
@@ -48,8 +53,8 @@ def test_bundled_example_sets_up_offline(tmp_path: Path,
         "connection": {"account_id": "48213", "description": "Example Garden Supplies Ltd"},
         "custom_data": {"group": {"value": "1007", "display": "Group 7"},
                         "tag": {"value": "vip", "display": "vip"}},
-        "mapping": {"email": "email", "first_name": "firstName", "last_name": "lastName",
-                    "sms": "phone"},
+        "mapping": pairs(("email", "email"), ("first_name", "firstName"),
+                         ("last_name", "lastName"), ("sms", "phone")),
         "selection": {"resource_id": "1007", "display": "Group 7"},
         "schedule": None,
         "credentials": None,

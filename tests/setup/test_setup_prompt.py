@@ -42,6 +42,11 @@ def saved(state: Path, workflow: str) -> dict[str, object]:
     return setup.as_json()
 
 
+def pairs(*sides: tuple[str, str]) -> dict[str, object]:
+    """The saved mapping of ungrouped (source id, target id) pairs, in answer order."""
+    return {"$pairs": [{"source": s, "target": t} for s, t in sides]}
+
+
 def test_leads_interactively_with_a_refused_mapping_asked_again(
         terminal: tuple[PipeInput, io.StringIO], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +78,7 @@ def test_leads_interactively_with_a_refused_mapping_asked_again(
         "custom_data": {"pipeline": {"value": "sales", "display": "Sales"},
                         "stages": {"value": ["s1", "s2"], "display": ["New", "Qualified"]},
                         "owner": {"value": 8, "display": "Grace"}},
-        "mapping": {"email_address": "email", "company": "1"},
+        "mapping": pairs(("email_address", "email"), ("company", "1")),
         "selection": {"resource_id": "sales", "display": "Pipeline Sales"},
         "schedule": {"import_option": "single", "frequency": 1800},
         "credentials": {"subdomain": "acme"},
@@ -105,8 +110,8 @@ def test_token_typed_hidden_against_a_live_api(
     setup = saved(state, "activetrail-member-to-contact")
     assert setup["custom_data"] == {"group": {"value": "1007", "display": "Group 7"},
                                     "tag": {"value": "vip", "display": "vip"}}
-    assert setup["mapping"] == {"email": "email", "first_name": "firstName",
-                                "last_name": "lastName"}
+    assert setup["mapping"] == pairs(("email", "email"), ("first_name", "firstName"),
+                                     ("last_name", "lastName"))
     assert setup["credentials"] == {"token": "demo-token"}
 
 
@@ -125,7 +130,7 @@ def test_choosing_the_workflow(terminal: tuple[PipeInput, io.StringIO], tmp_path
                  "--replay", str(MANIFESTS / "sms-out.cassette.yaml")])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert saved(state, "send-fax")["mapping"] == {"phone": "fax_number"}
+    assert saved(state, "send-fax")["mapping"] == pairs(("phone", "fax_number"))
 
 
 def test_ctrl_d_stops_without_saving(terminal: tuple[PipeInput, io.StringIO], tmp_path: Path,
