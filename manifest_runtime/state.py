@@ -42,7 +42,12 @@ CREATE TABLE IF NOT EXISTS setups (
     workflow   TEXT PRIMARY KEY,
     data       TEXT NOT NULL,  -- Setup as JSON
     updated_at TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS polling_state (
+    workflow   TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,  -- ${polling_state} as JSON
+    updated_at TEXT NOT NULL
+);
 """
 
 
@@ -144,7 +149,7 @@ class StateFile:
         self._lock = self.lock
         self.store = SqliteStore(self.db, self.lock)
         with self._lock, self.db:
-            self.db.execute(_SETUP_SCHEMA)
+            self.db.executescript(_SETUP_SCHEMA)
 
     def save_setup(self, setup: Setup) -> None:
         data = json.dumps(setup.as_json(), ensure_ascii=False, sort_keys=True)
@@ -160,6 +165,26 @@ class StateFile:
             row = self.db.execute("SELECT data FROM setups WHERE workflow = ?",
                                   (workflow,)).fetchone()
         return Setup.from_json(json.loads(row[0])) if row else None
+
+    def load_polling_state(self, workflow: str) -> tuple[bool, Any]:
+        """(stored?, ${polling_state}) of a workflow's polling intake."""
+        with self._lock:
+            row = self.db.execute("SELECT state FROM polling_state WHERE workflow = ?",
+                                  (workflow,)).fetchone()
+        return (True, json.loads(row[0])) if row else (False, None)
+
+    def save_polling_state(self, workflow: str, state: Any) -> None:
+        with self._lock, self.db:
+            self.db.execute(
+                "INSERT INTO polling_state (workflow, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (workflow) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                (workflow, json.dumps(state, ensure_ascii=False),
+                 datetime.now(UTC).isoformat(timespec="seconds")))
+
+    def forget_polling_state(self, workflow: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM polling_state WHERE workflow = ?", (workflow,))
 
     def setups(self) -> list[Setup]:
         with self._lock:

@@ -15,9 +15,9 @@ from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import eval, run, sandbox, setup, state, validate
+from . import eval, poll, run, sandbox, setup, state, validate
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, sandbox, state)
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, sandbox, state)
 
 EPILOG = """examples:
   manifest-runtime validate examples/twilio-sms/manifest.json

@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -82,8 +83,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.journal import Journal, run_key
-    from ..pipeline.runner import Pipeline
+    from ..pipeline.journal import run_key
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
@@ -93,6 +93,26 @@ def run(args: argparse.Namespace) -> int:
     lines, digest = _input(args, inbound)
     if args.trace:
         args.concurrency = 1
+    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        key = None if digest is None or journal is None else run_key(pipeline.name, digest)
+        if journal is not None and key is not None:
+            if args.restart:
+                journal.forget(key)
+            elif args.retry_failed:
+                journal.forget_failed(key)
+        summary = _execute(args, pipeline, journal, key, lines)
+    return summary.report(args, pipeline.name, state.path)
+
+
+@contextmanager
+def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, index: int,
+                  workflow: dict[str, Any]) -> Iterator[tuple[Any, Pipeline, Journal | None]]:
+    """The state file, the workflow's pipeline (with the saved setup, the HTTP client and the
+    sandbox account) and the journal (None for a dry run), closed on exit. Used by run and
+    poll."""
+    from ..pipeline.journal import Journal
+    from ..pipeline.runner import Pipeline
+
     state = open_state(args.state)
     try:
         setup = state.load_setup(str(workflow.get("name")))
@@ -105,19 +125,11 @@ def run(args: argparse.Namespace) -> int:
             pipeline = Pipeline(compiled, index, setup, env, webhook_url=args.webhook_url,
                                 subdomain=http.subdomain, dry_run=args.dry_run)
             journal = None if args.dry_run else Journal(state.db, state.lock)
-            key = None if digest is None or journal is None else \
-                run_key(pipeline.name, digest)
-            if journal is not None and key is not None:
-                if args.restart:
-                    journal.forget(key)
-                elif args.retry_failed:
-                    journal.forget_failed(key)
-            summary = _execute(args, pipeline, journal, key, lines)
+            yield state, pipeline, journal
         finally:
             http.close()
     finally:
         state.close()
-    return summary.report(args, pipeline.name, state.path)
 
 
 def choose_workflow(compiled: CompiledManifest, name: str | None) -> tuple[int, dict[str, Any]]:
@@ -279,7 +291,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
 
     summary = Summary()
     done = journal.done(key) if journal is not None else set()
-    dead_file = _open_dead_letter(args.dead_letter)
+    dead_file = open_dead_letter(args.dead_letter)
     record_lock = threading.Lock()
     progress = _Progress(sys.stderr.isatty() and not args.trace)
     stop = _StopOnSignal()
@@ -301,7 +313,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
         with record_lock:
             if journal is not None:
                 journal.finish(key, outcome.record_no, outcome.dead)
-            _write_dead(dead_file, outcome.dead)
+            write_dead(dead_file, outcome.dead)
         return outcome
 
     def collect(outcome: Outcome) -> None:
@@ -395,7 +407,7 @@ class _Progress:
             self._bar.stop()
 
 
-def _open_dead_letter(path: str | None) -> TextIO | None:
+def open_dead_letter(path: str | None) -> TextIO | None:
     if path is None:
         return None
     try:
@@ -404,7 +416,7 @@ def _open_dead_letter(path: str | None) -> TextIO | None:
         raise UsageError(f"--dead-letter {path}: cannot write it ({exc.strerror})") from None
 
 
-def _write_dead(file: TextIO | None, dead: list[DeadLetter]) -> None:
+def write_dead(file: TextIO | None, dead: list[DeadLetter]) -> None:
     if file is None:
         return
     for d in dead:

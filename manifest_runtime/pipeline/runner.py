@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
+from ..expressions.nodes import Missing
 from ..runtime.context import Env, EvalContext
 from ..runtime.errors import with_location
 from ..runtime.run import run_node
@@ -136,8 +137,6 @@ class Pipeline:
         outcome.outputs.append(output)
 
     def _context(self, contact: dict[str, Any] | None, role: Any) -> EvalContext:
-        from ..expressions.nodes import Missing
-
         env = self._envs[role] if contact is None else \
             replace(self.env, contact=contact, resource_role=role)
         custom_data = personalize(self.custom_data, self.personalized, contact, self.perstags)
@@ -145,6 +144,14 @@ class Pipeline:
                                   subdomain=self.subdomain,
                                   resource=Missing if self.resource is None else self.resource,
                                   env=env, reload_data=False)
+
+    def intake_context(self, polling_state: Any = Missing) -> EvalContext:
+        """The context of the workflow's intake commands (polling lifecycle): the setup's
+        custom_data and selection, and `${polling_state}` when one is stored."""
+        return EvalContext.create(custom_data=self.custom_data, webhook=self.webhook,
+                                  subdomain=self.subdomain, polling_state=polling_state,
+                                  resource=Missing if self.resource is None else self.resource,
+                                  env=self.env, reload_data=False)
 
     def _dead(self, record: Record, item: int | None, stage: str, d: Diagnostic
               ) -> DeadLetter:

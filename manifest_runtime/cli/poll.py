@@ -1,0 +1,167 @@
+"""`manifest-runtime poll MANIFEST [--workflow NAME] [--once]`: run a workflow's polling
+data_intake (or its historical_data_intake) and feed every result to its data_pipeline
+(pipeline/polling.py). `${polling_state}` is kept in the state file between polls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EvaluationError, UsageError
+from ..expressions.nodes import Missing
+from .http_options import add_http_options, positive_int
+from .run import (
+    DEFAULT_WEBHOOK_URL,
+    Summary,
+    choose_workflow,
+    open_dead_letter,
+    open_pipeline,
+    write_dead,
+)
+from .session import compile_or_report
+
+if TYPE_CHECKING:
+    from ..model import CompiledManifest
+
+DEFAULT_FREQUENCY = 1800  # seconds (reference §5.2: the schedule frequency is fixed at 1800)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "poll",
+        help="run a polling data_intake and its data_pipeline",
+        description="Poll as App Studio would: initial_setup (first time), pre_poll, the "
+        "request until an exit rule, post_poll; every result goes through the workflow's "
+        "data_pipeline into the sandbox. Repeats at the schedule's frequency until stopped, "
+        "or once with --once (a historical_data_intake always runs once).",
+    )
+    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    p.add_argument("--once", action="store_true", help="one poll cycle, then exit")
+    p.add_argument("--every", type=positive_int, metavar="SECONDS",
+                   help="seconds between polls (default: the saved schedule's frequency, else "
+                   "the intake's, else 1800)")
+    p.add_argument("--reset", action="store_true",
+                   help="forget the stored polling_state first (initial_setup runs again)")
+    p.add_argument("--dead-letter", metavar="FILE.jsonl",
+                   help="also append each failed result to this file")
+    p.add_argument("--trace", action="store_true",
+                   help="print each step and HTTP attempt to stderr")
+    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
+                   help="!http output shape: as validate decided (auto), or force one")
+    p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
+    p.add_argument("--state", metavar="PATH",
+                   help="the state file (default: $MANIFEST_RUNTIME_STATE or "
+                   ".manifest-runtime/state.db)")
+    add_http_options(p)
+    p.set_defaults(handler=run, dry_run=False)
+
+
+def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
+                   ) -> tuple[int, dict[str, Any], bool]:
+    """(index, intake, historical?) of the workflow's polling intake."""
+    intakes = [d if isinstance(d, dict) else {} for d in compiled.data.get("data_intake") or []]
+    names = [d.get("name") for d in intakes]
+    for key, historical in (("data_intake", False), ("historical_data_intake", True)):
+        name = workflow.get(key)
+        if name in names and intakes[names.index(name)].get("type") == "polling":
+            return names.index(name), intakes[names.index(name)], historical
+    raise UsageError(f"workflow {workflow.get('name')!r} has no polling data_intake (its "
+                     f"data_intake is {workflow.get('data_intake')!r}); webhook intakes are "
+                     "run with `manifest-runtime run --input payloads.jsonl`")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pipeline.polling import Poller
+
+    compiled = compile_or_report(args.manifest)
+    if compiled is None:
+        return 1
+    index, workflow = choose_workflow(compiled, args.workflow)
+    intake_index, intake, historical = polling_intake(compiled, workflow)
+    name = str(workflow.get("name"))
+    summary = Summary()
+    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        if args.reset:
+            state.forget_polling_state(name)
+        dead_file = open_dead_letter(args.dead_letter)
+
+        def on_outcome(outcome: Any) -> None:
+            if journal is not None:
+                journal.finish(None, outcome.record_no, outcome.dead)
+            write_dead(dead_file, outcome.dead)
+            summary.add(outcome)
+
+        def load() -> Any:
+            stored, value = state.load_polling_state(name)
+            return value if stored else Missing
+
+        poller = Poller(compiled, intake_index, pipeline,
+                        context_for=pipeline.intake_context, load_state=load,
+                        save_state=lambda value: state.save_polling_state(name, value),
+                        on_outcome=on_outcome)
+        setup = state.load_setup(name)
+        once = args.once or historical or _single(setup, intake)
+        every = args.every or _frequency(setup, intake)
+        try:
+            code = _loop(poller, state, name, once, every, summary, args)
+        finally:
+            if dead_file is not None:
+                dead_file.close()
+    return code
+
+
+def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
+          args: argparse.Namespace) -> int:
+    from ..report import render_one
+    from ..runtime.errors import with_location
+
+    failed_cycle = False
+    try:
+        while True:
+            first = not state.load_polling_state(name)[0]
+            before = (summary.read, summary.delivered, summary.failed)
+            try:
+                report = poller.cycle(first)
+            except EvaluationError as exc:
+                d = exc.diagnostic
+                d = with_location(d, poller.pipeline.compiled.source) if d.path else d
+                sys.stderr.write(poller.pipeline.env.redact(render_one(d)))
+                print(f"{name}: the poll failed; results that came before it are "
+                      "recorded", file=sys.stderr)
+                failed_cycle = True
+                report = None
+            if report is not None:
+                read, delivered, failed = (summary.read - before[0],
+                                           summary.delivered - before[1],
+                                           summary.failed - before[2])
+                print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
+                      f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
+                      flush=True)
+            if once:
+                break
+            print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            time.sleep(every)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+    if summary.failed:
+        print(f"failed results are in the dead_letters table of {state.path}"
+              + (f" and {args.dead_letter}" if args.dead_letter else ""))
+    return 1 if failed_cycle or summary.failed else 0
+
+
+def _single(setup: Any, intake: dict[str, Any]) -> bool:
+    schedule = setup.schedule if setup is not None and setup.schedule else {}
+    option = schedule.get("import_option") or intake.get("import_option")
+    return option == "single"
+
+
+def _frequency(setup: Any, intake: dict[str, Any]) -> int:
+    schedule = setup.schedule if setup is not None and setup.schedule else {}
+    for value in (schedule.get("frequency"), intake.get("frequency")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return DEFAULT_FREQUENCY

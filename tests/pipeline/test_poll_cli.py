@@ -1,0 +1,132 @@
+"""`manifest-runtime poll`: the polling lifecycle over real loopback HTTP, polling_state kept
+in the state file, results through the pipeline into the sandbox, exit rules, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from manifest_runtime.cli import main
+from manifest_runtime.state import Setup, StateFile
+
+MANIFEST = str(Path(__file__).parent / "polling.yaml")
+SETUP = Setup("leads-in", custom_data={}, mapping={"email": "email", "name": "firstName"},
+              selection={"resource_id": "all", "display": "All leads"},
+              schedule={"import_option": "recurring", "frequency": 1800},
+              credentials={"token": "key-SECRET"})
+LEADS = [{"email": f"lead{i}@example.com", "name": f"Lead {i}"} for i in range(1, 6)]
+
+
+@contextmanager
+def leads_api(pages: list[list[dict[str, Any]]], seen: list[str]) -> Iterator[str]:
+    """GET /api/leads?page=N answers pages[N-1] and the next page number (or null)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+            ok = self.headers.get("X-Api-Key") == "key-SECRET"
+            body: Any = {"leads": pages[page - 1] if page <= len(pages) else [],
+                         "next": page + 1 if page < len(pages) else None}
+            data = json.dumps(body if ok else {"error": "key"}).encode()
+            self.send_response(200 if ok else 401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def poll(url: str, *options: str) -> int:
+    return main(["poll", MANIFEST, "--once", "--remap", f"https://leads.example.com={url}",
+                 *options])
+
+
+def stored_state() -> Any:
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        return s.load_polling_state("leads-in")
+
+
+def contacts(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    capsys.readouterr()
+    assert main(["sandbox", "contacts", "--format", "json"]) == 0
+    return [c["email"] for c in json.loads(capsys.readouterr().out)]
+
+
+def seed() -> None:
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(SETUP)
+
+
+def test_a_poll_cycle_pages_through_and_keeps_its_state(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    seed()
+    seen: list[str] = []
+    with leads_api([LEADS[:2], LEADS[2:4], LEADS[4:]], seen) as url:
+        assert poll(url) == 0
+        out = capsys.readouterr().out
+        assert "3 request(s), read 5, delivered 5, failed 0; stopped: iterate is false" in out
+        assert seen == ["/api/leads?page=1", "/api/leads?page=2", "/api/leads?page=3"]
+        # initial_setup ran once, pre_poll counted the cycle, the last request reset the page
+        assert stored_state() == (True, {"page": 1, "cycles": 1})
+        assert poll(url) == 0  # the next cycle: no initial_setup, cycles counts on
+        assert stored_state() == (True, {"page": 1, "cycles": 2})
+    assert contacts(capsys) == [lead["email"] for lead in LEADS]
+
+
+def test_a_server_ignoring_the_page_is_not_polled_forever(capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    seed()
+    seen: list[str] = []
+    with leads_api([LEADS[:2]] * 200, seen) as url:  # every page answers the same leads
+        assert poll(url) == 0
+    assert len(seen) == 2  # the repeat is seen at once; its results are not fed again
+    assert "stopped: the same results as the previous request" in capsys.readouterr().out
+
+
+def test_a_failing_request_is_a_located_error_and_keeps_the_state(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed()
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(Setup(**{**SETUP.as_json(), "credentials": {"token": "wrong"}}))
+    with leads_api([LEADS[:2]], []) as url:
+        assert poll(url) == 1
+    err = capsys.readouterr().err
+    assert "error[http-status]" in err and "polling.yaml:" in err and "wrong" not in err
+    assert stored_state() == (True, {"page": 1, "cycles": 1})  # pre_poll's, not the request's
+
+
+def test_reset_runs_initial_setup_again_and_webhook_workflows_are_refused(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed()
+    with leads_api([LEADS[:1]], []) as url:
+        assert poll(url) == 0
+        assert poll(url, "--reset") == 0
+    assert stored_state() == (True, {"page": 1, "cycles": 1})
+    root = Path(__file__).resolve().parents[2]
+    capsys.readouterr()
+    assert main(["poll", str(root / "examples/activetrail-contacts/manifest.yaml")]) == 2
+    assert "no polling data_intake" in capsys.readouterr().err
