@@ -146,14 +146,13 @@ class StateFile:
         self.path = path
         self.db = open_db(path)
         self.lock = threading.RLock()
-        self._lock = self.lock
         self.store = SqliteStore(self.db, self.lock)
-        with self._lock, self.db:
+        with self.lock, self.db:
             self.db.executescript(_SETUP_SCHEMA)
 
     def save_setup(self, setup: Setup) -> None:
         data = json.dumps(setup.as_json(), ensure_ascii=False, sort_keys=True)
-        with self._lock, self.db:
+        with self.lock, self.db:
             self.db.execute(
                 "INSERT INTO setups (workflow, data, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (workflow) DO UPDATE SET data = excluded.data, "
@@ -161,20 +160,20 @@ class StateFile:
                 (setup.workflow, data, datetime.now(UTC).isoformat(timespec="seconds")))
 
     def load_setup(self, workflow: str) -> Setup | None:
-        with self._lock:
+        with self.lock:
             row = self.db.execute("SELECT data FROM setups WHERE workflow = ?",
                                   (workflow,)).fetchone()
         return Setup.from_json(json.loads(row[0])) if row else None
 
     def load_polling_state(self, workflow: str) -> tuple[bool, Any]:
         """(stored?, ${polling_state}) of a workflow's polling intake."""
-        with self._lock:
+        with self.lock:
             row = self.db.execute("SELECT state FROM polling_state WHERE workflow = ?",
                                   (workflow,)).fetchone()
         return (True, json.loads(row[0])) if row else (False, None)
 
     def save_polling_state(self, workflow: str, state: Any) -> None:
-        with self._lock, self.db:
+        with self.lock, self.db:
             self.db.execute(
                 "INSERT INTO polling_state (workflow, state, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (workflow) DO UPDATE SET state = excluded.state, "
@@ -183,11 +182,11 @@ class StateFile:
                  datetime.now(UTC).isoformat(timespec="seconds")))
 
     def forget_polling_state(self, workflow: str) -> None:
-        with self._lock, self.db:
+        with self.lock, self.db:
             self.db.execute("DELETE FROM polling_state WHERE workflow = ?", (workflow,))
 
     def setups(self) -> list[Setup]:
-        with self._lock:
+        with self.lock:
             rows = self.db.execute("SELECT data FROM setups ORDER BY workflow").fetchall()
         return [Setup.from_json(json.loads(data)) for (data,) in rows]
 

@@ -189,7 +189,7 @@ class Account:
             raise _fail("deal", "a deal is an object")
         with self.storage.transaction():
             if "id" in deal:
-                deal_id = int(deal["id"])
+                deal_id = _deal_id(deal["id"])
                 stored = self.storage.get("deal", str(deal_id))
                 if stored is None:
                     raise _fail("deal-not-found", f"deal {deal_id} does not exist")
@@ -233,7 +233,10 @@ class Account:
                 out.update(self.deal_sync({"deal": deal}))
             except EvaluationError as exc:
                 errors.append(f"deal: {exc.diagnostic.message}")
-        for record in payload.get("customObjects") or ():
+        records = payload.get("customObjects") or ()
+        if isinstance(records, dict):  # one record given bare
+            records = [records]
+        for record in records if isinstance(records, list | tuple) else [records]:
             tried += 1
             try:
                 out.setdefault("external_ids", []).append(self._custom_object(record))
@@ -278,7 +281,8 @@ class Account:
             return HttpResponse(200, headers, {"tags": [
                 {"id": str(i + 1), "tag": t} for i, t in enumerate(self.tags)]})
         if method == "POST" and route == "tags" and isinstance(body, dict):
-            tag = str((body.get("tag") or {}).get("tag", ""))
+            given = body.get("tag")
+            tag = str(given.get("tag", "") if isinstance(given, dict) else given or "")
             if not tag:
                 return HttpResponse(422, headers, {"errors": [{"title": "tag is required"}]})
             self.storage.add_tag(tag)
@@ -289,6 +293,16 @@ class Account:
                 {"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
                 for f in self.custom_fields]})
         return HttpResponse(404, headers, {"message": f"No Result found for {method} {path}"})
+
+
+def _deal_id(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise _fail("deal-not-found", f"a deal id is a number, got {value!r}",
+                "leave id out to create a deal; give the id ActiveCampaign returned to "
+                "update one")
 
 
 class MemoryAccount(Account):

@@ -9,6 +9,7 @@ Python traceback.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -78,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except sqlite3.Error as exc:  # the state file: locked for too long, full, damaged
+        print(f"manifest-runtime: error: the state file failed: {exc}; the records done "
+              "before are recorded: run the same command again once it is fixed",
+              file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (`| head`): the output is cut, so never report success;
         # 141 = 128 + SIGPIPE, as shells do. Silence the flush at exit as well.

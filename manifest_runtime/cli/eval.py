@@ -77,9 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if compiled is None:
         return 1
     _one_command(compiled, path, args.all)
-    http = http_service(args, compiled, auth_name_for(compiled, path), trace=args.trace)
+    state = open_state(args.state)  # first: a bad --state must not leave a --record cassette
+    try:
+        http = http_service(args, compiled, auth_name_for(compiled, path), trace=args.trace)
+    except BaseException:
+        state.close()
+        raise
     redactor = http.redactor
-    state = open_state(args.state)
     try:
         ctx = _context(args, compiled, path, state, http)
         output = run_at(compiled, path, value, ctx)

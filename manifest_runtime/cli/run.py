@@ -185,7 +185,7 @@ def _input(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], str 
     if given == "-":
         if not inbound:
             raise UsageError("--contacts takes a file")
-        return _lines(sys.stdin), None
+        return _lines(_stdin_utf8()), None
     digest = _checked_digest(given, option)
     return _file_lines(given), digest
 
@@ -223,13 +223,24 @@ def _file_lines(path: str) -> Iterator[str]:
         yield from _lines(f)
 
 
+def _stdin_utf8() -> Any:
+    """Standard input as strict UTF-8 lines ending at "\\n" only (as a file is read)."""
+    import io
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (tests, embedding)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="strict", newline="\n")
+
+
 def _lines(stream: Any) -> Iterator[str]:
-    first = True
-    for line in stream:
-        if first:
-            line = line.removeprefix("\ufeff")
-            first = False
-        yield line
+    number = 0
+    try:
+        for number, line in enumerate(stream, 1):
+            yield line.removeprefix("\ufeff") if number == 1 else line
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the input is not UTF-8 (after line {number}: {exc.reason}); the "
+                         "records before it are recorded") from None
 
 
 @dataclass

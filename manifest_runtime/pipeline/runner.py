@@ -18,12 +18,13 @@ from ..errors import Diagnostic, EvaluationError
 from ..expressions.nodes import Missing
 from ..runtime.context import Env, EvalContext
 from ..runtime.errors import with_location
+from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
 from ..state import Setup
 from .journal import DeadLetter
 from .personalize import personalize, personalized_fields
 from .records import Record
-from .transform import has_email, transform
+from .transform import has_email, mapping_pairs, transform
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest, Node
@@ -67,6 +68,7 @@ class Pipeline:
         maps = isinstance(step, dict) and "describe_target" in step
         self.mapping: dict[str, Any] | None = dict(setup.mapping) \
             if maps and setup is not None else None
+        self.pairs = None if self.mapping is None else mapping_pairs(self.mapping)
         self.custom_data = dict(setup.custom_data) if setup is not None else {}
         selection = setup.selection if setup is not None else None
         self.resource: Any = {"id": selection.get("resource_id"),
@@ -82,6 +84,8 @@ class Pipeline:
         """Never raises: a failure of any kind becomes a dead letter."""
         try:
             return self._process(record)
+        except SYSTEM_ERRORS:  # the state file failed: stop the run, don't fail each record
+            raise
         except Exception as exc:  # a bug: still, the record must not be lost
             outcome = Outcome(record.number)
             outcome.dead.append(self._dead(record, None, "internal", Diagnostic(
@@ -117,7 +121,7 @@ class Pipeline:
 
     def _deliver(self, record: Record, item: int | None, value: Any,
                  contact: dict[str, Any] | None, outcome: Outcome) -> None:
-        transformed = transform(value, self.mapping)
+        transformed = transform(value, self.pairs)
         if self.inbound and self.mapping is not None and not has_email(transformed):
             outcome.dead.append(self._dead(record, item, "transform", Diagnostic(
                 "no-email", "the transformed record has no email: ActiveCampaign contacts "

@@ -82,30 +82,13 @@ def _group(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# The pairs of the last mapping read: a run passes the same mapping object, unchanged, for
-# every record, and reading it costs more than the rename itself. Checked by identity (of the
-# mapping and of its entries list) and size.
-_last: tuple[Mapping[str, Any], Any, int, list[tuple[Key, Key]]] | None = None
-
-
-def _pairs(mapping: Mapping[str, Any]) -> list[tuple[Key, Key]]:
-    global _last
-    entries = mapping.get(PAIRS)
-    size = len(entries) if isinstance(entries, list) else len(mapping)
-    last = _last
-    if last is not None and last[0] is mapping and last[1] is entries and last[2] == size:
-        return last[3]
-    pairs = mapping_pairs(mapping)
-    _last = (mapping, entries, size, pairs)
-    return pairs
-
-
-def transform(record: Any, mapping: Mapping[str, Any] | None) -> Any:
-    """The target's input for one source record (identity when `mapping` is None)."""
-    if mapping is None or not isinstance(record, dict):
+def transform(record: Any, pairs: list[tuple[Key, Key]] | None) -> Any:
+    """The target's input for one source record, given the saved mapping's pairs (read once
+    per run with `mapping_pairs`); identity when `pairs` is None."""
+    if pairs is None or not isinstance(record, dict):
         return record
     out: dict[str, Any] = {}
-    for source, target in _pairs(mapping):
+    for source, target in pairs:
         value = _read(record, source)
         if value is not _ABSENT:
             _write(out, target, value)

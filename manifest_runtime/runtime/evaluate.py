@@ -8,6 +8,7 @@ innermost location wins.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,11 @@ def evaluate_optional(node: Node | None, value: Any, ctx: EvalContext, default: 
     return default if node is None else evaluate(node, value, ctx)
 
 
+# failures of the machine rather than of a command: they stop a run instead of failing one
+# record after another (a locked or full state file would dead-letter every record)
+SYSTEM_ERRORS = (sqlite3.Error, MemoryError)
+
+
 def run_command(command: Command, value: Any, ctx: EvalContext) -> Any:
     """Run one command on `value`, translating failures into located EvaluationErrors."""
     if command.node is None:
@@ -68,6 +74,8 @@ def run_command(command: Command, value: Any, ctx: EvalContext) -> Any:
         return _runner(command.name)(command.node, value, ctx)
     except EvaluationError as exc:
         raise _located(exc, command) from None
+    except SYSTEM_ERRORS:  # the state file or the machine failed, not this command
+        raise
     except Exception as exc:
         raise _foreign(exc, command) from exc
 

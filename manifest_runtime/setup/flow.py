@@ -179,6 +179,8 @@ class SetupFlow:
             {"id": selection.get("resource_id"), "display": selection.get("display")}
         mapped = self.map(custom_data, resource)
         schedule = self.schedule()
+        if not self.replaying and self.http is not None:
+            credentials = self.http.credentials  # a token refreshed after connect is kept
         setup = Setup(
             workflow=self.name,
             connection=connection,

@@ -7,7 +7,7 @@ them (answers.py from a file, cli/setup_prompt.py on a terminal). Nothing here p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import Diagnostic, ManifestRuntimeError
@@ -145,13 +145,6 @@ class ScheduleRequest:
     description: str | None
     import_options: tuple[ImportOption, ...]
     frequency: int | None
-
-
-@dataclass
-class StepNotes:
-    """Warnings collected while setting up (printed by the CLI)."""
-
-    warnings: list[str] = field(default_factory=list)
 
 
 class Answerer(Protocol):
