@@ -70,8 +70,19 @@ class Setup:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Setup:
+        """A saved setup; a damaged one (edited by hand) is a UsageError."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        shapes: dict[str, type | tuple[type, ...]] = {
+            "custom_data": dict, "mapping": dict, "connection": (dict, type(None)),
+                  "selection": (dict, type(None)), "schedule": (dict, type(None)),
+                  "credentials": (dict, type(None)), "workflow": str}
+        for name, shape in shapes.items():
+            if name in values and not isinstance(values[name], shape):
+                raise UsageError(f"the saved setup of workflow {values.get('workflow')!r} is "
+                                 f"damaged ({name} is a {type(values[name]).__name__}); run "
+                                 "`manifest-runtime setup` again")
+        return cls(**values)
 
 
 def state_path(given: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -99,12 +110,33 @@ def open_db(path: str) -> sqlite3.Connection:
         # in WAL mode, NORMAL commits without an fsync each (~0.3 ms here): a killed process
         # loses nothing; only a power cut may drop the last commits (the file stays sound)
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        _claim(db, path)
     except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
         raise UsageError(f"--state {path}: cannot use it as the state database ({exc}); "
                          "give a new file name or a file written by manifest-runtime"
                          ) from None
     return db
+
+
+APPLICATION_ID = 0x4D525354  # "MRST": marks a SQLite file as a manifest-runtime state file
+OUR_TABLES = frozenset({"saved_data", "setups", "polling_state", "run_records",
+                        "dead_letters", "webhook_journal", "webhook_registrations", "ac_ids",
+                        "ac_records", "ac_tags", "ac_custom_fields", "sqlite_sequence"})
+
+
+def _claim(db: sqlite3.Connection, path: str) -> None:
+    """Refuse another program's SQLite file (its tables would clash with ours); mark a new
+    file (or one written before the mark existed, holding only our tables) as ours."""
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    if app_id == APPLICATION_ID:
+        return
+    tables = {name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if app_id != 0 or not tables <= OUR_TABLES:
+        foreign = ", ".join(sorted(tables - OUR_TABLES)[:5]) or f"application id {app_id}"
+        raise UsageError(f"--state {path}: a SQLite file of another program ({foreign}); "
+                         "give a new file name or a file written by manifest-runtime")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 class SqliteStore:

@@ -101,3 +101,26 @@ def test_state_show_masks_secret_values_wherever_they_are_echoed(
             assert setup["credentials"] == {"token": "***"}
             assert setup["mapping"]["$pairs"][0]["target_group"] == "contact"
             assert report["saved_data"]["connection"]["list"] == ["***", "***"]
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    foreign = tmp_path / "app.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE setups (a, b)")
+        db.execute("CREATE TABLE users (x)")
+    assert main(["state", "show", "--state", str(foreign)]) == 2
+    assert "a SQLite file of another program (users)" in capsys.readouterr().err
+
+
+def test_a_damaged_setup_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
+        state.save_setup(Setup("w"))
+        state.db.execute("UPDATE setups SET data = ? WHERE workflow = 'w'",
+                         (json.dumps({"workflow": "w", "custom_data": [1]}),))
+        state.db.commit()
+    assert main(["state", "show"]) == 2
+    assert "the saved setup of workflow 'w' is damaged (custom_data is a list)" in \
+        capsys.readouterr().err
