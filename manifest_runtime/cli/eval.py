@@ -10,13 +10,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options, http_service
-from .session import auth_name_for, compile_or_report, make_env, open_state
+from .session import (
+    DEFAULT_WEBHOOK_URL,
+    add_state_option,
+    auth_name_for,
+    compile_or_report,
+    make_env,
+    open_state,
+)
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
     from ..paths import Path
 
-DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
 
 
 def add_parser(sub: Any) -> None:
@@ -46,10 +52,7 @@ def add_parser(sub: Any) -> None:
                    help="${subdomain} (default: the credentials' subdomain)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
-    p.add_argument("--state", metavar="PATH",
-                   help="the state file: !save data (${data.*}) and the sandbox ActiveCampaign "
-                   "account that !resource writes to (default: $MANIFEST_RUNTIME_STATE or "
-                   ".manifest-runtime/state.db; :memory: keeps nothing)")
+    add_state_option(p, ": !save data (${data.*}) and the sandbox account !resource writes to")
     p.add_argument("--all", action="store_true",
                    help="allow a POINTER to an object or array holding several commands "
                    "(all of them run, in order, each with the same input)")

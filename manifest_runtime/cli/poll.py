@@ -13,14 +13,13 @@ from ..errors import EvaluationError, UsageError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
 from .run import (
-    DEFAULT_WEBHOOK_URL,
     Summary,
     choose_workflow,
     open_dead_letter,
     open_pipeline,
     write_dead,
 )
-from .session import compile_or_report
+from .session import DEFAULT_WEBHOOK_URL, add_state_option, compile_or_report
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
@@ -52,9 +51,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
-    p.add_argument("--state", metavar="PATH",
-                   help="the state file (default: $MANIFEST_RUNTIME_STATE or "
-                   ".manifest-runtime/state.db)")
+    add_state_option(p)
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
 

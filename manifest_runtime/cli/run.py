@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
 from .http_options import add_http_options, http_service, positive_int
-from .session import compile_or_report, make_env, open_state
+from .session import (
+    DEFAULT_WEBHOOK_URL,
+    add_state_option,
+    compile_or_report,
+    make_env,
+    open_state,
+)
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
@@ -32,7 +38,6 @@ if TYPE_CHECKING:
     from ..pipeline.runner import Outcome, Pipeline
     from ..state import Setup
 
-DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
 
 
 def add_parser(sub: Any) -> None:
@@ -75,9 +80,7 @@ def add_parser(sub: Any) -> None:
                        "old dead letters are replaced); delivered ones stay skipped")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
-    p.add_argument("--state", metavar="PATH",
-                   help="the state file (default: $MANIFEST_RUNTIME_STATE or "
-                   ".manifest-runtime/state.db)")
+    add_state_option(p)
     add_http_options(p)
     p.set_defaults(handler=run)
 

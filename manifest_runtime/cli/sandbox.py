@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from ..errors import UsageError
+from .session import add_state_option
 
 KINDS = ("contacts", "tags", "deals", "accounts", "fields")
 
@@ -22,9 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("kind", choices=KINDS, help="what to list")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="a table (default) or one JSON array")
-    p.add_argument("--state", metavar="PATH",
-                   help="the state file (default: $MANIFEST_RUNTIME_STATE or "
-                   ".manifest-runtime/state.db)")
+    add_state_option(p)
     p.set_defaults(handler=run)
 
 

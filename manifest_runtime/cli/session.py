@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import UsageError
 
 ROOT = "''"  # the root pointer as RFC 6901 writes it
+DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
+
+
+def add_state_option(p: argparse.ArgumentParser, what: str = "") -> None:
+    """--state, the same for every command (`what` says what this command keeps there)."""
+    p.add_argument("--state", metavar="PATH",
+                   help=f"the state file{what} (default: $MANIFEST_RUNTIME_STATE or "
+                   ".manifest-runtime/state.db; :memory: keeps nothing)")
 
 if TYPE_CHECKING:
     from ..http.redact import Redactor

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, ManifestRuntimeError, UsageError
 from .http_options import add_http_options, print_attempt, print_notice
-from .session import compile_or_report, make_env, open_state
+from .session import add_state_option, compile_or_report, make_env, open_state
 
 if TYPE_CHECKING:
     from ..http.client import HttpClient
@@ -39,9 +39,7 @@ def add_parser(sub: Any) -> None:
                    "the answers do not name one)")
     p.add_argument("--answers", metavar="FILE",
                    help="answer every question from this JSON/YAML file instead of asking")
-    p.add_argument("--state", metavar="PATH",
-                   help="the state file to save the setup in (default: "
-                   "$MANIFEST_RUNTIME_STATE or .manifest-runtime/state.db)")
+    add_state_option(p, " to save the setup in")
     p.add_argument("--trace", action="store_true",
                    help="print each command's steps and every HTTP attempt to stderr")
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",

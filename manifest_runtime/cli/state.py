@@ -19,6 +19,7 @@ from ..errors import UsageError
 from ..http.credentials import ENV_VARS, credentials_from_mapping
 from ..http.redact import Redactor
 from ..pipeline.transform import PAIRS, mapping_pairs
+from .session import add_state_option
 
 MASK = "***"
 NOT_SECRET = frozenset({"subdomain", "expires_at"})
@@ -34,9 +35,7 @@ def add_parser(sub: Any) -> None:
     show = actions.add_parser("show", help="print the state (secrets masked)")
     show.add_argument("--workflow", metavar="NAME", help="only this workflow")
     show.add_argument("--format", choices=("text", "json"), default="text")
-    show.add_argument("--state", metavar="PATH",
-                      help="the state file (default: $MANIFEST_RUNTIME_STATE or "
-                      ".manifest-runtime/state.db)")
+    add_state_option(show)
     show.set_defaults(handler=run)
 
 
