@@ -16,9 +16,9 @@ from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import eval, poll, run, sandbox, setup, state, validate
+from . import eval, poll, run, sandbox, serve, setup, state, validate
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, sandbox, state)
+SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, serve, sandbox, state)
 
 EPILOG = """examples:
   manifest-runtime validate examples/twilio-sms/manifest.json

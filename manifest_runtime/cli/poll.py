@@ -66,8 +66,9 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
         if name in names and intakes[names.index(name)].get("type") == "polling":
             return names.index(name), intakes[names.index(name)], historical
     raise UsageError(f"workflow {workflow.get('name')!r} has no polling data_intake (its "
-                     f"data_intake is {workflow.get('data_intake')!r}); webhook intakes are "
-                     "run with `manifest-runtime run --input payloads.jsonl`")
+                     f"data_intake is {workflow.get('data_intake')!r}); a webhook intake is served "
+                     "with `manifest-runtime serve MANIFEST`, or fed recorded payloads with "
+                     "`manifest-runtime run MANIFEST --input payloads.jsonl`")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,302 @@
+"""`manifest-runtime serve MANIFEST`: a local webhook receiver for a workflow whose data_intake
+is a webhook intake (intake/webhook.py, docs/serve.md).
+
+On start the intake's `create` registers `${webhook.url}` (http://HOST:PORT/webhooks/<workflow>
+or --public-url) unless that URL is registered already; each webhook then goes through
+verification, routing and the workflow's data_pipeline into the sandbox; on Ctrl-C or SIGTERM
+the webhooks in hand finish and `delete` removes the registration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EvaluationError, UsageError
+from .http_options import add_http_options
+from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
+from .session import add_state_option, compile_or_report
+
+if TYPE_CHECKING:
+    from ..intake.webhook import Receiver
+    from ..model import CompiledManifest
+    from ..pipeline.runner import Pipeline
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="receive a webhook data_intake's payloads locally",
+        description="Serve a local webhook receiver for an inbound workflow whose data_intake "
+        "is a webhook intake: register ${webhook.url} with the intake's create command, run "
+        "verification, routing and the data_pipeline for each webhook (into the sandbox), and "
+        "remove the registration with delete on Ctrl-C / SIGTERM. See docs/serve.md.",
+        epilog="examples:\n  manifest-runtime serve manifest.yaml\n"
+        "  manifest-runtime serve manifest.yaml --port 9000 --public-url "
+        "https://abc.example-tunnel.app/webhooks/my-workflow\n"
+        "  curl -X POST localhost:8787/webhooks/my-workflow -H 'Content-Type: "
+        "application/json' -d @payload.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default "
+                   f"{DEFAULT_HOST})")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                   help=f"port to listen on (default {DEFAULT_PORT}; 0: any free port)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="${webhook.url} as the provider reaches it (e.g. a tunnel's URL); "
+                   "default http://HOST:PORT/webhooks/<workflow>. Its path is answered too")
+    register = p.add_mutually_exclusive_group()
+    register.add_argument("--no-register", action="store_true",
+                          help="run neither create nor delete (the URL is registered by hand)")
+    register.add_argument("--keep-registration", action="store_true",
+                          help="do not run delete on stop: the next serve with the same URL "
+                          "reuses the registration")
+    p.add_argument("--dead-letter", metavar="FILE.jsonl",
+                   help="also append each failed payload to this file")
+    p.add_argument("--trace", action="store_true",
+                   help="print each step and HTTP attempt to stderr")
+    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
+                   help="!http output shape: as validate decided (auto), or force one")
+    add_state_option(p)
+    add_http_options(p)
+    p.set_defaults(handler=run, dry_run=False)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
+class Reported(Exception):
+    """An error already printed (located); the command exits 1."""
+
+
+@dataclass
+class Service:
+    """A receiver ready to take webhooks: its app, the URL registered, the workflow."""
+
+    app: Any  # the starlette application
+    receiver: Receiver
+    url: str
+    paths: list[str]
+    workflow: str
+    state_path: str
+    stop_failed: bool = False  # delete failed: the registration is left behind
+
+
+def webhook_url(args: argparse.Namespace, workflow: str, port: int) -> str:
+    from ..intake.app import webhook_path
+
+    if args.public_url:
+        return str(args.public_url)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return f"http://{host}:{port}{webhook_path(workflow)}"
+
+
+@contextmanager
+def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | None = None
+            ) -> Iterator[Service]:
+    """Open the pipeline, register the webhook (unless --no-register or registered already for
+    this URL), yield the service; on exit let the webhooks in hand finish and remove the
+    registration (unless --keep-registration). A failing create raises Reported."""
+    from urllib.parse import urlsplit
+
+    from ..intake.app import build_app, webhook_path
+    from ..intake.journal import WebhookJournal
+    from ..intake.webhook import Receiver, WebhookIntake
+
+    index, workflow = choose_workflow(compiled, args.workflow)
+    intake = WebhookIntake.of(compiled, workflow)
+    name = str(workflow.get("name"))
+    url = webhook_url(args, name, args.port if port is None else port)
+    paths = [webhook_path(name)]
+    if args.public_url:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"--public-url {args.public_url}: give an http(s) URL, e.g. "
+                             f"https://abc.example-tunnel.app{webhook_path(name)}")
+        paths.append(parts.path or "/")
+    args.webhook_url = url
+    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        webhooks = WebhookJournal(state.db, state.lock)
+        dead_file = open_dead_letter(args.dead_letter)
+        receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
+                            journal=journal, on_dead=lambda dead: write_dead(dead_file, dead),
+                            log=_say)
+        try:
+            for notice in receiver.notices:
+                _say(f"{name}: {notice}")
+            if "delete" not in intake.nodes and not args.no_register:
+                _say(f"{name}: warning: webhook intake {intake.name!r} has no delete "
+                     "command: the registration stays with the provider after serve stops")
+            if not args.no_register:
+                _lifecycle(pipeline, name, "create", lambda: _register(
+                    intake, name, url, webhooks, pipeline))
+            service = Service(build_app(receiver, paths), receiver, url, paths, name,
+                              state.path)
+            try:
+                yield service
+            finally:
+                receiver.close()
+                if args.no_register or args.keep_registration:
+                    if args.keep_registration:
+                        _say(f"{name}: registration kept for {url} (--keep-registration)")
+                else:
+                    try:
+                        _lifecycle(pipeline, name, "delete", lambda: _unregister(
+                            intake, name, webhooks, pipeline))
+                    except Reported:
+                        service.stop_failed = True
+        finally:
+            if dead_file is not None:
+                dead_file.close()
+
+
+def _register(intake: Any, name: str, url: str, webhooks: Any, pipeline: Pipeline) -> str:
+    from ..intake.webhook import register
+
+    return register(intake, name, url, webhooks, pipeline.intake_context(),
+                    warn=lambda message: _say(f"{name}: warning: {message}"))
+
+
+def _unregister(intake: Any, name: str, webhooks: Any, pipeline: Pipeline) -> str:
+    from ..intake.webhook import unregister
+
+    return unregister(intake, name, webhooks, pipeline.intake_context())
+
+
+def _lifecycle(pipeline: Pipeline, name: str, what: str, step: Any) -> None:
+    """Run create/delete; print what it did, or its located error and raise Reported."""
+    from ..report import render_one
+    from ..runtime.errors import with_location
+
+    try:
+        _say(f"{name}: {step()}")
+    except EvaluationError as exc:
+        d = exc.diagnostic
+        d = with_location(d, pipeline.compiled.source) if d.path else d
+        sys.stderr.write(pipeline.env.redact(render_one(d)))
+        left = "nothing is registered" if what == "create" else \
+            "the registration is left with the provider (serve again, then stop, to retry)"
+        _say(f"{name}: the webhook intake's {what} command failed; {left}")
+        raise Reported from None
+
+
+def run(args: argparse.Namespace) -> int:
+    compiled = compile_or_report(args.manifest)
+    if compiled is None:
+        return 1
+    sock = _listen(args.host, args.port)
+    try:
+        with serving(args, compiled, port=sock.getsockname()[1]) as service:
+            stopped = _serve(service, sock, args)
+    except Reported:
+        return 1
+    finally:
+        sock.close()
+    counts = service.receiver.counts
+    print(f"{service.workflow}: received {sum(counts.values())} webhook(s): delivered "
+          f"{counts['delivered']}, failed {counts['failed']}, ignored {counts['ignored']}, "
+          f"answered by verification {counts['answered']}", flush=True)
+    if counts["failed"]:
+        print(f"failed payloads are in the dead_letters table of {service.state_path}"
+              + (f" and {args.dead_letter}" if args.dead_letter else ""), flush=True)
+    if service.stop_failed or stopped is None:
+        return 1
+    return 128 + stopped
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the URL is registered (--port 0 picks one)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise UsageError(f"--host {host}: cannot listen there ({exc})") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick "
+                         "another --port (0: any free port)") from None
+    return sock
+
+
+def _serve(service: Service, sock: socket.socket, args: argparse.Namespace) -> int | None:
+    """Serve until SIGINT/SIGTERM; the signal number (None: the server failed)."""
+    import uvicorn
+
+    config = uvicorn.Config(service.app, lifespan="off", log_level="warning",
+                            access_log=False, loop="asyncio", http="h11", ws="none")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="uvicorn", daemon=True)
+    stop = _StopOnSignal(server)
+    with stop:
+        thread.start()
+        announced = False
+        while thread.is_alive():
+            thread.join(0.1)
+            if not announced and server.started:
+                announced = True
+                host, port = sock.getsockname()[:2]
+                local = f" (listening on {host}:{port})" if args.public_url else ""
+                extra = f"; also answered at {', '.join(service.paths[1:])}" \
+                    if len(service.paths) > 1 else ""
+                _say(f"{service.workflow}: receiving webhooks at {service.url}{local}"
+                     f"{extra}; Ctrl-C to stop")
+    if stop.signal is None:
+        _say(f"{service.workflow}: the server stopped unexpectedly")
+    return stop.signal
+
+
+class _StopOnSignal:
+    """The first SIGINT/SIGTERM asks the server to stop (the webhooks in hand finish); a
+    second SIGINT stops it without waiting for open connections."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signal is None:
+            self.signal = signum
+            _say("\nstopping: finishing the webhooks in hand, then removing the registration")
+            self.server.should_exit = True
+        elif signum == signal.SIGINT:
+            self.server.force_exit = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

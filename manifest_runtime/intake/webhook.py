@@ -1,0 +1,395 @@
+"""A workflow's webhook data_intake (reference §4.1, DESIGN §4), as `serve` runs it.
+
+* `WebhookIntake` finds the intake and its compiled commands once.
+* `register` / `unregister` run `create` on start and `delete` on stop, keeping the URL that
+  is registered in the state file (`webhook_registrations`, intake/journal.py), so `create`
+  is not run again for a URL registered already. `update` is not run.
+* `Receiver.handle` takes one request, whatever the web framework: the body is parsed
+  (JSON, or form-encoded), `verification` runs first when there is one (its `!respond`
+  output either is the reply, or lets the payload through with `process_payload: true`),
+  an application-scope intake routes by its `account_id` / `resource_id` commands, and the
+  payload goes through the workflow's pipeline like one line of `run --input`. Every
+  payload ends delivered, dead-lettered, or ignored (another account's), and each webhook
+  is a numbered row of the webhook journal; the number is its dead letters' record number.
+
+Nothing here prints: messages go to the `log` callback the command line gives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from ..errors import Diagnostic, EvaluationError, UsageError
+from ..pipeline.journal import DeadLetter
+from ..pipeline.records import Record
+from ..runtime.errors import excerpt, with_location
+from ..runtime.run import run_node
+
+if TYPE_CHECKING:
+    from ..model import CompiledManifest, Node
+    from ..paths import Path
+    from ..pipeline.journal import Journal
+    from ..pipeline.runner import Outcome, Pipeline
+    from ..runtime.context import EvalContext
+    from ..state import Setup
+    from .journal import WebhookJournal
+
+LIFECYCLE = ("create", "update", "delete")
+COMMANDS = (*LIFECYCLE, "verification", "account_id", "resource_id")
+MAX_BODY = 10 * 1024 * 1024  # bytes; a larger body is refused (413) and dead-lettered
+KEPT_TEXT = 10_000  # characters of a body that is not JSON kept in its dead letter
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class WebhookIntake:
+    index: int
+    name: str
+    scope: str
+    nodes: dict[str, Node]  # the commands the intake has, among COMMANDS
+
+    @property
+    def path(self) -> Path:
+        return ("data_intake", self.index)
+
+    @classmethod
+    def of(cls, compiled: CompiledManifest, workflow: dict[str, Any]) -> WebhookIntake:
+        """The webhook intake the workflow's `data_intake` names (UsageError otherwise)."""
+        intakes = [d if isinstance(d, dict) else {} for d in
+                   compiled.data.get("data_intake") or []]
+        names = [d.get("name") for d in intakes]
+        name = workflow.get("data_intake")
+        wf = workflow.get("name")
+        if name not in names:
+            raise UsageError(f"workflow {wf!r} has no data_intake (type "
+                             f"{workflow.get('type')!r}): serve receives the payloads of an "
+                             "inbound workflow whose data_intake is a webhook intake")
+        index = names.index(name)
+        intake = intakes[index]
+        if intake.get("type") != "webhook":
+            raise UsageError(f"workflow {wf!r} has a {intake.get('type')} data_intake "
+                             f"({name!r}), not a webhook intake; run it with "
+                             "`manifest-runtime poll`")
+        nodes: dict[str, Node] = {}
+        for key in COMMANDS:
+            node = compiled.node_at(("data_intake", index, key))
+            if node is not None:
+                nodes[key] = node
+        return cls(index, str(name), str(intake.get("scope") or "workflow"), nodes)
+
+
+# ---------------------------------------------------------------------- registration
+
+
+def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJournal,
+             ctx: EvalContext, warn: Callable[[str], None]) -> str:
+    """Run `create` unless the state file says `url` is registered already; a registration
+    for another URL is removed first (its `delete`, when there is one). Returns what was done;
+    raises EvaluationError when `create` fails."""
+    known = webhooks.registration(workflow, intake.name)
+    if known is not None and known.url == url:
+        return (f"registered already for {url} (since {known.registered_at}): create not run "
+                "again")
+    if known is not None:
+        delete = intake.nodes.get("delete")
+        if delete is None:
+            warn(f"the registration for {known.url} cannot be removed (the intake has no "
+                 "delete command); registering the new URL")
+        else:
+            try:
+                run_node(delete, None, ctx)
+            except EvaluationError as exc:
+                warn(f"removing the registration for {known.url} failed "
+                     f"({exc.diagnostic.code}: {exc.diagnostic.message}); registering the new "
+                     "URL anyway")
+        webhooks.unregistered(workflow, intake.name)
+    run_node(intake.nodes["create"], None, ctx)
+    webhooks.registered(workflow, intake.name, url)
+    return f"registered {url} (create ran)"
+
+
+def unregister(intake: WebhookIntake, workflow: str, webhooks: WebhookJournal,
+               ctx: EvalContext) -> str:
+    """Run `delete` for the registration recorded in the state file. Returns what was done;
+    raises EvaluationError when `delete` fails (the registration stays recorded)."""
+    known = webhooks.registration(workflow, intake.name)
+    if known is None:
+        return "nothing registered to remove"
+    delete = intake.nodes.get("delete")
+    if delete is None:
+        return (f"warning: webhook intake {intake.name!r} has no delete command: the "
+                f"registration for {known.url} stays with the provider")
+    run_node(delete, None, ctx)
+    webhooks.unregistered(workflow, intake.name)
+    return f"removed the registration for {known.url} (delete ran)"
+
+
+# ---------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One HTTP request to the receiver, as the web framework gave it."""
+
+    method: str
+    url: str
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]  # names in any case
+    body: bytes
+    too_large: bool = False  # the body was cut at MAX_BODY
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return value.split(";", 1)[0].strip().lower()
+        return ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any  # a string is sent as text, anything else as JSON
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def flat(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Query or form fields as an object: one value is a string, a repeated name a list."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in out:
+            out[name] = value
+        elif isinstance(out[name], list):
+            out[name].append(value)
+        else:
+            out[name] = [out[name], value]
+    return out
+
+
+def parse_payload(incoming: Incoming) -> tuple[Any, str | None]:
+    """(payload, None), or (the body as kept text, why it cannot be read).
+
+    An empty body gives the query parameters; `application/x-www-form-urlencoded` a flat
+    object of its fields; any other body must be JSON, whatever its Content-Type says."""
+    body = incoming.body
+    if not body.strip():
+        return flat(incoming.query), None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _cut(body.decode("utf-8", "replace")), \
+            f"the request body is not UTF-8 (byte {exc.start})"
+    text = text.removeprefix("\ufeff")
+    if incoming.content_type == FORM:
+        return flat(parse_qsl(text, keep_blank_values=True)), None
+    try:
+        return json.loads(text), None
+    except ValueError as exc:
+        kind = incoming.content_type or "no Content-Type"
+        return _cut(text), f"the request body ({kind}) is not JSON: {exc}"
+    except RecursionError:
+        return _cut(text), "the request body nests too deeply to be read"
+
+
+def request_object(incoming: Incoming, payload: Any) -> dict[str, Any]:
+    """What `verification` gets as its input."""
+    headers: dict[str, str] = {}
+    for name, value in incoming.headers:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return {"method": incoming.method, "url": incoming.url, "query_params": flat(incoming.query),
+            "headers": headers, "body": payload,
+            "raw_body": incoming.body.decode("utf-8", "replace")}
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= KEPT_TEXT else \
+        text[:KEPT_TEXT] + f"... ({len(text)} characters)"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _as_text(value: Any) -> str:
+    """Routing compares ids as text: 42 and "42" are the same account."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+
+
+# ---------------------------------------------------------------------- the receiver
+
+
+@dataclass
+class _Handled:
+    reply: Reply
+    outcome: str  # delivered | failed | ignored | answered
+    delivered: int = 0
+    dead: list[DeadLetter] = field(default_factory=list)
+    detail: str | None = None
+
+
+class Receiver:
+    """Handles the webhooks of one workflow, one at a time in arrival order (a single worker
+    thread: several payloads about one contact are applied in the order they came)."""
+
+    def __init__(self, intake: WebhookIntake, pipeline: Pipeline, setup: Setup | None, *,
+                 webhooks: WebhookJournal, journal: Journal | None,
+                 on_dead: Callable[[list[DeadLetter]], None] | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.intake = intake
+        self.pipeline = pipeline
+        self.workflow = pipeline.name
+        self.webhooks = webhooks
+        self.journal = journal
+        self.on_dead = on_dead
+        self.log = log
+        self.counts: Counter[str] = Counter()
+        self.notices: list[str] = []  # said once at start
+        self.routes: dict[str, Any] = {}  # account_id / resource_id -> the expected value
+        if intake.scope == "application":
+            connection = setup.connection if setup is not None and setup.connection else {}
+            selection = setup.selection if setup is not None and setup.selection else {}
+            saved = {"account_id": (connection.get("account_id"), "connection's account_id"),
+                     "resource_id": (selection.get("resource_id"), "selection's resource_id")}
+            for key, (expected, what) in saved.items():
+                if key not in intake.nodes:
+                    continue
+                if expected is None:
+                    self.notices.append(
+                        f"warning: no saved {what} to compare the payloads' {key} with: "
+                        f"payloads are not routed by {key} (run setup to save one)")
+                else:
+                    self.routes[key] = expected
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook")
+
+    @property
+    def verifies(self) -> bool:
+        return "verification" in self.intake.nodes
+
+    def submit(self, incoming: Incoming) -> Future[Reply]:
+        """Handle on the worker thread (in arrival order)."""
+        return self._worker.submit(self.handle, incoming)
+
+    def close(self) -> None:
+        """Wait for the webhooks in hand to end."""
+        self._worker.shutdown(wait=True)
+
+    def handle(self, incoming: Incoming) -> Reply:
+        """One webhook, recorded from start to end. Never raises."""
+        number = self.webhooks.received(self.workflow, self.intake.name, incoming.method)
+        try:
+            handled = self._handle(number, incoming)
+        except Exception as exc:  # a bug: still, the payload must not be lost
+            dead = self._dead(number, incoming.body.decode("utf-8", "replace"), "internal",
+                              Diagnostic("runtime-error", f"unexpected failure: "
+                                         f"{type(exc).__name__}: {exc}",
+                                         hint="please report this with the payload"))
+            handled = _Handled(Reply(500, {"error": "internal error; the payload is in the "
+                                           "dead letters"}), "failed", dead=[dead])
+        if handled.dead:
+            if self.journal is not None:
+                self.journal.finish(None, number, handled.dead)
+            if self.on_dead is not None:
+                self.on_dead(handled.dead)
+            first = handled.dead[0]
+            handled.detail = handled.detail or _short(
+                f"{first.stage} {first.code}: {first.message}")
+        self.webhooks.finish(number, handled.outcome, handled.reply.status,
+                             delivered=handled.delivered, failed=len(handled.dead),
+                             detail=handled.detail)
+        with self._lock:
+            self.counts[handled.outcome] += 1
+        if self.log is not None:
+            self.log(self._line(number, incoming.method, handled))
+        return handled.reply
+
+    def _line(self, number: int, method: str, h: _Handled) -> str:
+        what = {"delivered": f"delivered {h.delivered}",
+                "failed": f"failed ({len(h.dead)} dead letter{'s' * (len(h.dead) != 1)}"
+                f"{f', delivered {h.delivered}' if h.delivered else ''}): {h.detail}",
+                "ignored": f"ignored: {h.detail}",
+                "answered": f"answered by verification: {h.detail}"}[h.outcome]
+        return f"webhook {number}: {method} {what} -> {h.reply.status}"
+
+    def _handle(self, number: int, incoming: Incoming) -> _Handled:
+        if incoming.too_large:
+            dead = self._dead(number, _cut(incoming.body.decode("utf-8", "replace")), "read",
+                              Diagnostic("webhook-too-large", f"the request body is larger "
+                                         f"than {MAX_BODY} bytes", hint="send smaller "
+                                         "payloads (one event per request)"))
+            return _Handled(Reply(413, {"error": dead.message}), "failed", dead=[dead])
+        payload, error = parse_payload(incoming)
+        if error is not None:
+            unread = self.pipeline.process(Record(number, payload, error))
+            return _Handled(Reply(400, {"error": error}), "failed", dead=unread.dead)
+        ctx = self.pipeline.intake_context()
+        verification = self.intake.nodes.get("verification")
+        if verification is not None:
+            answered = self._verify(number, verification, incoming, payload, ctx)
+            if answered is not None:
+                return answered
+        for key, expected in self.routes.items():
+            try:
+                got = run_node(self.intake.nodes[key], payload, ctx)
+            except EvaluationError as exc:
+                dead = self._dead(number, payload, "route", exc.diagnostic)
+                return _Handled(Reply(200, {"delivered": 0, "failed": 1}), "failed",
+                                dead=[dead])
+            if _as_text(got) != _as_text(expected):
+                owner = "connection" if key == "account_id" else "selection"
+                why = (f"{key} {excerpt(self.pipeline.env.redact_value(got), 80)} is not this "
+                       f"{owner}'s ({excerpt(expected, 80)})")
+                return _Handled(Reply(202, {"ignored": why}), "ignored", detail=why)
+        outcome: Outcome = self.pipeline.process(Record(number, payload))
+        return _Handled(Reply(200, {"delivered": outcome.delivered, "failed": len(outcome.dead)}),
+                        "failed" if outcome.dead else "delivered", delivered=outcome.delivered,
+                        dead=outcome.dead)
+
+    def _verify(self, number: int, node: Node, incoming: Incoming, payload: Any,
+                ctx: EvalContext) -> _Handled | None:
+        """None to process the payload, else how the webhook ended."""
+        where = (*self.intake.path, "verification")
+        try:
+            output = run_node(node, request_object(incoming, payload), ctx)
+        except EvaluationError as exc:
+            dead = self._dead(number, payload, "verification", exc.diagnostic)
+            return _Handled(Reply(500, {"error": f"verification failed ({dead.code})"}),
+                            "failed", dead=[dead])
+        if not isinstance(output, dict) or not isinstance(output.get("process_payload"), bool):
+            dead = self._dead(number, payload, "verification", Diagnostic(
+                "verification-output", f"verification must output what !respond builds "
+                f"({{process_payload, code, headers, body}}), got "
+                f"{excerpt(self.pipeline.env.redact_value(output), 120)}", where,
+                hint="end every case of the verification !switch with !respond"))
+            return _Handled(Reply(500, {"error": "verification failed (verification-output)"}),
+                            "failed", dead=[dead])
+        if output["process_payload"]:
+            return None
+        code = output.get("code", 200)
+        status = code if isinstance(code, int) and 100 <= code <= 599 else 200
+        raw_headers = output.get("headers")
+        headers = {str(k): v if isinstance(v, str) else _as_text(v)
+                   for k, v in (raw_headers.items() if isinstance(raw_headers, dict) else ())}
+        return _Handled(Reply(status, output.get("body", {}), headers), "answered",
+                        detail=f"replied {status} without processing the payload")
+
+    def _dead(self, number: int, value: Any, stage: str, d: Diagnostic) -> DeadLetter:
+        if d.path:
+            d = with_location(d, self.pipeline.compiled.source)
+        env = self.pipeline.env
+        where = f" ({d.file}:{d.line}:{d.column})" if d.line else ""
+        return DeadLetter(
+            workflow=self.workflow, record_no=number, item=None, stage=stage, code=d.code,
+            message=env.redact(d.message + where + "".join(f"; {n}" for n in d.notes)),
+            pointer=d.pointer, record=env.redact_value(value),
+            hint=env.redact(d.hint) if d.hint else None)
