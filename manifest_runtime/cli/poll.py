@@ -20,6 +20,7 @@ from .run import (
     write_dead,
 )
 from .session import DEFAULT_WEBHOOK_URL, add_state_option, compile_or_report
+from .signals import StopOnSignal
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
@@ -96,15 +97,17 @@ def run(args: argparse.Namespace) -> int:
             stored, value = state.load_polling_state(name)
             return value if stored else Missing
 
+        stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
         poller = Poller(compiled, intake_index, pipeline,
                         context_for=pipeline.intake_context, load_state=load,
                         save_state=lambda value: state.save_polling_state(name, value),
-                        on_outcome=on_outcome)
+                        on_outcome=on_outcome, should_stop=lambda: stop.signal is not None)
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
-            code = _loop(poller, state, name, once, every, summary, args)
+            with stop:
+                code = _loop(poller, state, name, once, every, summary, args, stop)
         finally:
             if dead_file is not None:
                 dead_file.close()
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace) -> int:
+          args: argparse.Namespace, stop: StopOnSignal) -> int:
     from ..report import render_one
     from ..runtime.errors import with_location
 
@@ -138,13 +141,19 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
                       f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
                       flush=True)
-            if once:
+            if once or stop.signal is not None:
                 break
             print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
-            time.sleep(every)
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
+            deadline = time.monotonic() + every
+            while stop.signal is None and time.monotonic() < deadline:
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:  # a second Ctrl-C
+        print("aborted", file=sys.stderr)
         return 130
+    if stop.signal is not None:
+        print(f"{name}: stopped; polling_state is stored: the next poll goes on from it",
+              file=sys.stderr)
+        return 128 + stop.signal
     if summary.failed:
         print(f"failed results are in the dead_letters table of {state.path}"
               + (f" and {args.dead_letter}" if args.dead_letter else ""))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from collections import deque
@@ -30,6 +29,7 @@ from .session import (
     make_env,
     open_state,
 )
+from .signals import StopOnSignal
 
 if TYPE_CHECKING:
     from ..model import CompiledManifest
@@ -308,7 +308,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
     dead_file = open_dead_letter(args.dead_letter)
     record_lock = threading.Lock()
     progress = _Progress(sys.stderr.isatty() and not args.trace)
-    stop = _StopOnSignal()
+    stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to abort)")
 
     def records() -> Iterator[Record]:
         taken = 0
@@ -370,32 +370,6 @@ def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run
     if dry_run:
         printed[outcome.record_no] = outcome.outputs
         summary.outputs.extend(outcome.outputs)
-
-
-class _StopOnSignal:
-    """While active, the first SIGINT/SIGTERM only asks the run to stop taking records (a
-    second SIGINT interrupts at once)."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signal is None:
-            self.signal = signum
-            print("\nstopping: finishing the records in flight (Ctrl-C again to abort)",
-                  file=sys.stderr)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 class _Progress:

@@ -10,7 +10,6 @@ the webhooks in hand finish and `delete` removes the registration.
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import sys
 import threading
@@ -23,6 +22,7 @@ from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options
 from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
 from .session import add_state_option, compile_or_report
+from .signals import StopOnSignal
 
 if TYPE_CHECKING:
     from ..intake.webhook import Receiver
@@ -251,7 +251,12 @@ def _serve(service: Service, sock: socket.socket, args: argparse.Namespace) -> i
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name="uvicorn", daemon=True)
-    stop = _StopOnSignal(server)
+    def force(signum: int) -> None:
+        server.force_exit = True  # a second Ctrl-C: do not wait for open connections
+
+    stop = StopOnSignal("\nstopping: finishing the webhooks in hand, then removing the "
+                        "registration", first=lambda signum: setattr(server, "should_exit", True),
+                        again=force)
     with stop:
         thread.start()
         announced = False
@@ -268,34 +273,6 @@ def _serve(service: Service, sock: socket.socket, args: argparse.Namespace) -> i
     if stop.signal is None:
         _say(f"{service.workflow}: the server stopped unexpectedly")
     return stop.signal
-
-
-class _StopOnSignal:
-    """The first SIGINT/SIGTERM asks the server to stop (the webhooks in hand finish); a
-    second SIGINT stops it without waiting for open connections."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.signal: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signal is None:
-            self.signal = signum
-            _say("\nstopping: finishing the webhooks in hand, then removing the registration")
-            self.server.should_exit = True
-        elif signum == signal.SIGINT:
-            self.server.force_exit = True
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 def _say(message: str) -> None:

@@ -52,7 +52,8 @@ class Poller:
     def __init__(self, compiled: CompiledManifest, intake_index: int, pipeline: Pipeline,
                  context_for: ContextFor, load_state: Callable[[], Any],
                  save_state: Callable[[Any], None],
-                 on_outcome: Callable[[Outcome], None]) -> None:
+                 on_outcome: Callable[[Outcome], None],
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
         base: Path = ("data_intake", intake_index)
         self.nodes: dict[str, Node] = {}
         for name in LIFECYCLE:
@@ -67,6 +68,7 @@ class Poller:
         self.load_state = load_state
         self.save_state = save_state
         self.on_outcome = on_outcome
+        self.should_stop = should_stop  # checked between requests (a page is never cut)
         self._record_no = 0
 
     def cycle(self, first: bool) -> CycleReport:
@@ -93,7 +95,8 @@ class Poller:
             report.results += len(results or ())
             if new_state is not Missing:
                 self.save_state(new_state)
-            stop = _stop_reason(results, iterate, report)
+            stop = _stop_reason(results, iterate, report) or \
+                ("a stop was asked for" if self.should_stop() else "")
             if stop:
                 report.stopped_by = stop
                 break

@@ -130,3 +130,24 @@ def test_reset_runs_initial_setup_again_and_webhook_workflows_are_refused(
     capsys.readouterr()
     assert main(["poll", str(root / "examples/activetrail-contacts/manifest.yaml")]) == 2
     assert "no polling data_intake" in capsys.readouterr().err
+
+
+def test_polling_until_stopped(tmp_path: Path) -> None:
+    """Without --once it polls every --every seconds; SIGINT stops it cleanly (exit 130)."""
+    import signal
+    import subprocess
+    import sys
+
+    seed()
+    with leads_api([LEADS[:2]], []) as url:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "manifest_runtime", "poll", MANIFEST, "--every", "1",
+             "--remap", f"https://leads.example.com={url}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]  # two cycles
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert all("poll: 1 request(s), read 2" in line for line in lines), lines
+    assert proc.returncode == 130, err
+    assert "stopped; polling_state is stored" in err and "Traceback" not in err
