@@ -147,7 +147,7 @@ def test_polling_until_stopped(tmp_path: Path) -> None:
         assert proc.stdout is not None
         lines = [proc.stdout.readline(), proc.stdout.readline()]  # two cycles
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert all("poll: 1 request(s), read 2" in line for line in lines), lines
     assert proc.returncode == 130, err
     assert "stopped; polling_state is stored" in err and "Traceback" not in err
