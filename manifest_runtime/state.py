@@ -44,8 +44,8 @@ CREATE TABLE IF NOT EXISTS setups (
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS polling_state (
-    workflow   TEXT PRIMARY KEY,
-    state      TEXT NOT NULL,  -- ${polling_state} as JSON
+    workflow   TEXT PRIMARY KEY,  -- a row: initial_setup has run
+    state      TEXT,              -- ${polling_state} as JSON; NULL: none stored yet
     updated_at TEXT NOT NULL
 );
 """
@@ -202,7 +202,19 @@ class StateFile:
         with self.lock:
             row = self.db.execute("SELECT state FROM polling_state WHERE workflow = ?",
                                   (workflow,)).fetchone()
-        return (True, json.loads(row[0])) if row else (False, None)
+        return (True, json.loads(row[0])) if row and row[0] is not None else (False, None)
+
+    def polling_initialised(self, workflow: str) -> bool:
+        """Has initial_setup run (since the last --reset)?"""
+        with self.lock:
+            return self.db.execute("SELECT 1 FROM polling_state WHERE workflow = ?",
+                                   (workflow,)).fetchone() is not None
+
+    def mark_polling_initialised(self, workflow: str) -> None:
+        with self.lock, self.db:
+            self.db.execute("INSERT OR IGNORE INTO polling_state (workflow, state, updated_at) "
+                            "VALUES (?, NULL, ?)",
+                            (workflow, datetime.now(UTC).isoformat(timespec="seconds")))
 
     def save_polling_state(self, workflow: str, state: Any) -> None:
         with self.lock, self.db:

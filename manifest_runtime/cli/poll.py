@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvaluationError, UsageError
@@ -86,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
         if args.reset:
             state.forget_polling_state(name)
         dead_file = open_dead_letter(args.dead_letter)
+        # dead letters of this poll: result numbers count from 1 in each poll process
+        run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
         def on_outcome(outcome: Any) -> None:
             if journal is not None:
-                journal.finish(None, outcome.record_no, outcome.dead)
+                journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
 
@@ -101,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         poller = Poller(compiled, intake_index, pipeline,
                         context_for=pipeline.intake_context, load_state=load,
                         save_state=lambda value: state.save_polling_state(name, value),
-                        on_outcome=on_outcome, should_stop=lambda: stop.signal is not None)
+                        on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
+                        initialised=lambda: state.mark_polling_initialised(name))
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
@@ -122,7 +126,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
     failed_cycle = False
     try:
         while True:
-            first = not state.load_polling_state(name)[0]
+            first = not state.polling_initialised(name)
             before = (summary.read, summary.delivered, summary.failed)
             try:
                 report = poller.cycle(first)

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS webhook_registrations (
     intake        TEXT NOT NULL,
     url           TEXT NOT NULL,   -- ${webhook.url} given to create
     registered_at TEXT NOT NULL,
+    owner         TEXT,            -- "host:pid" of the serve that registered it
     PRIMARY KEY (workflow, intake)
 );
 """
@@ -62,6 +65,20 @@ class Registration:
     intake: str
     url: str
     registered_at: str
+    owner: str | None = None  # "host:pid" of the serve process that registered it
+
+    def held_by_another_live_process(self) -> bool:
+        """Is the serve that registered it still running (on this machine, not us)?"""
+        host, _, pid = (self.owner or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, someone else's
+            return True
+        return True
 
 
 def _now() -> str:
@@ -112,17 +129,18 @@ class WebhookJournal:
     def registration(self, workflow: str, intake: str) -> Registration | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT workflow, intake, url, registered_at FROM webhook_registrations "
+                "SELECT workflow, intake, url, registered_at, owner FROM webhook_registrations "
                 "WHERE workflow = ? AND intake = ?", (workflow, intake)).fetchone()
         return Registration(*row) if row else None
 
     def registered(self, workflow: str, intake: str, url: str) -> None:
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO webhook_registrations (workflow, intake, url, registered_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (workflow, intake) DO UPDATE SET "
-                "url = excluded.url, registered_at = excluded.registered_at",
-                (workflow, intake, url, _now()))
+                "INSERT INTO webhook_registrations (workflow, intake, url, registered_at, "
+                "owner) VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow, intake) DO UPDATE SET "
+                "url = excluded.url, registered_at = excluded.registered_at, "
+                "owner = excluded.owner",
+                (workflow, intake, url, _now(), f"{socket.gethostname()}:{os.getpid()}"))
 
     def unregistered(self, workflow: str, intake: str) -> None:
         with self._lock, self._db:

@@ -28,8 +28,9 @@ from urllib.parse import parse_qsl
 
 from ..errors import Diagnostic, EvaluationError, UsageError
 from ..pipeline.journal import DeadLetter
-from ..pipeline.records import Record
+from ..pipeline.records import MAX_NESTING, Record, too_deep
 from ..runtime.errors import excerpt, with_location
+from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
 
 if TYPE_CHECKING:
@@ -94,6 +95,10 @@ def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJo
     for another URL is removed first (its `delete`, when there is one). Returns what was done;
     raises EvaluationError when `create` fails."""
     known = webhooks.registration(workflow, intake.name)
+    if known is not None and known.held_by_another_live_process():
+        raise UsageError(f"another `serve` ({known.owner}) is receiving the webhooks of "
+                         f"workflow {workflow!r} at {known.url}; stop it first (one receiver "
+                         "per workflow and state file)")
     if known is not None and known.url == url:
         return (f"registered already for {url} (since {known.registered_at}): create not run "
                 "again")
@@ -190,12 +195,15 @@ def parse_payload(incoming: Incoming) -> tuple[Any, str | None]:
     if incoming.content_type == FORM:
         return flat(parse_qsl(text, keep_blank_values=True)), None
     try:
-        return json.loads(text), None
+        payload = json.loads(text)
     except ValueError as exc:
         kind = incoming.content_type or "no Content-Type"
         return _cut(text), f"the request body ({kind}) is not JSON: {exc}"
     except RecursionError:
         return _cut(text), "the request body nests too deeply to be read"
+    if too_deep(payload):
+        return _cut(text), f"the request body nests deeper than {MAX_NESTING} levels"
+    return payload, None
 
 
 def request_object(incoming: Incoming, payload: Any) -> dict[str, Any]:
@@ -285,10 +293,22 @@ class Receiver:
         self._worker.shutdown(wait=True)
 
     def handle(self, incoming: Incoming) -> Reply:
-        """One webhook, recorded from start to end. Never raises."""
+        """One webhook, recorded from start to end. Never raises: when the state file fails
+        (locked for too long, full), the sender is told to retry later (503)."""
+        try:
+            return self._recorded(incoming)
+        except SYSTEM_ERRORS as exc:
+            if self.log is not None:
+                self.log(f"webhook: the state file failed ({exc}); answered 503 so the sender "
+                         "retries later")
+            return Reply(503, {"error": "busy: retry later"}, {"Retry-After": "30"})
+
+    def _recorded(self, incoming: Incoming) -> Reply:
         number = self.webhooks.received(self.workflow, self.intake.name, incoming.method)
         try:
             handled = self._handle(number, incoming)
+        except SYSTEM_ERRORS:
+            raise
         except Exception as exc:  # a bug: still, the payload must not be lost
             dead = self._dead(number, incoming.body.decode("utf-8", "replace"), "internal",
                               Diagnostic("runtime-error", f"unexpected failure: "

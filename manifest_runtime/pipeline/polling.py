@@ -53,7 +53,8 @@ class Poller:
                  context_for: ContextFor, load_state: Callable[[], Any],
                  save_state: Callable[[Any], None],
                  on_outcome: Callable[[Outcome], None],
-                 should_stop: Callable[[], bool] = lambda: False) -> None:
+                 should_stop: Callable[[], bool] = lambda: False,
+                 initialised: Callable[[], None] = lambda: None) -> None:
         base: Path = ("data_intake", intake_index)
         self.nodes: dict[str, Node] = {}
         for name in LIFECYCLE:
@@ -69,6 +70,7 @@ class Poller:
         self.save_state = save_state
         self.on_outcome = on_outcome
         self.should_stop = should_stop  # checked between requests (a page is never cut)
+        self.initialised = initialised  # called once initial_setup has succeeded
         self._record_no = 0
 
     def cycle(self, first: bool) -> CycleReport:
@@ -77,7 +79,23 @@ class Poller:
         report = CycleReport()
         if first:
             self._lifecycle("initial_setup")
+            self.initialised()
         self._lifecycle("pre_poll")
+        failure: EvaluationError | None = None
+        try:
+            self._requests(report)
+        except EvaluationError as exc:
+            failure = exc
+        try:  # post_poll is the cycle's cleanup: it runs even after a failed request
+            self._lifecycle("post_poll")
+        except EvaluationError:
+            if failure is None:
+                raise
+        if failure is not None:  # the first error is the one reported
+            raise failure
+        return report
+
+    def _requests(self, report: CycleReport) -> None:
         previous: Any = Missing
         while True:
             state = self.load_state()
@@ -85,8 +103,10 @@ class Poller:
             results, iterate, new_state = self._request_output(output)
             report.requests += 1
             if results and results == previous:  # a server ignoring the paging: not again
+                if new_state is not Missing:
+                    self.save_state(new_state)
                 report.stopped_by = "the same results as the previous request"
-                break
+                return
             for item in results or ():
                 self._record_no += 1
                 outcome = self.pipeline.process(Record(self._record_no, item))
@@ -99,10 +119,8 @@ class Poller:
                 ("a stop was asked for" if self.should_stop() else "")
             if stop:
                 report.stopped_by = stop
-                break
+                return
             previous = results
-        self._lifecycle("post_poll")
-        return report
 
     def _lifecycle(self, name: str) -> None:
         node = self.nodes.get(name)

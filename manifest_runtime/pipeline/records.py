@@ -9,6 +9,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+MAX_NESTING = 100  # deeper records are refused: jq and the redactor recurse on them
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Does `value` nest arrays/objects more than `limit` levels deep? (iterative)"""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
 
 @dataclass(frozen=True)
 class Record:
@@ -23,11 +38,17 @@ def read_jsonl(lines: Iterator[str] | list[str]) -> Iterator[Record]:
         if not text:
             continue
         try:
-            yield Record(number, json.loads(text))
+            value = json.loads(text)
         except ValueError as exc:
             yield Record(number, _cut(text), f"line {number} is not JSON: {exc}")
         except RecursionError:
             yield Record(number, _cut(text), f"line {number} nests too deeply to be read")
+        else:
+            if too_deep(value):
+                yield Record(number, _cut(text), f"line {number} nests deeper than "
+                             f"{MAX_NESTING} levels")
+            else:
+                yield Record(number, value)
 
 
 def _cut(text: str, limit: int = 10_000) -> str:

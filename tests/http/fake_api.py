@@ -19,9 +19,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from loopback import Loopback, QuietHandler
 
 CONTACTS = [{"id": f"c{i}", "name": f"Contact {i}"} for i in range(1, 8)]
 SLOW_SECONDS = 1.0
@@ -38,7 +40,7 @@ class Seen:
 
 
 @dataclass
-class FakeApi:
+class FakeApi(Loopback):
     """`auth` tells what the server accepts: {"type": token|basic|oauth2|session, ...}
     (see `_authorized`). `faults` maps a path to the misbehaviours to play first."""
 
@@ -54,42 +56,21 @@ class FakeApi:
         self._refresh = self.auth.get("refresh_token")
         self._refreshes = 0
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeApi:
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, like a real server
-            disable_nagle_algorithm = True  # headers and body go out as separate writes
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 api._handle(self)
 
             def do_POST(self) -> None:
                 api._handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return Handler
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+    def _handle(self, h: QuietHandler) -> None:
         parts = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
@@ -109,10 +90,10 @@ class FakeApi:
         if fault is not None:
             status = int(fault)
             retry_after = {"Retry-After": "0"} if status in (429, 503) else {}
-            _reply(h, status, {"error": f"injected {status}"}, retry_after)
+            h.reply(status, {"error": f"injected {status}"}, retry_after)
             return
         status, body = self._route(seen)
-        _reply(h, status, body)
+        h.reply(status, body)
 
     def _route(self, seen: Seen) -> tuple[int, Any]:
         if seen.path == "/oauth/refresh" and seen.method == "POST":
@@ -193,21 +174,6 @@ def _contacts_page(query: dict[str, str]) -> tuple[int, Any]:
     following = start + limit
     return 200, {"contacts": CONTACTS[start:following],
                  "next_cursor": str(following) if following < len(CONTACTS) else None}
-
-
-def _reply(h: BaseHTTPRequestHandler, status: int, body: Any,
-           headers: dict[str, str] | None = None) -> None:
-    data = json.dumps(body).encode()
-    try:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            h.send_header(name, value)
-        h.end_headers()
-        h.wfile.write(data)
-    except OSError:  # the client gave up (its timeout passed): nobody to answer
-        h.close_connection = True
 
 
 def _body(raw: bytes, headers: Any) -> Any:

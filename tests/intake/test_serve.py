@@ -368,3 +368,44 @@ def test_a_real_server_receives_webhooks_and_deregisters_on_sigterm(
         assert provider.calls[-1] == ("DELETE", "/api/hooks/hook-1", None)
     assert registration() is None
     assert [c["email"] for c in contacts(capsys)] == ["ada@example.com"]
+
+
+def test_guards_deep_bodies_busy_state_and_a_second_receiver(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body nesting deeper than 100 levels is a 400 and a read-stage dead letter; a state
+    file that fails answers 503 with Retry-After (the sender retries); a second `serve` for
+    the same workflow is refused while the first one runs."""
+    import socket
+    import sqlite3
+
+    from manifest_runtime.errors import UsageError
+    from manifest_runtime.intake.journal import Registration, WebhookJournal
+
+    seed(SETUP)
+    with FakeProvider() as provider, receiver(provider) as (client, _):
+        deep = b"[" * 150 + b"]" * 150
+        answer = client.post("/webhooks/signups-in", content=deep,
+                             headers={**SIGNED, "Content-Type": "application/json"})
+        assert answer.status_code == 400 and "deeper than 100 levels" in answer.json()["error"]
+        assert [d.stage for d in dead_letters()] == ["read"]
+
+        def locked(*args: Any, **kwargs: Any) -> int:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(WebhookJournal, "received", locked)
+        busy = client.post("/webhooks/signups-in", json=ADA, headers=SIGNED)
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "30"
+    here = socket.gethostname()
+    other = Registration("w", "i", "u", "t", f"{here}:{os.getppid()}")  # a live process
+    assert other.held_by_another_live_process()
+    assert not Registration("w", "i", "u", "t", f"{here}:{os.getpid()}") \
+        .held_by_another_live_process()
+    assert not Registration("w", "i", "u", "t", f"{here}:999999999") \
+        .held_by_another_live_process()
+    with state() as s:
+        s.db.execute("INSERT OR REPLACE INTO webhook_registrations VALUES (?, ?, ?, ?, ?)",
+                     ("signups-in", "signup", "http://x/", "now", f"{here}:{os.getppid()}"))
+        s.db.commit()
+    with FakeProvider() as provider, pytest.raises(UsageError, match="another `serve`"), \
+            receiver(provider):
+        pass

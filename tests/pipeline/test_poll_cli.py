@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from loopback import Loopback, QuietHandler
 
 from manifest_runtime.cli import main
 from manifest_runtime.state import Setup, StateFile
@@ -26,38 +27,32 @@ SETUP = Setup("leads-in", custom_data={}, mapping={"email": "email", "name": "fi
 LEADS = [{"email": f"lead{i}@example.com", "name": f"Lead {i}"} for i in range(1, 6)]
 
 
-@contextmanager
-def leads_api(pages: list[list[dict[str, Any]]], seen: list[str]) -> Iterator[str]:
+@dataclass
+class LeadsApi(Loopback):
     """GET /api/leads?page=N answers pages[N-1] and the next page number (or null)."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+    pages: list[list[dict[str, Any]]]
+    seen: list[str]
 
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
-            ok = self.headers.get("X-Api-Key") == "key-SECRET"
-            body: Any = {"leads": pages[page - 1] if page <= len(pages) else [],
-                         "next": page + 1 if page < len(pages) else None}
-            data = json.dumps(body if ok else {"error": "key"}).encode()
-            self.send_response(200 if ok else 401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:
+                api.seen.append(self.path)
+                page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+                if self.headers.get("X-Api-Key") != "key-SECRET":
+                    return self.reply(401, {"error": "key"})
+                self.reply(200, {"leads": api.pages[page - 1] if page <= len(api.pages)
+                                 else [], "next": page + 1 if page < len(api.pages) else None})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+        return Handler
+
+
+@contextmanager
+def leads_api(pages: list[list[dict[str, Any]]], seen: list[str]) -> Iterator[str]:
+    with LeadsApi(pages, seen) as api:
+        yield api.url
 
 
 def poll(url: str, *options: str) -> int:
@@ -151,3 +146,56 @@ def test_polling_until_stopped(tmp_path: Path) -> None:
     assert all("poll: 1 request(s), read 2" in line for line in lines), lines
     assert proc.returncode == 130, err
     assert "stopped; polling_state is stored" in err and "Traceback" not in err
+
+
+def variant(tmp_path: Path, **lifecycle: Any) -> str:
+    """polling.yaml with some lifecycle commands replaced (None removes one)."""
+    from manifest_runtime.source import load_file
+
+    data = load_file(MANIFEST).data
+    intake = data["data_intake"][0]
+    for name, command in lifecycle.items():
+        if command is None:
+            intake.pop(name, None)
+        else:
+            intake[name] = command
+    file = tmp_path / "variant.json"
+    file.write_text(json.dumps(data))
+    return str(file)
+
+
+def test_lifecycle_rules_from_the_reference(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """initial_setup runs once even when nothing stores a polling_state; post_poll runs after
+    a failed request; the identical-results rule still stores that request's state."""
+    seed()
+    manifest = variant(
+        tmp_path,
+        initial_setup={"!http": {"method": "GET", "path": "/init"}},
+        pre_poll=None,
+        request={"!pipe": [{"!http": {"method": "GET", "path": "/leads?page=1"}},
+                           {"!jq": "{results: .body.leads, iterate: true, "
+                                   "polling_state: {asked: 1}}"}]},
+        post_poll={"!http": {"method": "GET", "path": "/post"}})
+    seen: list[str] = []
+    with leads_api([LEADS[:2]], seen) as url:
+        for _ in range(2):
+            assert main(["poll", manifest, "--once",
+                         "--remap", f"https://leads.example.com={url}"]) == 0
+    assert seen.count("/api/init") == 1  # once, not per poll
+    assert seen.count("/api/post") == 2
+    assert stored_state() == (True, {"asked": 1})  # saved although the results repeated
+    assert "stopped: the same results as the previous request" in capsys.readouterr().out
+
+
+def test_post_poll_runs_after_a_failed_request(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    seed()
+    manifest = variant(tmp_path, pre_poll=None, request={"!error": "the API is down"},
+                       post_poll={"!http": {"method": "GET", "path": "/post"}})
+    seen: list[str] = []
+    with leads_api([LEADS[:1]], seen) as url:
+        assert main(["poll", manifest, "--once",
+                     "--remap", f"https://leads.example.com={url}"]) == 1
+    assert seen == ["/api/post"]
+    assert "error[error-command]: the API is down" in capsys.readouterr().err
