@@ -201,7 +201,7 @@ def parse_payload(incoming: Incoming) -> tuple[Any, str | None]:
         return _cut(text), f"the request body ({kind}) is not JSON: {exc}"
     except RecursionError:
         return _cut(text), "the request body nests too deeply to be read"
-    if too_deep(payload):
+    if too_deep(payload, text=text):
         return _cut(text), f"the request body nests deeper than {MAX_NESTING} levels"
     return payload, None
 

@@ -12,8 +12,11 @@ from typing import Any
 MAX_NESTING = 100  # deeper records are refused: jq and the redactor recurse on them
 
 
-def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
-    """Does `value` nest arrays/objects more than `limit` levels deep? (iterative)"""
+def too_deep(value: Any, limit: int = MAX_NESTING, text: str | None = None) -> bool:
+    """Does `value` nest arrays/objects more than `limit` levels deep? (iterative; given the
+    JSON `text` it came from, a text with fewer brackets than `limit` is not walked at all)"""
+    if text is not None and text.count("[") + text.count("{") <= limit:
+        return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -44,7 +47,7 @@ def read_jsonl(lines: Iterator[str] | list[str]) -> Iterator[Record]:
         except RecursionError:
             yield Record(number, _cut(text), f"line {number} nests too deeply to be read")
         else:
-            if too_deep(value):
+            if too_deep(value, text=text):
                 yield Record(number, _cut(text), f"line {number} nests deeper than "
                              f"{MAX_NESTING} levels")
             else:
