@@ -20,7 +20,7 @@ from .run import (
     open_pipeline,
     write_dead,
 )
-from .session import DEFAULT_WEBHOOK_URL, add_state_option, compile_or_report
+from .session import DEFAULT_WEBHOOK_URL, add_pipeline_options, compile_or_report
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -38,22 +38,14 @@ def add_parser(sub: Any) -> None:
         "data_pipeline into the sandbox. Repeats at the schedule's frequency until stopped, "
         "or once with --once (a historical_data_intake always runs once).",
     )
-    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
-    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    add_pipeline_options(p, "result")
     p.add_argument("--once", action="store_true", help="one poll cycle, then exit")
     p.add_argument("--every", type=positive_int, metavar="SECONDS",
                    help="seconds between polls (default: the saved schedule's frequency, else "
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
                    help="forget the stored polling_state first (initial_setup runs again)")
-    p.add_argument("--dead-letter", metavar="FILE.jsonl",
-                   help="also append each failed result to this file")
-    p.add_argument("--trace", action="store_true",
-                   help="print each step and HTTP attempt to stderr")
-    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
-                   help="!http output shape: as validate decided (auto), or force one")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
-    add_state_option(p)
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
 

@@ -24,7 +24,7 @@ from ..errors import UsageError
 from .http_options import add_http_options, http_service, positive_int
 from .session import (
     DEFAULT_WEBHOOK_URL,
-    add_state_option,
+    add_pipeline_options,
     compile_or_report,
     make_env,
     open_state,
@@ -53,8 +53,7 @@ def add_parser(sub: Any) -> None:
         "  cat payloads.jsonl | manifest-runtime run manifest.yaml --input -",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
-    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    add_pipeline_options(p, "record")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="FILE.jsonl|-",
                         help="inbound: webhook payloads, one JSON value per line (- = stdin)")
@@ -63,15 +62,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="run source and transform only; print each transformed record "
                    "(JSON lines) instead of delivering it")
-    p.add_argument("--trace", action="store_true",
-                   help="print each step and HTTP attempt to stderr (implies --concurrency 1)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="process at most N records")
     p.add_argument("--concurrency", type=positive_int, default=1, metavar="N",
-                   help="records in flight at once (default 1)")
-    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
-                   help="!http output shape: as validate decided (auto), or force one")
-    p.add_argument("--dead-letter", metavar="FILE.jsonl",
-                   help="also append each failed record to this file")
+                   help="records in flight at once (default 1; --trace runs one at a time)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--restart", action="store_true",
                        help="run every record of the input again, even those done before")
@@ -80,7 +73,6 @@ def add_parser(sub: Any) -> None:
                        "old dead letters are replaced); delivered ones stay skipped")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
-    add_state_option(p)
     add_http_options(p)
     p.set_defaults(handler=run)
 

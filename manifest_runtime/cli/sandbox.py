@@ -7,8 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from ..errors import UsageError
-from .session import add_state_option
+from .session import add_state_option, existing_state
 
 KINDS = ("contacts", "tags", "deals", "accounts", "fields")
 
@@ -28,15 +27,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
-    from ..state import MEMORY, StateFile, state_path
 
-    path = state_path(args.state)
-    if path != MEMORY and not os.path.exists(path):
-        raise UsageError(f"no state file at {path}: nothing has run yet (commands that "
-                         "evaluate create it), or pass --state PATH")
-    with StateFile(path) as state:
+    with existing_state(args.state) as state:
+        path = state.path
         rows = listing(state.sandbox(), args.kind)
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))

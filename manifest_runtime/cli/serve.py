@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options
 from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
-from .session import add_state_option, compile_or_report
+from .session import add_pipeline_options, compile_or_report
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def add_parser(sub: Any) -> None:
         "application/json' -d @payload.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
-    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    add_pipeline_options(p, "payload")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default "
                    f"{DEFAULT_HOST})")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT,
@@ -63,13 +62,6 @@ def add_parser(sub: Any) -> None:
     register.add_argument("--keep-registration", action="store_true",
                           help="do not run delete on stop: the next serve with the same URL "
                           "reuses the registration")
-    p.add_argument("--dead-letter", metavar="FILE.jsonl",
-                   help="also append each failed payload to this file")
-    p.add_argument("--trace", action="store_true",
-                   help="print each step and HTTP attempt to stderr")
-    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
-                   help="!http output shape: as validate decided (auto), or force one")
-    add_state_option(p)
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
 

@@ -16,6 +16,31 @@ ROOT = "''"  # the root pointer as RFC 6901 writes it
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
 
 
+def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
+    """What run, poll and serve share: MANIFEST, --workflow, --dead-letter, --trace,
+    --http-output and --state (`noun`: what fails, e.g. "record")."""
+    p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
+    p.add_argument("--workflow", metavar="NAME", help="which workflow (default: the only one)")
+    p.add_argument("--dead-letter", metavar="FILE.jsonl",
+                   help=f"also append each failed {noun} to this file")
+    p.add_argument("--trace", action="store_true",
+                   help="print each step and HTTP attempt to stderr")
+    p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
+                   help="!http output shape: as validate decided (auto), or force one")
+    add_state_option(p)
+
+
+def existing_state(given: str | None) -> Any:
+    """The state file for commands that only read it (sandbox, state show): it must exist."""
+    from ..state import MEMORY, StateFile, state_path
+
+    path = state_path(given)
+    if path != MEMORY and not os.path.exists(path):
+        raise UsageError(f"no state file at {path}: nothing has been set up or run yet "
+                         "(commands that evaluate create it), or pass --state PATH")
+    return StateFile(path)
+
+
 def add_state_option(p: argparse.ArgumentParser, what: str = "") -> None:
     """--state, the same for every command (`what` says what this command keeps there)."""
     p.add_argument("--state", metavar="PATH",

@@ -19,7 +19,7 @@ from ..errors import UsageError
 from ..http.credentials import ENV_VARS, credentials_from_mapping
 from ..http.redact import Redactor
 from ..pipeline.transform import PAIRS, mapping_pairs
-from .session import add_state_option
+from .session import add_state_option, existing_state
 
 MASK = "***"
 NOT_SECRET = frozenset({"subdomain", "expires_at"})
@@ -41,13 +41,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.journal import Journal
-    from ..state import MEMORY, StateFile, state_path
 
-    path = state_path(args.state)
-    if path != MEMORY and not os.path.exists(path):
-        raise UsageError(f"no state file at {path}: nothing has been set up or run yet, or "
-                         "pass --state PATH")
-    with StateFile(path) as state:
+    with existing_state(args.state) as state:
+        path = state.path
         every = state.setups()
         saved = {scope: state.store.get_all(scope)
                  for scope in ("workflow", "connection", "application")}
