@@ -14,6 +14,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..http.client import HttpClient
     from ..http.credentials import Credentials
+    from ..http.redact import Redactor
     from ..http.trace import TraceEvent
     from ..model import CompiledManifest
 
@@ -38,19 +39,24 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
                  *, trace: bool, stored: dict[str, Any] | None = None,
-                 save_stored: Callable[[Credentials], None] | None = None) -> HttpClient:
+                 save_stored: Callable[[Credentials], None] | None = None,
+                 credentials: Credentials | None = None,
+                 redactor: Redactor | None = None) -> HttpClient:
     """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
 
-    Credentials: --credentials FILE, else `stored` (what setup kept in the state file), then
-    the MANIFEST_RUNTIME_* variables, then --subdomain (when the command has it) on top.
-    Refreshed oauth2 tokens go back where the credentials came from (`save_stored` for the
-    state file)."""
+    Credentials: `credentials` when given (complete: setup merges its answers over the file
+    and the environment itself), else --credentials FILE, else `stored` (what setup kept in
+    the state file), then the MANIFEST_RUNTIME_* variables, then --subdomain (when the
+    command has it) on top. Refreshed oauth2 tokens go back where the credentials came from
+    (`save_stored` for the state file). `redactor`: share one across clients of a run."""
     from ..http import build_http_service, load_credentials
     from ..http.credentials import apply_env, credentials_from_mapping
 
     if args.record and args.replay:
         raise UsageError("--record and --replay cannot be used together")
-    if args.credentials is None and stored:
+    if credentials is not None:  # the caller keeps them (setup saves them in the state)
+        saver = _saver(args.credentials, auth_name, warn_lost=False)
+    elif args.credentials is None and stored:
         credentials = apply_env(credentials_from_mapping(stored, "the stored credentials"),
                                 os.environ)
         saver = save_stored or _saver(None, auth_name)
@@ -73,6 +79,7 @@ def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name
         on_credentials_changed=saver,
         notice=print_notice,
         retry_unsafe=args.retry_unsafe,
+        redactor=redactor,
     )
 
 
@@ -90,12 +97,15 @@ def print_notice(message: str) -> None:
     print(f"manifest-runtime: {message}", file=sys.stderr)
 
 
-def _saver(path: str | None, auth_name: str | None) -> Any:
-    """Keep rotated oauth2 tokens: in the credentials file, or warn that they are lost."""
+def _saver(path: str | None, auth_name: str | None, warn_lost: bool = True) -> Any:
+    """Keep rotated oauth2 tokens: in the credentials file, or (`warn_lost`) warn that they
+    are lost."""
     from ..http.credentials import save_rotated
 
     def save(creds: Credentials) -> None:
         if path is None or auth_name is None:
+            if not warn_lost:
+                return
             print("manifest-runtime: warning: the access token was refreshed but there is no "
                   "--credentials file to save it in; a rotated refresh token is lost after "
                   "this run", file=sys.stderr)

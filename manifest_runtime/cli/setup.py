@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, ManifestRuntimeError, UsageError
-from .http_options import add_http_options, print_attempt, print_notice
+from .http_options import add_http_options, http_service
 from .session import add_state_option, compile_or_report, make_env, open_state
 
 if TYPE_CHECKING:
@@ -59,17 +59,19 @@ def terminal_answerer() -> Answerer | None:
 
 def run(args: argparse.Namespace) -> int:
     from ..http.redact import Redactor
+    from ..http.remap import parse_remap
     from ..setup import AnswerError, FileAnswerer
 
     if args.record and args.replay:
         raise UsageError("--record and --replay cannot be used together")
+    for remap in args.remap:  # bad values are usage errors before any question is asked
+        parse_remap(remap)
     answerer: Answerer | None = None
     if args.answers is None:
         answerer = terminal_answerer()
         if answerer is None:
             raise UsageError("setup asks its questions on a terminal, and stdin is not one; "
                              "pass --answers FILE to run it headless (see docs/setup.md)")
-    remaps = _remaps(args.remap)
     compiled = compile_or_report(args.manifest)
     if compiled is None:
         return 1
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if answerer is None:
             answerer = FileAnswerer.load(args.answers)
-        return _setup(args, compiled, answerer, remaps, redactor)
+        return _setup(args, compiled, answerer, redactor)
     except AnswerError as exc:
         sys.stderr.write(redactor.text(_render(exc.diagnostic, compiled, answers=True)))
         return exc.exit_code
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answerer,
-           remaps: list[Any], redactor: Redactor) -> int:
+           redactor: Redactor) -> int:
     from ..http.credentials import load_credentials
     from ..setup import SetupFlow, choose_workflow, summary_lines
 
@@ -100,7 +102,9 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     state = open_state(args.state)
 
     def open_http(credentials: Credentials) -> HttpClient:
-        return _client(args, compiled, auth_name, credentials, remaps, redactor)
+        # the answers' credentials over --credentials and the environment: complete already
+        return http_service(args, compiled, auth_name, trace=args.trace,
+                            credentials=credentials, redactor=redactor)
 
     def warn(message: str) -> None:
         print(redactor.text(f"manifest-runtime: warning: {message}"), file=sys.stderr)
@@ -117,43 +121,6 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
         state.close()
     print(redactor.text("\n".join(summary_lines(outcome, state.path))))
     return 0
-
-
-def _client(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
-            credentials: Credentials, remaps: list[Any], redactor: Redactor) -> HttpClient:
-    """The HTTP client for these credentials (the answers' over --credentials and the
-    environment, so the environment is not applied again); one redactor for the whole run."""
-    from ..http.client import HttpClient
-
-    return HttpClient(
-        compiled, auth_name, credentials=credentials, remaps=remaps, record=args.record,
-        replay=args.replay, max_attempts=args.max_attempts, timeout=args.timeout,
-        trace=print_attempt if args.trace else None,
-        on_credentials_changed=_save_rotated(args.credentials, auth_name),
-        notice=print_notice, retry_unsafe=args.retry_unsafe, redactor=redactor)
-
-
-def _remaps(given: list[str]) -> list[Any]:
-    from ..http.remap import parse_remap
-
-    return [parse_remap(r) for r in given]
-
-
-def _save_rotated(path: str | None, auth_name: str | None) -> Any:
-    """A refreshed oauth2 token goes into the setup saved in the state file; also into the
-    --credentials file when there is one."""
-    from ..http.credentials import save_rotated
-
-    def save(creds: Credentials) -> None:
-        if path is None or auth_name is None:
-            return
-        try:
-            save_rotated(path, auth_name, creds)
-        except (OSError, UsageError) as exc:
-            print(f"manifest-runtime: warning: could not save refreshed tokens to {path}: "
-                  f"{exc}", file=sys.stderr)
-
-    return save
 
 
 def _render(d: Diagnostic, compiled: CompiledManifest, *, answers: bool) -> str:

@@ -42,6 +42,7 @@ def build_http_service(
     on_credentials_changed: CredentialsChanged | None = None,
     notice: Callable[[str], None] | None = None,
     retry_unsafe: bool = False,
+    redactor: Redactor | None = None,
 ) -> HttpClient:
     """The HttpClient for one run. `remaps` may be parsed Remaps or "FROM=TO" strings;
     credentials come from `credentials` or the file, then MANIFEST_RUNTIME_* variables.
@@ -58,7 +59,7 @@ def build_http_service(
         compiled, auth_name, credentials=creds, transport=transport, max_attempts=max_attempts,
         timeout=timeout, remaps=parsed, record=record, replay=replay, trace=trace, ac=ac,
         on_credentials_changed=on_credentials_changed, notice=notice,
-        retry_unsafe=retry_unsafe,
+        retry_unsafe=retry_unsafe, redactor=redactor,
     )
 
 
