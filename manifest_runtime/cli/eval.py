@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EvaluationError, UsageError
@@ -17,6 +16,7 @@ from .session import (
     compile_or_report,
     make_env,
     open_state,
+    report_error,
 )
 
 if TYPE_CHECKING:
@@ -67,8 +67,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..paths import from_pointer
-    from ..report import render_one
-    from ..runtime.errors import with_location
     from ..runtime.run import run_at
 
     try:
@@ -91,10 +89,7 @@ def run(args: argparse.Namespace) -> int:
         ctx = _context(args, compiled, path, state, http)
         output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
-        d = exc.diagnostic
-        if d.code != "no-such-node":
-            d = with_location(d, compiled.source)
-        sys.stderr.write(redactor.text(render_one(d)))
+        report_error(exc.diagnostic, compiled, redactor.text)
         return 1
     finally:
         state.close()

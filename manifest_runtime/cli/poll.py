@@ -20,7 +20,12 @@ from .run import (
     open_pipeline,
     write_dead,
 )
-from .session import DEFAULT_WEBHOOK_URL, add_pipeline_options, compile_or_report
+from .session import (
+    DEFAULT_WEBHOOK_URL,
+    add_pipeline_options,
+    compile_or_report,
+    report_error,
+)
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -112,9 +117,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
           args: argparse.Namespace, stop: StopOnSignal) -> int:
-    from ..report import render_one
-    from ..runtime.errors import with_location
-
     failed_cycle = False
     try:
         while True:
@@ -123,9 +125,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
-                d = exc.diagnostic
-                d = with_location(d, poller.pipeline.compiled.source) if d.path else d
-                sys.stderr.write(poller.pipeline.env.redact(render_one(d)))
+                report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
                 print(f"{name}: the poll failed; results that came before it are "
                       "recorded", file=sys.stderr)
                 failed_cycle = True

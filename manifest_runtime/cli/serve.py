@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options
 from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
-from .session import add_pipeline_options, compile_or_report
+from .session import add_pipeline_options, compile_or_report, report_error
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -176,15 +176,10 @@ def _unregister(intake: Any, name: str, webhooks: Any, pipeline: Pipeline) -> st
 
 def _lifecycle(pipeline: Pipeline, name: str, what: str, step: Any) -> None:
     """Run create/delete; print what it did, or its located error and raise Reported."""
-    from ..report import render_one
-    from ..runtime.errors import with_location
-
     try:
         _say(f"{name}: {step()}")
     except EvaluationError as exc:
-        d = exc.diagnostic
-        d = with_location(d, pipeline.compiled.source) if d.path else d
-        sys.stderr.write(pipeline.env.redact(render_one(d)))
+        report_error(exc.diagnostic, pipeline.compiled, pipeline.env.redact)
         left = "nothing is registered" if what == "create" else \
             "the registration is left with the provider (serve again, then stop, to retry)"
         _say(f"{name}: the webhook intake's {what} command failed; {left}")

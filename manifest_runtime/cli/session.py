@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
@@ -48,6 +49,7 @@ def add_state_option(p: argparse.ArgumentParser, what: str = "") -> None:
                    ".manifest-runtime/state.db; :memory: keeps nothing)")
 
 if TYPE_CHECKING:
+    from ..errors import Diagnostic
     from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
@@ -67,6 +69,19 @@ def compile_or_report(manifest: str) -> CompiledManifest | None:
         print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return None
     return compiled
+
+
+def report_error(d: Diagnostic, compiled: CompiledManifest, redact: Callable[[str], str]
+                 ) -> None:
+    """A run-time error on stderr as `validate` shows a diagnostic: located in the manifest
+    (file:line:col, caret) unless it is located already or has no place there, and with every
+    secret masked."""
+    from ..report import render_one
+    from ..runtime.errors import with_location
+
+    if d.file is None and d.path and d.code != "no-such-node":
+        d = with_location(d, compiled.source)
+    sys.stderr.write(redact(render_one(d)))
 
 
 def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: Any, http: Any, *,

@@ -10,9 +10,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Diagnostic, ManifestRuntimeError, UsageError
+from ..errors import ManifestRuntimeError, UsageError
 from .http_options import add_http_options, http_service
-from .session import add_state_option, compile_or_report, make_env, open_state
+from .session import add_state_option, compile_or_report, make_env, open_state, report_error
 
 if TYPE_CHECKING:
     from ..http.client import HttpClient
@@ -81,10 +81,16 @@ def run(args: argparse.Namespace) -> int:
             answerer = FileAnswerer.load(args.answers)
         return _setup(args, compiled, answerer, redactor)
     except AnswerError as exc:
-        sys.stderr.write(redactor.text(_render(exc.diagnostic, compiled, answers=True)))
+        d = exc.diagnostic
+        if d.file is None:  # a refused terminal answer: there is no file to point at
+            sys.stderr.write(redactor.text(
+                f"manifest-runtime: setup: error[{d.code}]: {d.message}\n"
+                + (f"  hint: {d.hint}\n" if d.hint else "")))
+        else:
+            report_error(d, compiled, redactor.text)
         return exc.exit_code
     except ManifestRuntimeError as exc:
-        sys.stderr.write(redactor.text(_render(exc.diagnostic, compiled, answers=False)))
+        report_error(exc.diagnostic, compiled, redactor.text)
         return exc.exit_code
 
 
@@ -121,17 +127,3 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
         state.close()
     print(redactor.text("\n".join(summary_lines(outcome, state.path))))
     return 0
-
-
-def _render(d: Diagnostic, compiled: CompiledManifest, *, answers: bool) -> str:
-    """A located diagnostic as `validate` shows it; a refused terminal answer (no file) as
-    a plain message."""
-    from ..report import render_one
-    from ..runtime.errors import with_location
-
-    if d.file is None and answers:
-        text = f"manifest-runtime: setup: error[{d.code}]: {d.message}\n"
-        return text + (f"  hint: {d.hint}\n" if d.hint else "")
-    if d.file is None and d.code != "no-such-node":
-        d = with_location(d, compiled.source)
-    return render_one(d)
