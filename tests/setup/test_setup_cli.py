@@ -88,41 +88,33 @@ def live(api: str, tmp_path: Path, *extra: str, answers: dict[str, object] | Non
             "--state", str(tmp_path / "state.db"), *extra]
 
 
-def test_live_api_with_a_credentials_file(activetrail_api: str, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    creds = tmp_path / "creds.json"
-    creds.write_text(json.dumps({"activetrail-token": {"token": "demo-token"}}))
-    assert main(live(activetrail_api, tmp_path, "--credentials", str(creds))) == 0
-    out = capsys.readouterr().out
-    assert "credentials: verified: GET https://webapi.mymarketing.co.il/api/account/balance " \
-        "-> HTTP 200" in out
-    setup = saved(tmp_path / "state.db")
-    assert setup is not None and setup["credentials"] == {"token": "demo-token"}
+# where the token comes from: (file, environment, answers) -> the one the API accepts wins
+PRECEDENCE = [
+    pytest.param("demo-token", None, None, id="credentials file"),
+    pytest.param("SECRET-from-file", "demo-token", None, id="environment over file"),
+    pytest.param("SECRET-from-file", "SECRET-from-env", "demo-token",
+                 id="answers over file and environment"),
+]
 
 
-def test_answers_credentials_win_over_file_and_environment(
+@pytest.mark.parametrize(("in_file", "in_env", "in_answers"), PRECEDENCE)
+def test_credentials_precedence_against_a_live_api(
         activetrail_api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], in_file: str, in_env: str | None,
+        in_answers: str | None) -> None:
     creds = tmp_path / "creds.json"
-    creds.write_text(json.dumps({"activetrail-token": {"token": "SECRET-from-file"}}))
-    monkeypatch.setenv("MANIFEST_RUNTIME_TOKEN", "SECRET-from-env")
-    argv = live(activetrail_api, tmp_path, "--credentials", str(creds),
-                answers={"credentials": {"token": "demo-token"}})
-    assert main(argv) == 0
+    creds.write_text(json.dumps({"activetrail-token": {"token": in_file}}))
+    if in_env is not None:
+        monkeypatch.setenv("MANIFEST_RUNTIME_TOKEN", in_env)
+    answers = {"credentials": {"token": in_answers}} if in_answers is not None else None
+    argv = live(activetrail_api, tmp_path, "--credentials", str(creds), answers=answers)
+    assert main(argv) == 0  # the fake API accepts only demo-token
     captured = capsys.readouterr()
+    assert "credentials: verified: GET https://webapi.mymarketing.co.il/api/account/balance " \
+        "-> HTTP 200" in captured.out
     assert "SECRET" not in captured.out + captured.err
     setup = saved(tmp_path / "state.db")
     assert setup is not None and setup["credentials"] == {"token": "demo-token"}
-
-
-def test_environment_wins_over_the_credentials_file(
-        activetrail_api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    creds = tmp_path / "creds.json"
-    creds.write_text(json.dumps({"activetrail-token": {"token": "SECRET-from-file"}}))
-    monkeypatch.setenv("MANIFEST_RUNTIME_TOKEN", "demo-token")
-    assert main(live(activetrail_api, tmp_path, "--credentials", str(creds))) == 0
-    capsys.readouterr()
 
 
 def test_a_refused_token_is_a_clear_error(activetrail_api: str, tmp_path: Path,
