@@ -20,9 +20,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .activecampaign import SandboxAccount
 
 DEFAULT_PATH = os.path.join(".manifest-runtime", "state.db")
 ENV_VAR = "MANIFEST_RUNTIME_STATE"
@@ -234,7 +237,7 @@ class StateFile:
             rows = self.db.execute("SELECT data FROM setups ORDER BY workflow").fetchall()
         return [Setup.from_json(json.loads(data)) for (data,) in rows]
 
-    def sandbox(self, contact: dict[str, Any] | None = None) -> Any:
+    def sandbox(self, contact: dict[str, Any] | None = None) -> SandboxAccount:
         """The embedded sandbox ActiveCampaign account in this file."""
         from .activecampaign import SandboxAccount
 

@@ -31,7 +31,7 @@ def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
     add_state_option(p)
 
 
-def existing_state(given: str | None) -> Any:
+def existing_state(given: str | None) -> StateFile:
     """The state file for commands that only read it (sandbox, state show): it must exist."""
     from ..state import MEMORY, StateFile, state_path
 
@@ -49,7 +49,10 @@ def add_state_option(p: argparse.ArgumentParser, what: str = "") -> None:
                    ".manifest-runtime/state.db; :memory: keeps nothing)")
 
 if TYPE_CHECKING:
+    from ..activecampaign import ActiveCampaign
     from ..errors import Diagnostic
+    from ..http.client import HttpClient
+    from ..state import StateFile
     from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
@@ -84,8 +87,8 @@ def report_error(d: Diagnostic, compiled: CompiledManifest, redact: Callable[[st
     sys.stderr.write(redact(render_one(d)))
 
 
-def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: Any, http: Any, *,
-             ac: Any, role: Literal["source", "target"] | None = None,
+def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateFile,
+             http: HttpClient, *, ac: ActiveCampaign, role: Literal["source", "target"] | None = None,
              contact: dict[str, Any] | None = None) -> Env:
     """The run-wide services: state store, HTTP, the ActiveCampaign account, `!print_c` to
     stderr, the tracer (with --trace), redaction, and the !http output override."""
@@ -132,13 +135,13 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def open_state(given: str | None) -> Any:
+def open_state(given: str | None) -> StateFile:
     from ..state import StateFile, state_path
 
     return StateFile(state_path(given))
 
 
-def tracer(redactor: Redactor) -> Any:
+def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
     from ..paths import to_pointer
 
     def emit(event: TraceEvent) -> None:
