@@ -52,11 +52,11 @@ if TYPE_CHECKING:
     from ..activecampaign import ActiveCampaign
     from ..errors import Diagnostic
     from ..http.client import HttpClient
-    from ..state import StateFile
     from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
     from ..runtime.context import Env, TraceEvent
+    from ..state import StateFile
 
 
 def compile_or_report(manifest: str) -> CompiledManifest | None:
@@ -88,7 +88,8 @@ def report_error(d: Diagnostic, compiled: CompiledManifest, redact: Callable[[st
 
 
 def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateFile,
-             http: HttpClient, *, ac: ActiveCampaign, role: Literal["source", "target"] | None = None,
+             http: HttpClient, *, ac: ActiveCampaign,
+             role: Literal["source", "target"] | None = None,
              contact: dict[str, Any] | None = None) -> Env:
     """The run-wide services: state store, HTTP, the ActiveCampaign account, `!print_c` to
     stderr, the tracer (with --trace), redaction, and the !http output override."""
