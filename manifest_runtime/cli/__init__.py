@@ -20,11 +20,21 @@ from . import eval, poll, run, sandbox, serve, setup, state, validate
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, serve, sandbox, state)
 
-EPILOG = """examples:
-  manifest-runtime validate examples/twilio-sms/manifest.json
-  manifest-runtime validate manifest.yaml --format json --strict
+EPILOG = """examples (offline, on the bundled ActiveTrail example):
+  manifest-runtime validate examples/*/manifest.*
+  manifest-runtime setup examples/activetrail-contacts/manifest.yaml \\
+      --answers examples/activetrail-contacts/answers.yaml \\
+      --replay examples/activetrail-contacts/cassette.yaml
+  manifest-runtime run examples/activetrail-contacts/manifest.yaml \\
+      --input examples/activetrail-contacts/payloads.jsonl
+  manifest-runtime sandbox contacts
+  manifest-runtime eval examples/activetrail-contacts/manifest.yaml \\
+      /workflows/0/setup/connect/describe_connection \\
+      --replay examples/activetrail-contacts/cassette.yaml --trace
 
-exit codes: 0 success, 1 invalid manifest or failed records, 2 usage error"""
+each command has --help; docs/ has the details.
+exit codes: 0 success, 1 invalid manifest or failed records, 2 usage error,
+130/143 stopped by SIGINT/SIGTERM (run, poll, serve)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
