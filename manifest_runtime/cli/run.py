@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
 from .http_options import add_http_options, http_service, positive_int
+from .run_input import input_lines
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_pipeline_options,
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     index, workflow = choose_workflow(compiled, args.workflow)
     inbound = workflow.get("type") == "generic"
-    lines, digest = _input(args, inbound)
+    lines, digest = input_lines(args, inbound)
     if args.trace:
         args.concurrency = 1
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
@@ -162,80 +163,6 @@ def _needs_setup(manifest: str, workflow: dict[str, Any], setup: Setup | None) -
         raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
                          f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
                          f"{again}")
-
-
-def _input(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], str | None]:
-    """The input lines, read lazily (a line ends at "\\n" only: U+2028 inside a JSON string
-    is not a line break), and the file's SHA-256 (None for stdin: no resume). A leading BOM
-    is dropped; a file that is not UTF-8 is refused before anything runs."""
-    given, option = (args.input, "--input") if inbound else (args.contacts, "--contacts")
-    wrong = args.contacts if inbound else args.input
-    kind = "inbound" if inbound else "outbound"
-    if wrong is not None:
-        raise UsageError(f"this is an {kind} workflow: give its records with {option}, not "
-                         f"{'--contacts' if inbound else '--input'}")
-    if given is None:
-        what = "webhook payloads" if inbound else "contacts to process"
-        raise UsageError(f"give the {what} with {option} FILE.jsonl (one JSON per line)")
-    if given == "-":
-        if not inbound:
-            raise UsageError("--contacts takes a file")
-        return _lines(_stdin_utf8()), None
-    digest = _checked_digest(given, option)
-    return _file_lines(given), digest
-
-
-def _checked_digest(path: str, option: str) -> str:
-    """SHA-256 of the file, checking on the way (in chunks) that it is UTF-8."""
-    import codecs
-    import hashlib
-
-    sha = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen = 0
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                sha.update(chunk)
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    raise UsageError(f"{option} {path}: not UTF-8 (byte {seen + exc.start})"
-                                     ) from None
-                seen += len(chunk)
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise UsageError(f"{option} {path}: not UTF-8 (it ends inside a character)"
-                                 ) from None
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot read it ({exc.strerror})") from None
-    return sha.hexdigest()
-
-
-def _file_lines(path: str) -> Iterator[str]:
-    with open(path, encoding="utf-8", newline="\n") as f:
-        yield from _lines(f)
-
-
-def _stdin_utf8() -> Any:
-    """Standard input as strict UTF-8 lines ending at "\\n" only (as a file is read)."""
-    import io
-
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:  # already text (tests, embedding)
-        return sys.stdin
-    return io.TextIOWrapper(buffer, encoding="utf-8", errors="strict", newline="\n")
-
-
-def _lines(stream: Any) -> Iterator[str]:
-    number = 0
-    try:
-        for number, line in enumerate(stream, 1):
-            yield line.removeprefix("\ufeff") if number == 1 else line
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"the input is not UTF-8 (after line {number}: {exc.reason}); the "
-                         "records before it are recorded") from None
 
 
 @dataclass
