@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from ..paths import Path
 
 
-
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "eval",
