@@ -678,6 +678,11 @@ def parse_yaml(text: str, filename: str) -> LoadedManifest:
         hint = None
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             message, hint = "a tab character here", "YAML is indented with spaces, never tabs"
+        elif "nesting depth" in message:
+            # libyaml (PyYAML >= 6.0.4) stops at its own depth limit, which is above ours:
+            # whatever the library says, the rule is ours.
+            message = f"nesting deeper than {MAX_DEPTH} levels"
+            hint = f"manifests may nest at most {MAX_DEPTH} levels"
         raise _load_error(filename, "syntax", message, hint=hint, line=line, column=column) \
             from exc
     except yaml.YAMLError as exc:
