@@ -56,6 +56,14 @@ Node = Const | Tmpl | Obj | Arr | Command
 HttpOutput = Literal["wrapped", "body"]
 
 
+@dataclass(frozen=True, slots=True)
+class HttpDecision:
+    """The output shape of one `!http` step and why (compile/passes/http_output.py)."""
+
+    output: HttpOutput = "wrapped"  # {status, headers, body}; "body": the parsed body
+    reason: str = "no later step reads fields of the response"
+
+
 @dataclass(frozen=True)
 class CompiledManifest:
     """Everything `validate` found and everything the runtime needs, from one load."""

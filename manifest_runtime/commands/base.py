@@ -11,7 +11,7 @@ from ..expressions.nodes import Expansion
 from ..model import Arr, Command, Const, Obj, Tmpl
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
 
 CompileFn = Callable[[Any, "Path", "Compiler", "Scope"], Any]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..errors import choices_hint
+from ..paths import Path
 from .compiler import Compiler
-from .errors import choices_hint
-from .paths import Path
 
 
 def run_checks(data: dict[str, Any], c: Compiler) -> None:
@@ -177,12 +177,13 @@ def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
 def check_pagination(data: dict[str, Any], c: Compiler) -> None:
     """`"pagination": true` follows api.pagination; without a known style only one page
     would be fetched."""
-    from .http.pagination import STYLES
+    from ..http.pagination import STYLES
 
     if dig(data, "api", "pagination", "style", "type") in STYLES:
         return
-    for path, node in c.http_nodes.items():
-        if node.pagination:
+    for command in c.built:
+        if command.name == "!http" and command.node is not None and command.node.pagination:
+            path = command.path
             c.report("pagination-without-style",
                      "!http has pagination: true, but api.pagination declares no style "
                      f"({', '.join(STYLES)}): only the first page would be fetched",
