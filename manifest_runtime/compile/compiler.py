@@ -159,7 +159,7 @@ class Compiler:
             return Const(None, path)
         arg_path = (*path, name)
         node = spec.compile(raw[name], arg_path, self, scope)
-        command = Command(name, node, path)
+        command = Command(name, node, path, spec.run)
         self.built.append(command)
         return command
 
