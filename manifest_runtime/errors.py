@@ -106,7 +106,7 @@ def misspelt_required_hint(required: str) -> str:
 def choices_hint(name: str, choices: Iterable[str], what: str = "expected one of") -> str:
     options = sorted(set(choices))
     guess = did_you_mean(name, options)
-    listing = f"{what}: {', '.join(options)}"
+    listing = f"{what}: {', '.join(options) or 'none'}"
     return f"{guess} ({listing})" if guess else listing
 
 
