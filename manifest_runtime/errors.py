@@ -11,9 +11,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .paths import Path, to_pointer
+
+if TYPE_CHECKING:
+    from .source import Place
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -42,6 +45,10 @@ class Diagnostic:
     column: int | None = None  # 1-based column in the file
     source_text: str | None = field(default=None, compare=False)  # the string `span` indexes
     notes: tuple[str, ...] = ()  # context lines, e.g. which !pipe step failed on what input
+    # just after the last character pointed at (1-based; exclusive, as editors take ranges)
+    end_line: int | None = None
+    end_column: int | None = None
+    snippet: str | None = field(default=None, compare=False)  # the source line of `line`
 
     @property
     def pointer(self) -> str:
@@ -49,6 +56,14 @@ class Diagnostic:
 
     def with_location(self, file: str | None, line: int | None, column: int | None) -> Diagnostic:
         return replace(self, file=file, line=line, column=column)
+
+    def with_place(self, file: str | None, place: Place | None) -> Diagnostic:
+        """This diagnostic located at `place` (a SourceMap's answer) in `file`."""
+        if place is None:
+            return replace(self, file=file)
+        return replace(self, file=file, line=place.line, column=place.column,
+                       end_line=place.end_line, end_column=place.end_column,
+                       snippet=place.snippet)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -59,6 +74,8 @@ class Diagnostic:
             "file": self.file,
             "line": self.line,
             "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
             "hint": self.hint,
             **({"notes": list(self.notes)} if self.notes else {}),
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import json.decoder
 import os
 import re
 from collections.abc import Callable
@@ -30,36 +31,111 @@ MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add (copies of anchored va
 COMMAND_TAGS_PREFIX = "!"
 
 Position = tuple[int, int]  # 1-based line, 1-based column
+Offsets = tuple[int, int]  # 0-based [start, end) character offsets in the text
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a diagnostic points: its start, its end (just after the last character; the
+    same line and column + 1 when only a start is known) and the text of its start line."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    snippet: str | None  # the source line of `line`; None when the text is unknown
 
 
 @dataclass(frozen=True)
 class SourceMap:
-    """Where each value (and each object key) of a loaded manifest stands in its file."""
+    """Where each value (and each object key) of a loaded manifest stands in its file.
+
+    The YAML loader fills the position tables as it builds the data; JSON positions are
+    found on demand (`JsonSourceMap`), only for the paths a diagnostic needs."""
 
     file: str
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
     # For strings whose characters map 1:1 onto one source line: column of the first character.
     string_starts: dict[Path, Position] = field(default_factory=dict)
+    value_ends: dict[Path, Position] = field(default_factory=dict)
+    key_ends: dict[Path, Position] = field(default_factory=dict)
+    text: str = field(default="", repr=False, compare=False)
+    _lines: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    # -- the tables (JsonSourceMap computes them on demand)
+
+    def value_position(self, path: Path) -> Position | None:
+        return self.values.get(path)
+
+    def key_position(self, path: Path) -> Position | None:
+        return self.keys.get(path)
+
+    def string_start(self, path: Path) -> Position | None:
+        return self.string_starts.get(path)
+
+    def value_end(self, path: Path) -> Position | None:
+        return self.value_ends.get(path)
+
+    def key_end(self, path: Path) -> Position | None:
+        return self.key_ends.get(path)
+
+    # -- queries
 
     def locate(self, path: Path, *, key: bool = False) -> Position | None:
         """Position of the node at `path`, else of its nearest located ancestor."""
-        if key and path in self.keys:
-            return self.keys[path]
+        return self._nearest(path, key=key)[0]
+
+    def _nearest(self, path: Path, *, key: bool) -> tuple[Position | None, Position | None]:
+        """(start, end) of the key or value at `path`, else of its nearest located ancestor's
+        value (end None when unknown)."""
+        if key and path:
+            start = self.key_position(path)
+            if start is not None:
+                return start, self.key_end(path)
         probe = path
         while True:
-            if probe in self.values:
-                return self.values[probe]
+            start = self.value_position(probe)
+            if start is not None:
+                return start, self.value_end(probe)
             if not probe:
-                return None
+                return None, None
             probe = probe[:-1]
 
     def locate_in_string(self, path: Path, offset: int) -> Position | None:
         """Position of character `offset` of the string at `path` (the node when unknown)."""
-        start = self.string_starts.get(path)
+        start = self.string_start(path)
         if start is not None:
             return (start[0], start[1] + offset)
         return self.locate(path)
+
+    def line_text(self, line: int) -> str | None:
+        """The text of 1-based line `line` (None when the text is unknown)."""
+        if not self.text:
+            return None
+        if not self._lines:
+            self._lines.extend(self.text.split("\n"))
+        return self._lines[line - 1].rstrip("\r") if 0 < line <= len(self._lines) else None
+
+    def place(self, path: Path, *, key: bool = False, span: tuple[int, int] | None = None
+              ) -> Place | None:
+        """Where a diagnostic about `path` points: the key (`key`), characters [start, end) of
+        the string value (`span`, when they map onto the file), or the value."""
+        if span is not None:
+            first = self.string_start(path)
+            if first is not None:
+                line, column = first[0], first[1] + span[0]
+                return Place(line, column, line, column + max(1, span[1] - span[0]),
+                             self.line_text(line))
+        start, end = self._nearest(path, key=key)
+        if start is None:
+            return None
+        if end is None or end <= start:
+            end = (start[0], start[1] + 1)
+        # a span inside a string that does not map onto the file (escapes, a block scalar):
+        # no file snippet; the report shows the string itself with the caret
+        snippet = self.line_text(start[0]) if span is None else None
+        return Place(start[0], start[1], end[0], end[1], snippet)
 
 
 @dataclass(frozen=True)
@@ -138,6 +214,7 @@ def load_bytes(raw: bytes, filename: str) -> LoadedManifest:
             '"workflows": [...]}',
             line=1,
             column=1,
+            text=text,
         )
     suffix = FsPath(filename).suffix.lower()
     parser = _PARSERS.get(suffix)
@@ -164,6 +241,7 @@ def _decode(raw: bytes, filename: str) -> str:
             hint="save the manifest as UTF-8",
             line=line,
             column=column,
+            text=raw.decode("utf-8", errors="replace"),
         ) from exc
     return text.removeprefix("\ufeff")
 
@@ -176,9 +254,19 @@ def _load_error(
     hint: str | None = None,
     line: int | None = None,
     column: int | None = None,
+    text: str | None = None,
+    notes: tuple[str, ...] = (),
 ) -> ManifestLoadError:
+    """A located load problem; with the file's `text`, it shows the source line."""
+    snippet = None
+    if text is not None and line is not None:
+        lines = text.split("\n", line)
+        snippet = lines[line - 1].rstrip("\r") if line <= len(lines) else None
+    end = column + 1 if column is not None else None
     return ManifestLoadError(
-        Diagnostic(code=code, message=message, hint=hint, file=filename, line=line, column=column)
+        Diagnostic(code=code, message=message, hint=hint, file=filename, line=line, column=column,
+                   end_line=line if end is not None else None, end_column=end,
+                   snippet=snippet, notes=notes)
     )
 
 
@@ -219,7 +307,7 @@ class _JsonParser:
     def fail(self, message: str, offset: int, hint: str | None = None) -> ManifestLoadError:
         line, column = self.position(offset)
         return _load_error(
-            self.filename, "syntax", message, hint=hint, line=line, column=column
+            self.filename, "syntax", message, hint=hint, line=line, column=column, text=self.text
         )
 
     def token(self) -> tuple[str, str, int]:
@@ -294,6 +382,7 @@ class _JsonParser:
                 "then a low one (\\udc00-\\udfff), e.g. \\ud83d\\ude00",
                 line=line,
                 column=column,
+                text=self.text,
             )
         return self.fail("invalid unicode escape (a lone surrogate)", offset)
 
@@ -411,7 +500,8 @@ class _JsonParser:
     def _check_duplicate(self, container: dict[str, Any], key: str, path: Path) -> None:
         if key in container:
             line, column = self.source.keys[path]
-            self.diagnostics.append(_duplicate(self.filename, path, line, column))
+            self.diagnostics.append(_duplicate(self.filename, path, line, column,
+                                               len(json.dumps(key)), self.text))
 
     def _value_hint(self, text: str) -> str | None:
         if text in "}]":
@@ -432,7 +522,10 @@ class _JsonParser:
         )
 
 
-def _duplicate(filename: str, path: Path, line: int, column: int) -> Diagnostic:
+def _duplicate(filename: str, path: Path, line: int, column: int, width: int, text: str
+               ) -> Diagnostic:
+    """The duplicate key at line:column, `width` characters long, in the file's `text`."""
+    lines = text.split("\n", line)
     return Diagnostic(
         code="duplicate-key",
         message=f"duplicate key {path[-1]!r}",
@@ -441,13 +534,166 @@ def _duplicate(filename: str, path: Path, line: int, column: int) -> Diagnostic:
         file=filename,
         line=line,
         column=column,
+        end_line=line,
+        end_column=column + max(1, width),
+        snippet=lines[line - 1].rstrip("\r") if line <= len(lines) else None,
     )
 
 
 def parse_json(text: str, filename: str) -> LoadedManifest:
+    """Read JSON at C speed (`json.loads`); positions are found later, only where needed.
+
+    The careful parser (`_JsonParser`, Python, every token) runs only when the fast read
+    fails or sees something to report: a syntax error, `NaN`/`Infinity`, a lone surrogate
+    escape, a duplicate key, nesting deeper than MAX_DEPTH; it locates the problem."""
+    duplicates = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicates
+        out = dict(items)
+        if len(out) != len(items):
+            duplicates = True
+        return out
+
+    data: Any = None
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant)
+        fast = not duplicates and not _LONE_SURROGATE_ESCAPE.search(text) and \
+            _depth(data) <= MAX_DEPTH
+    except (ValueError, RecursionError):
+        fast = False
+    source = JsonSourceMap(filename, text=text)
+    if fast:
+        return LoadedManifest(data, source, text)
     parser = _JsonParser(text, filename)
-    data = parser.parse()
-    return LoadedManifest(data, parser.source, text, tuple(parser.diagnostics))
+    data = parser.parse()  # raises the located error, or finds the duplicate keys
+    return LoadedManifest(data, source, text, tuple(parser.diagnostics))
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # any surrogate escape: check it
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(data: Any) -> int:
+    """How deeply containers nest in `data` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in value.values() if type(value) is dict else value:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return deepest
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(frozen=True)
+class JsonSourceMap(SourceMap):
+    """Positions in a JSON text, found on demand: to locate `/workflows/7/setup`, the members
+    of the root, then of `workflows`, then of its item 7 are listed once (each skipped value
+    read by the C JSON scanner), so a valid manifest costs nothing and a diagnostic costs
+    the containers on its path. Offsets become line:column through an index of line starts
+    built on first use."""
+
+    _offsets: dict[Path, Offsets] = field(default_factory=dict, repr=False, compare=False)
+    _key_offsets: dict[Path, Offsets] = field(default_factory=dict, repr=False, compare=False)
+    _listed: set[Path] = field(default_factory=set, repr=False, compare=False)
+    _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
+
+    def value_position(self, path: Path) -> Position | None:
+        found = self._value(path)
+        return self._position(found[0]) if found else None
+
+    def value_end(self, path: Path) -> Position | None:
+        found = self._value(path)
+        return self._position(found[1]) if found else None
+
+    def key_position(self, path: Path) -> Position | None:
+        found = self._key(path)
+        return self._position(found[0]) if found else None
+
+    def key_end(self, path: Path) -> Position | None:
+        found = self._key(path)
+        return self._position(found[1]) if found else None
+
+    def string_start(self, path: Path) -> Position | None:
+        found = self._value(path)
+        if found is None or self.text[found[0]] != '"':
+            return None
+        if "\\" in self.text[found[0] : found[1]]:
+            return None  # escapes: characters do not map 1:1
+        return self._position(found[0] + 1)
+
+    # -- offsets
+
+    def _value(self, path: Path) -> Offsets | None:
+        if not path:
+            start = _JSON_WS.match(self.text).end()  # type: ignore[union-attr]
+            return (start, len(self.text.rstrip())) if start < len(self.text) else None
+        found = self._offsets.get(path)
+        if found is None and path[:-1] not in self._listed:
+            parent = self._value(path[:-1])
+            if parent is not None:
+                self._list(path[:-1], parent[0])
+            found = self._offsets.get(path)
+        return found
+
+    def _key(self, path: Path) -> Offsets | None:
+        if path and path[:-1] not in self._listed:
+            self._value(path)
+        return self._key_offsets.get(path)
+
+    def _list(self, path: Path, start: int) -> None:
+        """Record the offsets of the members (keys and values) or items of the container at
+        `start`. A duplicate key keeps its last occurrence, as the data does."""
+        self._listed.add(path)
+        text, ws = self.text, _JSON_WS
+        scan = _SCAN_ONCE
+        opener = text[start]
+        if opener not in "{[":
+            return
+        i = ws.match(text, start + 1).end()  # type: ignore[union-attr]
+        closer = "}" if opener == "{" else "]"
+        index = 0
+        try:
+            while i < len(text) and text[i] != closer:
+                if opener == "{":
+                    key, key_end = _SCANSTRING(text, i + 1)
+                    child: Path = (*path, key)
+                    self._key_offsets[child] = (i, key_end)
+                    i = ws.match(text, key_end).end() + 1  # type: ignore[union-attr]
+                    i = ws.match(text, i).end()  # type: ignore[union-attr]
+                else:
+                    child = (*path, index)
+                    index += 1
+                _, end = scan(text, i)
+                self._offsets[child] = (i, end)
+                i = ws.match(text, end).end()  # type: ignore[union-attr]
+                if i < len(text) and text[i] == ",":
+                    i = ws.match(text, i + 1).end()  # type: ignore[union-attr]
+        except (StopIteration, ValueError, RecursionError):
+            return  # not JSON after all (the loader would have said so): positions unknown
+
+    def _position(self, offset: int) -> Position:
+        starts = self._line_starts
+        if not starts:
+            starts.append(0)
+            starts.extend(m.end() for m in re.finditer("\n", self.text))
+        line = bisect.bisect_right(starts, offset)
+        return (line, offset - starts[line - 1] + 1)
+
+
+# the C scanners behind json.loads: one value from an offset -> (value, end); one string body
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = \
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SCANSTRING: Callable[[str, int], tuple[str, int]] = \
+    json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- YAML
@@ -472,8 +718,9 @@ class _YamlBuilder:
 
     def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
+        self.text = text
         self.lines = text.split("\n")
-        self.source = SourceMap(filename)
+        self.source = SourceMap(filename, text=text)
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
         self.reported: set[int] = set()  # ids of duplicate key nodes already reported
@@ -482,7 +729,7 @@ class _YamlBuilder:
         mark = node.start_mark
         return _load_error(
             self.filename, "syntax", message, hint=hint, line=mark.line + 1,
-            column=mark.column + 1
+            column=mark.column + 1, text=self.text
         )
 
     # ------------------------------------------------------------------ expansion size
@@ -546,13 +793,18 @@ class _YamlBuilder:
             raise self.fail(f"more than {MAX_NODES:,} values (alias expansion?)", node)
         if depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
-        mark = node.start_mark
+        mark, end = node.start_mark, node.end_mark
         self.source.values[path] = (mark.line + 1, mark.column + 1)
+        self.source.value_ends[path] = (end.line + 1, end.column + 1)
         tag = node.tag or ""
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
             # `!jq ".x"` is `{"!jq": ".x"}`: the argument lives one level down
             inner_path = (*path, tag)
             self.source.values[inner_path] = (mark.line + 1, mark.column + 1)
+            self.source.value_ends[inner_path] = (end.line + 1, end.column + 1)
+            # the tag is the command's key (`!htp` is what an unknown-command points at)
+            self.source.keys[inner_path] = (mark.line + 1, mark.column + 1)
+            self.source.key_ends[inner_path] = (mark.line + 1, mark.column + 1 + len(tag))
             return {tag: self._plain(node, inner_path, depth + 1)}
         return self._plain(node, path, depth)
 
@@ -569,14 +821,16 @@ class _YamlBuilder:
         for key, key_node in duplicates:
             if id(key_node) not in self.reported:
                 self.reported.add(id(key_node))
-                mark = key_node.start_mark
-                self.diagnostics.append(
-                    _duplicate(self.filename, (*path, key), mark.line + 1, mark.column + 1))
+                mark, end = key_node.start_mark, key_node.end_mark
+                width = end.column - mark.column if end.line == mark.line else 1
+                self.diagnostics.append(_duplicate(self.filename, (*path, key), mark.line + 1,
+                                                   mark.column + 1, width, self.text))
         result: dict[str, Any] = {}
         for key, (key_node, value_node) in entries.items():
             child: Path = (*path, key)
-            mark = key_node.start_mark
+            mark, end = key_node.start_mark, key_node.end_mark
             self.source.keys[child] = (mark.line + 1, mark.column + 1)
+            self.source.key_ends[child] = (end.line + 1, end.column + 1)
             result[key] = self.build(value_node, child, depth + 1)
         return result
 
@@ -641,7 +895,8 @@ class _YamlBuilder:
             # libyaml refuses these escapes itself; the pure-Python loader keeps them
             raise _load_error(self.filename, "encoding",
                               "invalid unicode escape (a lone surrogate)",
-                              line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+                              line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+                              text=self.text)
         if path is not None and isinstance(node.value, str) and style in (None, "'", '"'):
             self._record_string_start(node, path)
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
@@ -665,26 +920,102 @@ def _char_at(text: str, line: int, column: int) -> str:
     return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
 
 
+def _yaml_syntax_error(exc: yaml.MarkedYAMLError, text: str, filename: str
+                       ) -> ManifestLoadError:
+    """A YAML syntax error in our words: what is wrong at the line, and how to fix it. The
+    parser's own text is kept as a note. Our reading is from the text at the marks (the
+    indentation of the lines, the character there), not from the parser's wording."""
+    mark = exc.problem_mark or exc.context_mark
+    raw = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem:
+        raw = f"{exc.problem} ({exc.context})"
+    if mark is None:
+        return _load_error(filename, "syntax", f"YAML: {raw}", text=text)
+    message, hint = _explain_yaml(exc, mark, text, raw)
+    context = exc.context_mark
+    if context is not None and message.startswith("the ") and "string that starts" in message:
+        mark = context  # an unclosed quote: point at where it opens
+    note = () if message == raw else (f"the YAML parser says: {raw}",)
+    return _load_error(filename, "syntax", message, hint=hint, line=mark.line + 1,
+                       column=mark.column + 1, text=text, notes=note)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _spaces(n: int) -> str:
+    return f"{n} space{'' if n == 1 else 's'}"
+
+
+def _explain_yaml(exc: yaml.MarkedYAMLError, mark: Any, text: str, raw: str
+                  ) -> tuple[str, str]:
+    lines = text.split("\n")
+    here = lines[mark.line] if mark.line < len(lines) else ""
+    char = here[mark.column] if mark.column < len(here) else ""
+    context = exc.context_mark
+    opener = _char_at(text, context.line, context.column) if context is not None else ""
+    if char == "\t" or (here[: mark.column + 1].strip() == "" and "\t" in here[: mark.column + 1]):
+        return "a tab character here", "YAML is indented with spaces, never tabs"
+    if "nesting depth" in raw:
+        # libyaml (PyYAML >= 6.0.4) stops at its own depth limit, which is above ours:
+        # whatever the library says, the rule is ours.
+        return (f"nesting deeper than {MAX_DEPTH} levels",
+                f"manifests may nest at most {MAX_DEPTH} levels")
+    if opener in ("'", '"') and context is not None and context.line < mark.line:
+        return (f"the {opener}quoted{opener} string that starts at line {context.line + 1} is "
+                "not closed",
+                f"end it with {opener} on the same line it should end on; inside single quotes "
+                "write '' for a quote, inside double quotes \\\"")
+    if opener in ("[", "{") and context is not None:
+        closer = "]" if opener == "[" else "}"
+        return (f"the {opener} opened at line {context.line + 1}, column {context.column + 1} "
+                f"is not closed (or a ',' is missing)",
+                f"close it with {closer}; items of a {opener}...{closer} are separated by ', '")
+    if isinstance(exc, yaml.composer.ComposerError) and char == "*":
+        return ("an alias (*name) with no anchor (&name) before it",
+                "anchor the value first (key: &name value), or quote the text if the '*' is "
+                "meant literally")
+    if char in ("@", "`"):
+        return (f"a plain value cannot start with {char!r}",
+                f"quote the value: '{here[mark.column:].strip()}'")
+    if opener == '"' and context is not None:
+        return ("an unknown escape in a double-quoted string",
+                "in double quotes a backslash starts an escape (\\n, \\t, \\\\, \\\"); use "
+                "single quotes for a literal backslash, as jq programs often need")
+    if here.lstrip().startswith("- ") and context is not None and \
+            _indent(here) <= _indent(lines[context.line]):
+        return ("a list item ('- ') among the keys of the object that starts at line "
+                f"{context.line + 1}",
+                "a key holds either keys or a list: put the list under a key of its own, "
+                "its items on the lines below it")
+    if context is not None and isinstance(exc, yaml.parser.ParserError):
+        expected = _indent(lines[context.line]) if context.line < len(lines) else 0
+        return (f"this line is indented {_spaces(_indent(here))}, but the keys of the object "
+                f"that starts at line {context.line + 1} are indented {_spaces(expected)}",
+                f"line up the keys of one object (here {expected} spaces); a value that "
+                "belongs to a key goes on deeper-indented lines below it")
+    if isinstance(exc, yaml.scanner.ScannerError) and char == ":":
+        above = next((line for line in reversed(lines[: mark.line]) if line.strip()
+                      and not line.lstrip().startswith("#")), "")
+        if above and _indent(here) > _indent(above) and ":" in above and \
+                above.split(":", 1)[1].strip():
+            return (f"this line is indented more ({_spaces(_indent(here))}) than the key "
+                    f"above it ({_indent(above)}), which already has a value",
+                    f"line it up with the key above ({_spaces(_indent(above))}), or put it "
+                    "under a key that has no value on its own line")
+        return ("a ': ' inside a plain value (YAML reads it as a second key)",
+                "quote the value: key: 'text: with a colon'")
+    return (f"YAML: {raw}",
+            "check this line: indentation (spaces only, the keys of one object lined up), "
+            "quotes, and ': ' or ' #' inside values (quote those values)")
+
+
 def parse_yaml(text: str, filename: str) -> LoadedManifest:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            message = f"{exc.problem} ({exc.context})"
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        hint = None
-        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-            message, hint = "a tab character here", "YAML is indented with spaces, never tabs"
-        elif "nesting depth" in message:
-            # libyaml (PyYAML >= 6.0.4) stops at its own depth limit, which is above ours:
-            # whatever the library says, the rule is ours.
-            message = f"nesting deeper than {MAX_DEPTH} levels"
-            hint = f"manifests may nest at most {MAX_DEPTH} levels"
-        raise _load_error(filename, "syntax", message, hint=hint, line=line, column=column) \
-            from exc
+        raise _yaml_syntax_error(exc, text, filename) from exc
     except yaml.YAMLError as exc:
         raise _load_error(filename, "syntax", f"invalid YAML: {exc}") from exc
     except RecursionError as exc:
@@ -694,7 +1025,7 @@ def parse_yaml(text: str, filename: str) -> LoadedManifest:
                         and node.value == "" and not node.style):
         # no document at all, or one with no content (`---` alone)
         raise _load_error(filename, "empty", "the manifest is empty (only comments?)", line=1,
-                          column=1)
+                          column=1, text=text)
     builder = _YamlBuilder(filename, text)
     try:
         builder.measure(node)

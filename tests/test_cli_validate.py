@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,8 @@ def test_json_format_is_one_object_per_design(capsys: pytest.CaptureFixture[str]
     assert main(["validate", "--format", "json", TWILIO, INVALID]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] is False
-    keys = {"code", "severity", "message", "pointer", "file", "line", "column", "hint"}
+    keys = {"code", "severity", "message", "pointer", "file", "line", "column", "end_line",
+            "end_column", "hint"}
     assert all(set(d) == keys for d in report["diagnostics"])
     assert {d["file"] for d in report["diagnostics"]} == {TWILIO, INVALID}
     bad = next(d for d in report["diagnostics"] if d["code"] == "unknown-key")
@@ -168,3 +170,62 @@ def test_readme_sample_output_is_the_real_output(monkeypatch: pytest.MonkeyPatch
             position = real.index(line, position)
         assert real[position] == line
         position, skipping = position + 1, False
+
+
+def test_notes_are_shown_only_with_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", TWILIO]) == 0
+    quiet = capsys.readouterr().out
+    assert "note[" not in quiet and "valid (0 errors, 2 warnings)" in quiet
+    assert main(["validate", "-v", TWILIO]) == 0
+    verbose = capsys.readouterr().out
+    assert "note[http-output]" in verbose and "2 warnings, " in verbose
+    assert main(["validate", "--format", "json", TWILIO]) == 0
+    assert {d["severity"] for d in json.loads(capsys.readouterr().out)["diagnostics"]} == {
+        "warning"}
+
+
+def test_json_gives_the_range_of_the_offending_part(capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    golden = str(ROOT / "tests/validate/golden/jq-and-filter-errors.yaml")
+    assert main(["validate", "--format", "json", golden]) == 1
+    found = {d["code"]: d for d in json.loads(capsys.readouterr().out)["diagnostics"]}
+    ranges = {code: (d["line"], d["column"], d["end_line"], d["end_column"])
+              for code, d in found.items()}
+    assert ranges["unknown-key"] == (11, 5, 11, 9)  # labl
+    assert ranges["unknown-filter"] == (23, 70, 23, 77)  # defualt
+    assert ranges["unknown-command"] == (25, 11, 25, 15)  # !htp
+
+
+def test_every_diagnostic_shows_its_source_line(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted((ROOT / "tests/validate/invalid").iterdir())
+    assert main(["validate", *map(str, files)]) == 1
+    blocks = capsys.readouterr().out.split("\n" + str(ROOT))
+    located = [b for b in blocks if "error[" in b.split("\n", 1)[0]]
+    assert located and all(" | " in b for b in located)
+
+
+def test_colour_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifest_runtime.cli.validate import use_color
+
+    class Tty:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(Tty(True)) and not use_color(Tty(False))  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(Tty(True))  # type: ignore[arg-type]
+    d = Diagnostic("unknown-key", "unknown key 'labl'", ("labl",), file="m.yaml", line=1,
+                   column=1, end_line=1, end_column=5, snippet="labl: x", hint="h")
+    coloured = render_one(d, color=True)
+    assert "\x1b[" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == render_one(d)
+
+
+def test_a_mistyped_command_gets_a_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["vaildate", TWILIO]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'vaildate'" in err and "did you mean 'validate'?" in err

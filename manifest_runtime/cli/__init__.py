@@ -70,12 +70,30 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The message for a mistyped subcommand (`vaildate`), with a did-you-mean; None when
+    the first word is a subcommand or there is none (argparse explains the rest)."""
+    from ..errors import choices_hint
+
+    word = next((a for a in argv if not a.startswith("-")), None)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if word is None or word in sub.choices:
+        return None
+    return f"unknown command {word!r}; {choices_hint(word, sub.choices, 'commands')}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # never a UnicodeEncodeError while reporting
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unknown = _unknown_command(parser, argv)
+    if unknown is not None:
+        parser.print_usage(sys.stderr)
+        print(f"manifest-runtime: error: {unknown}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)

@@ -6,8 +6,9 @@ that file: it makes the run fail (exit 1) but the other files are still validate
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from ..errors import Diagnostic, ManifestLoadError
 
@@ -23,8 +24,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text for people (default), json for tools")
     p.add_argument("--strict", action="store_true", help="warnings make the manifest invalid")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="text format: hide notes (severity info)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", "-v", action="store_true",
+                       help="also report notes (severity info), e.g. each !http step's output "
+                       "shape (http-output)")
+    shown.add_argument("--quiet", "-q", action="store_true",
+                       help="hide notes (the default; kept for scripts)")
     p.set_defaults(handler=run)
 
 
@@ -32,11 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from ..compile import load_and_compile
     from ..report import render_json, render_text, summary
 
+    color = args.format == "text" and use_color(sys.stdout)
     everything: list[Diagnostic] = []
     all_valid = True
     for filename in args.manifests:
         try:
-            compiled = load_and_compile(filename)
+            compiled = load_and_compile(filename, notes=args.verbose)
             diagnostics = list(compiled.diagnostics)
         except ManifestLoadError as exc:
             diagnostics = [exc.diagnostic]
@@ -47,9 +53,16 @@ def run(args: argparse.Namespace) -> int:
         all_valid = all_valid and valid
         everything.extend(diagnostics)
         if args.format == "text":
-            shown = [d for d in diagnostics if not (args.quiet and d.severity == "info")]
-            sys.stdout.write(render_text(shown))
-            print(summary(filename, diagnostics, valid))
+            sys.stdout.write(render_text(diagnostics, color=color))
+            print(summary(filename, diagnostics, valid, notes=args.verbose))
     if args.format == "json":
         print(render_json(everything, all_valid))
     return 0 if all_valid else 1
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

@@ -62,25 +62,11 @@ class Compiler:
         text: str | None = None,
         at_key: bool = False,
     ) -> None:
-        if span is not None:
-            pos = self.source.locate_in_string(path, span.start)
-        else:
-            pos = self.source.locate(path, key=at_key)
-        line, column = pos if pos else (None, None)
+        place = self.source.place(path, key=at_key,
+                                  span=(span.start, span.end) if span is not None else None)
         self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
-                path=path,
-                severity=severity,
-                hint=hint,
-                span=span,
-                file=self.source.file,
-                line=line,
-                column=column,
-                source_text=text,
-            )
-        )
+            Diagnostic(code=code, message=message, path=path, severity=severity, hint=hint,
+                       span=span, source_text=text).with_place(self.source.file, place))
 
     # ------------------------------------------------------------------ values
 

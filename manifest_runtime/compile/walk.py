@@ -34,15 +34,17 @@ if TYPE_CHECKING:
     from ..commands.base import CommandSpec
 
 
-def load_and_compile(filename: str) -> CompiledManifest:
+def load_and_compile(filename: str, *, notes: bool = True) -> CompiledManifest:
     """Read and compile a manifest file. Raises ManifestLoadError only if it cannot be read."""
-    return compile_manifest(load_file(filename))
+    return compile_manifest(load_file(filename), notes=notes)
 
 
 def compile_manifest(
-    loaded: LoadedManifest, commands: Mapping[str, CommandSpec] | None = None
+    loaded: LoadedManifest, commands: Mapping[str, CommandSpec] | None = None, *,
+    notes: bool = True,
 ) -> CompiledManifest:
-    """Compile a loaded manifest with `commands` (default: the registry of every command)."""
+    """Compile a loaded manifest with `commands` (default: the registry of every command).
+    `notes`: also report the notes (severity info, e.g. `http-output`)."""
     if commands is None:
         from ..commands import COMMANDS
 
@@ -56,7 +58,10 @@ def compile_manifest(
     check_schema(data, c)
     root = _ManifestWalker(data, c).compile()
     run_checks(data, c)
-    note_http_outputs(c)
+    if notes:
+        note_http_outputs(c)
+    else:
+        decide_http_outputs(c)
     return _finish(loaded, root, c)
 
 
@@ -81,14 +86,24 @@ def _finish(loaded: LoadedManifest, root: Node, c: Compiler) -> CompiledManifest
     return CompiledManifest(loaded.source.file, loaded.data, root, loaded.source, diagnostics)
 
 
-def field_infos(workflow: Any) -> dict[str, FieldInfo]:
-    """The select-step form fields of a raw workflow, by id (malformed entries skipped)."""
-    fields = dig(workflow, "setup", "select", "form_fields")
-    out: dict[str, FieldInfo] = {}
+def field_infos(workflow: Any) -> dict[str, FieldInfo] | None:
+    """The select-step form fields of a raw workflow, by id; {} when it has no select step.
+
+    None (unknown: references to fields are not judged) when the select step's form fields
+    cannot be read: `form_fields` missing or misspelt, not a list, or an entry without a
+    string id. The schema reports that one cause; every `${custom_data.x}` of the workflow
+    being "not a form field" would only repeat it."""
+    select = dig(workflow, "setup", "select")
+    if select is None:
+        return {}
+    fields = select.get("form_fields") if isinstance(select, dict) else None
     if not isinstance(fields, list):
-        return out
+        return None
+    out: dict[str, FieldInfo] = {}
     for i, f in enumerate(fields):
-        if isinstance(f, dict) and isinstance(f.get("id"), str) and f["id"] not in out:
+        if not isinstance(f, dict) or not isinstance(f.get("id"), str):
+            return None
+        if f["id"] not in out:
             out[f["id"]] = FieldInfo(f["id"], i, f.get("required", True) is not False,
                                      str(f.get("type", "")))
     return out
@@ -188,7 +203,11 @@ class _ManifestWalker:
         if users:
             fields = {}
             for w in users:
-                fields.update(field_infos(w))
+                found = field_infos(w)
+                if found is None:
+                    fields = None  # one user's fields are unknown: so are the intake's
+                    break
+                fields.update(found)
         subdomain, lacking = self.subdomain_for(users)
         polling = raw.get("type") == "polling"
         # ${resource}: the selection of the workflows using this intake (unknown: unused)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
@@ -29,12 +28,9 @@ def with_location(diagnostic: Diagnostic, source: SourceMap) -> Diagnostic:
     """Fill file/line/column from the manifest's source map (span-precise when possible)."""
     if diagnostic.line is not None:
         return diagnostic
-    if diagnostic.span is not None:
-        pos = source.locate_in_string(diagnostic.path, diagnostic.span.start)
-    else:
-        pos = source.locate(diagnostic.path)
-    line, column = pos if pos else (None, None)
-    return replace(diagnostic, file=diagnostic.file or source.file, line=line, column=column)
+    span = diagnostic.span
+    place = source.place(diagnostic.path, span=(span.start, span.end) if span else None)
+    return diagnostic.with_place(diagnostic.file or source.file, place)
 
 
 def fail(code: str, message: str, *, hint: str | None = None) -> EvaluationError:

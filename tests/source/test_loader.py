@@ -31,6 +31,9 @@ def test_bad_file_gives_located_error(name: str) -> None:
     d = _problem(HERE / "cases" / name)
     assert (d.code, d.line, d.column) == (want["code"], want["line"], want["column"]), d
     assert want["message"] in d.message
+    assert d.snippet is not None, "a located load error shows its source line"
+    if want.get("hint"):
+        assert d.hint, d
 
 
 def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The exact text users read: `validate` output for a few broken manifests (golden files).
+"""The exact text users read: `validate -v` output (notes included) for a few broken manifests
+(golden files).
 
 Run `pytest --update-golden` to rewrite the .txt files, then review the diff.
 """
@@ -21,7 +22,7 @@ def test_rendered_messages_match_golden(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(GOLDEN)
-    code = main(["validate", manifest.name])
+    code = main(["validate", "-v", manifest.name])
     out = capsys.readouterr().out
     expected = manifest.with_suffix(".txt")
     if update_golden:

@@ -2,8 +2,9 @@
 manifests in tests/validate/valid must be valid with notes only.
 
 An expectation gives `code`, `pointer` and `severity` of a diagnostic the case must report,
-optionally its exact `hint`, and optionally `absent`: diagnostics ({code, pointer}) the case
-must not report."""
+optionally its exact `hint`, optionally `absent`: diagnostics ({code, pointer}) the case
+must not report, and optionally `errors`: how many errors it reports in all (one cause, one
+error)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def test_case_reports_its_code_at_its_pointer(name: str) -> None:
         assert hit.hint == want["hint"]
     for absent in want.get("absent", []):
         assert (absent["code"], absent["pointer"]) not in [(c, p) for c, p, _ in found], found
+    if "errors" in want:
+        errors = [d for d in compiled.diagnostics if d.severity == "error"]
+        assert len(errors) == want["errors"], errors
     assert hit.file is not None and hit.file.endswith(name)
     if want["severity"] == "error":
         assert not compiled.valid
