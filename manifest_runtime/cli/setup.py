@@ -127,8 +127,18 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     try:
         outcome = flow.run()
         state.save_setup(outcome.setup)
+        historical = workflow.get("historical_data_intake")
+        if isinstance(historical, str):  # a new setup imports once more (reference §4.3)
+            from ..pipeline.polling import HistoricalImports
+
+            HistoricalImports(state.db, state.lock).forget(outcome.setup.workflow)
+            state.forget_polling_state(outcome.setup.workflow)
     finally:
         flow.close()
         state.close()
-    print(redactor.text("\n".join(summary_lines(outcome, state.path))))
+    lines = summary_lines(outcome, state.path)
+    if isinstance(historical, str):
+        lines.append(f"  historical import: {historical!r} runs once on the next `manifest-runtime "
+                     "poll`")
+    print(redactor.text("\n".join(lines)))
     return 0
