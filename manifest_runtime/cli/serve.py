@@ -25,6 +25,7 @@ from .session import add_pipeline_options, compile_or_report, report_error
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
+    from ..http.redact import Redactor
     from ..intake.journal import WebhookJournal
     from ..intake.webhook import Receiver
     from ..model import CompiledManifest
@@ -153,7 +154,8 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
         dead_file = open_dead_letter(args.dead_letter)
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
                             journal=journal, on_dead=lambda dead: write_dead(dead_file, dead),
-                            log=_say, window=args.dedupe_window)
+                            log=_say, window=args.dedupe_window,
+                            redactor=redactor_of(pipeline))
         try:
             for notice in receiver.notices:
                 _say(f"{name}: {notice}")
@@ -188,6 +190,14 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
         finally:
             if dead_file is not None:
                 dead_file.close()
+
+
+def redactor_of(pipeline: Pipeline) -> Redactor | None:
+    """The run's redactor (the HTTP client's: the one traces and errors go through)."""
+    from ..http.client import HttpClient
+
+    http = pipeline.env.http
+    return http.redactor if isinstance(http, HttpClient) else None
 
 
 def provider_of(compiled: CompiledManifest) -> str | None:

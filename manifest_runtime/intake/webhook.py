@@ -12,22 +12,28 @@
   provider's retry), and each webhook is a numbered row of the webhook journal; the number
   is its dead letters' record number.
 
-Nothing here prints: messages go to the `log` callback the command line gives.
+Nothing here prints: messages go to the `log` callback the command line gives. While a
+webhook is in hand, its secrets (`secrets_of`: authorization, cookie, API-key, token and
+signature headers, secret-named query and form values) are masked in everything said about
+it: traces, errors, dead letters, the journal (`Redactor.scoped`, http/redact.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ..errors import Diagnostic, EvaluationError, UsageError
+from ..http.redact import TOKEN_FIELDS, is_secret_name
 from ..pipeline.journal import DeadLetter
 from ..pipeline.records import MAX_NESTING, Record, too_deep
 from ..runtime.errors import excerpt, with_location
@@ -35,6 +41,7 @@ from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
 
 if TYPE_CHECKING:
+    from ..http.redact import Redactor
     from ..model import CompiledManifest, Node
     from ..paths import Path
     from ..pipeline.journal import Journal
@@ -171,6 +178,36 @@ def digest(incoming: Incoming) -> str:
     return h.hexdigest()
 
 
+def secrets_of(incoming: Incoming) -> list[str]:
+    """The request's secret values: of headers and query or form fields named like a secret
+    (authorization, cookie, x-api-key, *token*, *secret*, *signature*, ...; each cookie's
+    value and a credential after its scheme too), and of JSON body fields named like a
+    token (`password`, `api_key`, ...)."""
+    found: list[str] = []
+    for name, value in incoming.headers:
+        if not is_secret_name(name):
+            continue
+        found.append(value)
+        if name.lower() in ("cookie", "set-cookie"):
+            found += [part.partition("=")[2].strip() for part in value.split(";")]
+        else:
+            found.append(value.strip().rpartition(" ")[2])  # "Bearer xyz": xyz
+            found += [part.partition("=")[2] for part in value.split(",")]  # t=1,v1=abc
+    found += [v for k, v in incoming.query if is_secret_name(k)]
+    if incoming.body.strip():
+        text = incoming.body.decode("utf-8", "replace")
+        if incoming.content_type == FORM:
+            found += [v for k, v in parse_qsl(text, keep_blank_values=True)
+                      if is_secret_name(k)]
+        else:  # the raw text (verification's raw_body): "password": "..." (JSON-escaped)
+            found += [m.group(2) for m in _TOKEN_FIELD.finditer(text)]
+    return [v for v in found if v]
+
+
+_NAMES = "|".join(re.escape(f) for f in sorted(TOKEN_FIELDS))
+_TOKEN_FIELD = re.compile(r'"(' + _NAMES + r')"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
 def request_object(incoming: Incoming, payload: Any) -> dict[str, Any]:
     """What `verification` gets as its input."""
     headers: dict[str, str] = {}
@@ -218,8 +255,9 @@ class Receiver:
                  webhooks: WebhookJournal, journal: Journal | None,
                  on_dead: Callable[[list[DeadLetter]], None] | None = None,
                  log: Callable[[str], None] | None = None,
-                 window: float = DEDUPE_WINDOW) -> None:
+                 window: float = DEDUPE_WINDOW, redactor: Redactor | None = None) -> None:
         self.intake = intake
+        self.redactor = redactor
         self.window = window
         self.pipeline = pipeline
         self.workflow = pipeline.name
@@ -262,8 +300,11 @@ class Receiver:
     def handle(self, incoming: Incoming) -> Reply:
         """One webhook, recorded from start to end. Never raises: when the state file fails
         (locked for too long, full), the sender is told to retry later (503)."""
+        scope = self.redactor.scoped(secrets_of(incoming)) if self.redactor is not None \
+            else nullcontext()
         try:
-            return self._recorded(incoming)
+            with scope:
+                return self._recorded(incoming)
         except SYSTEM_ERRORS as exc:
             if self.log is not None:
                 self.log(f"webhook: the state file failed ({exc}); answered 503 so the sender "
@@ -294,11 +335,12 @@ class Receiver:
                 f"{first.stage} {first.code}: {first.message}")
         self.webhooks.finish(number, handled.outcome, handled.reply.status,
                              delivered=handled.delivered, failed=len(handled.dead),
-                             detail=handled.detail)
+                             detail=self.pipeline.env.redact(handled.detail)
+                             if handled.detail else None)
         with self._lock:
             self.counts[handled.outcome] += 1
         if self.log is not None:
-            self.log(self._line(number, incoming.method, handled))
+            self.log(self.pipeline.env.redact(self._line(number, incoming.method, handled)))
         return handled.reply
 
     def _line(self, number: int, method: str, h: _Handled) -> str:
