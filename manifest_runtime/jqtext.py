@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .expressions.nodes import Expansion, Template
 
@@ -132,6 +133,7 @@ _JQ_TOKEN = re.compile(
 _CONTINUES = re.compile(r'^(?:\.[A-Za-z_]\w*|[)\]}?]|\$\w+|"|\.)')
 
 
+@lru_cache(maxsize=4096)
 def root_fields(program: str) -> frozenset[str]:
     """Field names a jq program reads from its input before piping it anywhere.
 

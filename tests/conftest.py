@@ -20,3 +20,12 @@ def _state_file_per_test(tmp_path_factory: pytest.TempPathFactory,
     is shared between tests or written into the checkout."""
     state = tmp_path_factory.mktemp("state") / "state.db"
     monkeypatch.setenv("MANIFEST_RUNTIME_STATE", str(state))
+
+
+@pytest.fixture(autouse=True)
+def _jq_verdict_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The jq verdict cache (jqverdicts.py) of the tests: one directory for the session,
+    never the user's own cache."""
+    monkeypatch.setenv("MANIFEST_RUNTIME_CACHE_DIR",
+                       str(tmp_path_factory.getbasetemp() / "jq-verdicts"))

@@ -13,6 +13,7 @@ from ..errors import Diagnostic, EvaluationError, Span
 from ..expressions.evaluate import evaluate_expansion
 from ..expressions.nodes import Expansion, Template
 from ..jqtext import _StringTracker, rewrite, root_fields
+from ..jqverdicts import COMPILES, VERDICTS, verdict_of
 from .base import CommandSpec
 
 if TYPE_CHECKING:
@@ -24,10 +25,21 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class JqNode:
     source: str  # the program as written in the manifest
-    program: Any = field(compare=False)  # the compiled jq program
+    text: str  # the program jq compiles (expansions bound as variables)
     variables: tuple[Expansion, ...]  # bound in order as $__mr0, $__mr1, ... (input is .[0])
     path: Path
     reads: frozenset[str]  # root fields the program reads (chooses !http output shape)
+    # the compiled program, made on first use: `validate` only needs libjq's verdict, which
+    # jqverdicts.py may already know
+    _compiled: list[Any] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def program(self) -> Any:
+        """The compiled jq program (compiled on first use, once per distinct text)."""
+        compiled = self._compiled
+        if not compiled:
+            compiled.append(compile_jq_text(self.text))
+        return compiled[0]
 
 
 def compile_jq_text(program: str) -> Any:
@@ -39,6 +51,12 @@ def compile_jq_text(program: str) -> Any:
 @lru_cache(maxsize=4096)
 def _compile_cached(program: str, engine: str) -> Any:
     return jqfast.compile_program(program, engine)
+
+
+def forget_compiled() -> None:
+    """Forget every compiled program and known verdict of this process (tests, benchmarks)."""
+    _compile_cached.cache_clear()
+    VERDICTS.forget()
 
 
 _JQ_POS = re.compile(r"line (\d+), column (\d+)")
@@ -75,15 +93,19 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
         def to_original(offset: int) -> int | None:
             return offset
 
-    try:
-        program = compile_jq_text(text)
-    except ValueError as exc:
-        message, span = _jq_error(str(exc), text, to_original, len(raw), template)
+    verdict = verdict_of(text, _libjq_compile)
+    if verdict != COMPILES:
+        message, span = _jq_error(verdict, text, to_original, len(raw), template)
         c.report("jq-syntax", f"jq: {message}", path, span=span, text=raw,
                  hint="check the program at jqplay.org; jq strings use double quotes")
         return None
     plain = "".join(p if isinstance(p, str) else "$__v" for p in template.parts)
-    return JqNode(raw, program, variables, path, root_fields(plain))
+    return JqNode(raw, text, variables, path, root_fields(plain))
+
+
+def _libjq_compile(text: str) -> None:
+    """libjq's verdict on `text` (raises ValueError); the program is kept for `run`."""
+    compile_jq_text(text)
 
 
 def _jq_error(message: str, program: str, to_original: Any, length: int,

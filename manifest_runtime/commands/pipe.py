@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..compile.roots import in_pipe
 from ..errors import EvaluationError, describe
 from ..model import Command
 from ..runtime.errors import PipeStepError, excerpt
@@ -38,13 +37,15 @@ def compile_pipe(raw: Any, path: Path, c: Compiler, scope: Scope) -> PipeNode | 
                  path, hint='e.g. {"!pipe": [{"!http": {...}}, {"!jq": "..."}]}')
         return None
     c.pipe_reads.append({})
+    c.pipe_steps.append(0)
     try:
-        steps: list[Command | None] = [
-            c.step(step, (*path, i), in_pipe(scope, i + 1), f"step {i + 1} of !pipe")
-            for i, step in enumerate(raw)
-        ]
+        steps: list[Command | None] = []
+        for i, step in enumerate(raw):
+            c.pipe_steps[-1] = i + 1  # what ${piped_content.N} may read inside this step
+            steps.append(c.step(step, (*path, i), scope, f"step {i + 1} of !pipe"))
     finally:
         refs = c.pipe_reads.pop()
+        c.pipe_steps.pop()
     valid = tuple(s for s in steps if s is not None)
     reads = tuple((n, name, text) for n, found in refs.items() for name, text in found)
     return PipeNode(valid, reads, complete=len(valid) == len(steps))

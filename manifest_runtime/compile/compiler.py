@@ -26,7 +26,7 @@ from ..expressions.parser import TemplateSyntaxError, parse_template
 from ..model import Arr, Command, Const, HttpDecision, Node, Obj, Tmpl
 from ..paths import Path
 from ..source import SourceMap
-from .roots import ROOT_CHECKS, FieldInfo, Scope, in_pipe
+from .roots import ROOT_CHECKS, FieldInfo, Scope
 
 if TYPE_CHECKING:
     from ..commands.base import CommandSpec
@@ -43,6 +43,8 @@ class Compiler:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # per open !pipe (innermost last): step number -> (root fields read, who reads them)
     pipe_reads: list[dict[int, list[tuple[str, str]]]] = field(default_factory=list)
+    # per open !pipe (innermost last): the 1-based step being compiled
+    pipe_steps: list[int] = field(default_factory=list)
     # every compiled command, in completion order (inner before outer): what passes read
     built: list[Command] = field(default_factory=list)
     # !http output shape by command path, written by passes/http_output.py; HttpNodes read it
@@ -71,22 +73,32 @@ class Compiler:
     # ------------------------------------------------------------------ values
 
     def value(self, raw: Any, path: Path, scope: Scope) -> Node:
-        """Compile any manifest value: commands, templates, containers, constants."""
+        """Compile any manifest value: commands, templates, containers, constants.
+
+        One pass over the raw data, each value visited once; a container whose children all
+        compile to themselves (constants) is one Const of the raw value, not a copy."""
         if isinstance(raw, str):
-            return self.string(raw, path, scope)
+            return self.string(raw, path, scope) if "${" in raw else Const(raw, path)
         if isinstance(raw, list):
-            items = tuple(self.value(v, (*path, i), scope) for i, v in enumerate(raw))
-            if all(isinstance(n, Const) for n in items):
-                return Const([n.value for n in items], path)  # type: ignore[union-attr]
-            return Arr(items, path)
+            items = [self.value(v, (*path, i), scope) for i, v in enumerate(raw)]
+            same = True
+            for n, v in zip(items, raw, strict=True):
+                if not isinstance(n, Const):
+                    return Arr(tuple(items), path)
+                same = same and n.value is v
+            return Const(raw if same else [n.value for n in items], path)  # type: ignore[union-attr]
         if isinstance(raw, dict):
-            bang = [k for k in raw if k.startswith("!")]
-            if bang:
-                return self.command(raw, path, scope)
+            for k in raw:
+                if k[:1] == "!":
+                    return self.command(raw, path, scope)
             obj = {k: self.value(v, (*path, k), scope) for k, v in raw.items() if k != COMMENT}
-            if all(isinstance(n, Const) for n in obj.values()):
-                return Const({k: n.value for k, n in obj.items()}, path)  # type: ignore[union-attr]
-            return Obj(obj, path)
+            same = len(obj) == len(raw)
+            for k, n in obj.items():
+                if not isinstance(n, Const):
+                    return Obj(obj, path)
+                same = same and n.value is raw[k]
+            return Const(raw if same else {k: n.value for k, n in obj.items()},  # type: ignore[union-attr]
+                         path)
         return Const(raw, path)
 
     def string(self, text: str, path: Path, scope: Scope) -> Node:
@@ -181,7 +193,7 @@ class Compiler:
             return None
         unknown = [key for key in raw if key != COMMENT and key not in allowed]
         missing = [key for key, required in allowed.items() if required and key not in raw]
-        misspelt = misspelt_required(unknown, missing)
+        misspelt = misspelt_required(unknown, missing) if unknown and missing else {}
         for key in unknown:
             self.report(
                 "invalid-argument",
@@ -237,5 +249,5 @@ def not_a_command_hint(raw: Any, commands: Iterable[str]) -> str:
     return 'write it as {"!jq": "..."}, {"!http": {...}}, ... (YAML: !jq "...")'
 
 
-__all__ = ["COMMENT", "Compiler", "FieldInfo", "Scope", "describe", "in_pipe",
+__all__ = ["COMMENT", "Compiler", "FieldInfo", "Scope", "describe",
            "not_a_command_hint"]

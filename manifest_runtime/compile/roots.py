@@ -8,9 +8,10 @@ own rule (`ROOT_CHECKS`) checks one expansion against the scope it stands in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import choices_hint
 from ..expressions.nodes import Expansion
@@ -64,7 +65,9 @@ class Scope:
     field_index: int | None = None  # inside options of form field N: fields >= N not chosen yet
     polling: bool = False
     webhook_lifecycle: bool = False
-    pipe_step: int | None = None  # 1-based step of the innermost pipe being compiled
+    # outside any !pipe being compiled: the step ${piped_content.N} is read from (None: not
+    # in a pipe); inside one, the compiler's own count of the innermost pipe's step wins
+    pipe_step: int | None = None
     subdomain: bool | None = None  # is ${subdomain} declared? None: unknown
     # when subdomain is False: the auths that would evaluate this value without declaring it
     subdomain_lacking: tuple[str, ...] = ()
@@ -73,6 +76,20 @@ class Scope:
     roots: frozenset[str] | None = None  # the only roots that can exist here; None: any
     roots_hint: str | None = None  # why the others cannot (for root-not-available)
     selection: bool = False  # ${resource} (the select step's describe_selection) exists here
+
+    def but(self, **changes: Any) -> Scope:
+        """This scope with `changes` (dataclasses.replace without its per-call introspection:
+        the walk derives a scope for every section, step and form field)."""
+        new = object.__new__(Scope)
+        for name in _SCOPE_FIELDS:
+            object.__setattr__(new, name, changes.pop(name) if name in changes
+                               else getattr(self, name))
+        if changes:
+            raise TypeError(f"Scope has no field {next(iter(changes))!r}")
+        return new
+
+
+_SCOPE_FIELDS = tuple(f.name for f in dataclasses.fields(Scope))
 
 
 def _check_custom_data(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
@@ -119,14 +136,15 @@ def _check_piped(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: st
         c.pipe_reads[-1].setdefault(n, []).append((str(exp.path[1]), exp.text))
     if n == 0:
         return
-    if scope.pipe_step is None:
+    step = c.pipe_steps[-1] if c.pipe_steps else scope.pipe_step
+    if step is None:
         c.bad_ref(exp, path, text, "piped-content-reference",
                   f"piped_content.{n} is used outside a !pipe",
                   "only ${piped_content.0} (the input) exists outside a pipe")
-    elif n >= scope.pipe_step:
+    elif n >= step:
         c.bad_ref(exp, path, text, "piped-content-reference",
-                  f"piped_content.{n} is not an earlier step (this is step {scope.pipe_step})",
-                  f"steps 0..{scope.pipe_step - 1} are available here: 0 is the pipe's input, "
+                  f"piped_content.{n} is not an earlier step (this is step {step})",
+                  f"steps 0..{step - 1} are available here: 0 is the pipe's input, "
                   "N the output of step N")
 
 
@@ -201,7 +219,3 @@ ROOT_CHECKS: dict[str, RootCheck] = {
     "data": _check_data,
     "resource": _check_resource,
 }
-
-
-def in_pipe(scope: Scope, step: int) -> Scope:
-    return replace(scope, pipe_step=step)

@@ -1,5 +1,10 @@
 """Structural validation against schemas/manifest.schema.json, as located diagnostics.
 
+Two validators, one schema: the compiled one (jsonschema-rs, Rust) says quickly whether a
+manifest is valid; only when it is not does python-jsonschema list the errors to explain
+(tests/validate/test_schema_agreement.py checks both agree on every case file). Without
+jsonschema-rs (a platform with no wheel) python-jsonschema does both.
+
 jsonschema's errors are translated here (the boundary): unknown keys get a did-you-mean hint
 from the schema's own `properties`, wrong types say what was found, and every diagnostic
 points at the key or value it is about. A misspelt required key (`labl` for `label`) is one
@@ -34,6 +39,23 @@ def _validator() -> Any:
     return Draft202012Validator(load_schema())
 
 
+@cache
+def _fast_validator() -> Any | None:
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a platform without a wheel: the slow path only
+        return None
+    return jsonschema_rs.validator_for(load_schema())
+
+
+def schema_valid(data: Any) -> bool:
+    """Does `data` follow the schema? (the fast validator when there is one)"""
+    fast = _fast_validator()
+    if fast is not None:
+        return bool(fast.is_valid(data))
+    return bool(_validator().is_valid(data))
+
+
 _UNKNOWN_KEY_KINDS = ("additionalProperties", "unevaluatedProperties")
 
 # object path -> {misspelt unknown key: the missing required key it stands for}
@@ -42,6 +64,8 @@ Misspelt = dict[Path, dict[str, str]]
 
 def check_schema(data: Any, c: Compiler) -> None:
     """Report every structural problem of `data` through the compiler's diagnostics."""
+    if _fast_validator() is not None and schema_valid(data):
+        return
     errors = list(_validator().iter_errors(data))
     misspelt = _misspelt_required(errors)
     for error in errors:

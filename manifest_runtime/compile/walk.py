@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, sort_key
@@ -180,7 +179,7 @@ class _ManifestWalker:
         paging = raw.get("pagination") if isinstance(raw, dict) else None
         if not isinstance(paging, dict):
             return self.c.value(raw, path, scope)
-        parsers = replace(scope, bare_paths=True)
+        parsers = scope.but(bare_paths=True)
         items = {k: self.c.value(v, (*path, k), scope) for k, v in raw.items()
                  if k not in (COMMENT, "pagination")}
         items["pagination"] = _obj({
@@ -218,7 +217,7 @@ class _ManifestWalker:
         for key, value in raw.items():
             if key == COMMENT:
                 continue
-            scope = replace(base, webhook_lifecycle=not polling and key in WEBHOOK_LIFECYCLE,
+            scope = base.but(webhook_lifecycle=not polling and key in WEBHOOK_LIFECYCLE,
                             selection=selection and key not in ROUTING_KEYS,
                             where=f"{key} of data_intake {name!r}")
             items[key] = self.c.value(value, (*path, key), scope)
@@ -243,8 +242,8 @@ class _ManifestWalker:
             if key == "setup" and isinstance(value, dict):
                 items[key] = self.setup(value, (*path, key), scope, selection)
             elif key == "data_pipeline":
-                items[key] = self.c.value(value, (*path, key), replace(
-                    scope, selection=selection, where=f"the data_pipeline of workflow {name!r}"))
+                items[key] = self.c.value(value, (*path, key), scope.but(
+                    selection=selection, where=f"the data_pipeline of workflow {name!r}"))
             else:
                 items[key] = self.c.value(value, (*path, key), scope)
         return _obj(items, path)
@@ -254,11 +253,11 @@ class _ManifestWalker:
         for key, value in raw.items():
             if key == COMMENT:
                 continue
-            step = replace(scope, where=f"the {key} step of {scope.where}")
+            step = scope.but(where=f"the {key} step of {scope.where}")
             if key == "connect":
-                step = replace(step, roots=CONNECT_ROOTS, roots_hint=CONNECT_ROOTS_HINT)
+                step = step.but(roots=CONNECT_ROOTS, roots_hint=CONNECT_ROOTS_HINT)
             elif key == "map":
-                step = replace(step, selection=selection)
+                step = step.but(selection=selection)
             fields = value.get("form_fields") if isinstance(value, dict) else None
             if key == "select" and isinstance(fields, list):
                 items[key] = self.select(value, (*path, key), step)
@@ -276,7 +275,7 @@ class _ManifestWalker:
                 continue
             fields = []
             for i, f in enumerate(value):
-                field_scope = replace(scope, field_index=i)
+                field_scope = scope.but(field_index=i)
                 fields.append(self.c.value(f, (*path, key, i), field_scope))
             items[key] = _arr(fields, (*path, key))
         return _obj(items, path)

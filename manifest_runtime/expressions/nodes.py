@@ -74,4 +74,6 @@ class Template:
 
     @property
     def expansions(self) -> tuple[Expansion, ...]:
+        if len(self.parts) == 1 and isinstance(self.parts[0], str):
+            return ()  # plain text: most strings of a manifest
         return tuple(p for p in self.parts if isinstance(p, Expansion))
