@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     all_valid = True
     for filename in args.manifests:
         try:
-            compiled = load_and_compile(filename, notes=args.verbose)
+            compiled = load_and_compile(filename, notes=args.verbose, keep=False)
             diagnostics = list(compiled.diagnostics)
         except ManifestLoadError as exc:
             diagnostics = [exc.diagnostic]

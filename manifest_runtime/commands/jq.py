@@ -104,8 +104,11 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
 
 
 def _libjq_compile(text: str) -> None:
-    """libjq's verdict on `text` (raises ValueError); the program is kept for `run`."""
-    compile_jq_text(text)
+    """libjq's verdict on `text` (raises ValueError). Only the verdict: the program that runs
+    is compiled on first use, on the engine chosen then (JqNode.program)."""
+    import jq
+
+    jq.compile(text)
 
 
 def _jq_error(message: str, program: str, to_original: Any, length: int,

@@ -192,16 +192,14 @@ def check_pagination(data: dict[str, Any], c: Compiler) -> None:
 
     if dig(data, "api", "pagination", "style", "type") in STYLES:
         return
-    for command in c.built:
-        if command.name == "!http" and command.node is not None and command.node.pagination:
-            path = command.path
-            c.report("pagination-without-style",
-                     "!http has pagination: true, but api.pagination declares no style "
-                     f"({', '.join(STYLES)}): only the first page would be fetched",
-                     (*path, "!http", "pagination"), severity="warning",
-                     hint="add api.pagination: {style: {type: page, page_number: {param: "
-                     "page, value: 1}, page_size: {param: per_page, value: 100}}, parser: "
-                     "{...}}, or remove pagination: true")
+    for path in c.paginated:
+        c.report("pagination-without-style",
+                 "!http has pagination: true, but api.pagination declares no style "
+                 f"({', '.join(STYLES)}): only the first page would be fetched",
+                 (*path, "!http", "pagination"), severity="warning",
+                 hint="add api.pagination: {style: {type: page, page_number: {param: "
+                 "page, value: 1}, page_size: {param: per_page, value: 100}}, parser: "
+                 "{...}}, or remove pagination: true")
 
 
 def check_unused_intakes(data: dict[str, Any], c: Compiler) -> None:

@@ -45,10 +45,20 @@ class Compiler:
     pipe_reads: list[dict[int, list[tuple[str, str]]]] = field(default_factory=list)
     # per open !pipe (innermost last): the 1-based step being compiled
     pipe_steps: list[int] = field(default_factory=list)
-    # every compiled command, in completion order (inner before outer): what passes read
+    # the commands compiled since the last batch, in completion order (inner before outer):
+    # what the post-compile passes read (passes/__init__.py)
     built: list[Command] = field(default_factory=list)
-    # !http output shape by command path, written by passes/http_output.py; HttpNodes read it
+    # !http output shape by command path, decided by passes/http_output.py; HttpNodes read it
     http_outputs: dict[Path, HttpDecision] = field(default_factory=dict)
+    paginated: list[Path] = field(default_factory=list)  # the !http with pagination: true
+    notes: bool = True  # report notes (severity info)
+    keep: bool = True  # keep the compiled nodes (False: `validate` wants diagnostics only)
+
+    def end_batch(self) -> None:
+        """Run the post-compile passes over the commands built since the last batch."""
+        from .passes import after_batch
+
+        after_batch(self)
 
     # ------------------------------------------------------------------ reporting
 

@@ -53,3 +53,15 @@ def test_valid_manifest_is_valid_and_clean(manifest: Path) -> None:
     compiled = load_and_compile(str(manifest))
     assert compiled.valid, compiled.diagnostics
     assert [d for d in compiled.diagnostics if d.severity != "info"] == []
+
+
+ALL = sorted(p for d in ("invalid", "valid", "golden") for p in (HERE / d).iterdir()
+             if p.suffix in (".json", ".yaml", ".yml"))
+
+
+@pytest.mark.parametrize("manifest", ALL, ids=lambda p: p.name)
+def test_validate_without_keeping_nodes_reports_the_same(manifest: Path) -> None:
+    """`validate` drops each workflow's nodes once compiled (keep=False): same diagnostics."""
+    kept = load_and_compile(str(manifest))
+    dropped = load_and_compile(str(manifest), keep=False)
+    assert dropped.diagnostics == kept.diagnostics

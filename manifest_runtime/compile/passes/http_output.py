@@ -7,9 +7,10 @@ the parsed body (so both published styles, `.body.accounts` and `.accounts`, run
 if nothing reads it, the wrapper. The decision reaches an `!http` inside a `!switch` case or at
 the end of a nested `!pipe` (whose consumer is outside it).
 
-The pass writes `Compiler.http_outputs` (command path -> HttpDecision), the table each compiled
-`HttpNode` reads its shape from, so no node is rebuilt. It dispatches on command names and
-node attributes only: it imports no command module.
+The pass returns the decisions (command path -> HttpDecision); the compiler keeps them in
+`Compiler.http_outputs`, the table each compiled `HttpNode` reads its shape from, so no node is
+rebuilt. It dispatches on command names and node attributes only: it imports no command
+module.
 """
 
 from __future__ import annotations
@@ -19,33 +20,40 @@ from typing import TYPE_CHECKING, Any
 from ...model import Command, HttpDecision, HttpOutput
 
 if TYPE_CHECKING:
+    from ...paths import Path
     from ..compiler import Compiler
 
 WRAPPER_KEYS = frozenset({"body", "status", "headers"})
 PASSTHROUGH = frozenset({"!print_c", "!save"})  # output their input unchanged
 
 
-def decide_http_outputs(c: Compiler) -> None:
-    """Decide the output shape of every `!http` step consumed inside a `!pipe`. Pipes are
-    visited inner first, so an outer pipe's consumer decides for a nested pipe's last step."""
-    for command in c.built:
+def decide_http_outputs(batch: list[Command], c: Compiler) -> dict[Path, HttpDecision]:
+    """The output shape of every `!http` step consumed inside a `!pipe` of `batch` (commands
+    in completion order). Pipes are visited inner first, so an outer pipe's consumer decides
+    for a nested pipe's last step."""
+    decisions: dict[Path, HttpDecision] = {}
+    for command in batch:
         if command.name == "!pipe" and command.node is not None:
-            _decide_pipe(command.node, c)
+            _decide_pipe(command.node, c, decisions)
+    return decisions
 
 
-def note_http_outputs(c: Compiler) -> None:
-    """Decide, then note each `!http` step's output shape (severity info)."""
-    decide_http_outputs(c)
-    for command in c.built:
+def note_http_outputs(batch: list[Command], decisions: dict[Path, HttpDecision],
+                      c: Compiler) -> None:
+    """Note each `!http` step's output shape (severity info)."""
+    for command in batch:
         if command.name != "!http" or command.node is None:
             continue
-        decision = c.http_outputs.get(command.path, HttpDecision())
+        decision = decisions.get(command.path, _DEFAULT)
         shape = "{status, headers, body}" if decision.output == "wrapped" else "the parsed body"
         c.report("http-output", f"!http output: {decision.output} = {shape}; "
                  f"{decision.reason}", command.path, severity="info")
 
 
-def _decide_pipe(pipe: Any, c: Compiler) -> None:
+_DEFAULT = HttpDecision()
+
+
+def _decide_pipe(pipe: Any, c: Compiler, decisions: dict[Path, HttpDecision]) -> None:
     steps: tuple[Command, ...] = pipe.steps
     if not pipe.complete:
         return  # a step did not compile: its consumers are unknown
@@ -55,7 +63,7 @@ def _decide_pipe(pipe: Any, c: Compiler) -> None:
     for i, step in enumerate(steps):
         if _yields_http(step):
             reads, who = _consumer_reads(i + 1, steps[i + 1 :], refs)
-            _retarget(step, reads, who, c)
+            _retarget(step, reads, who, c, decisions)
 
 
 def _yields_http(step: Command) -> bool:
@@ -115,16 +123,17 @@ def _input_reads(step: Command) -> frozenset[str]:
     return frozenset()
 
 
-def _retarget(step: Command, reads: frozenset[str], who: str, c: Compiler) -> None:
+def _retarget(step: Command, reads: frozenset[str], who: str, c: Compiler,
+              decisions: dict[Path, HttpDecision]) -> None:
     """Decide the shape of the `!http` this step yields (through cases and nested pipes)."""
     node = step.node
     if step.name == "!http":
-        c.http_outputs[step.path] = _decision(step, reads, who, c)
+        decisions[step.path] = _decision(step, reads, who, c)
     elif step.name == "!switch":
         for case in node.cases:
-            _retarget(case, reads, who, c)
+            _retarget(case, reads, who, c, decisions)
     elif step.name == "!pipe" and node.steps:
-        _retarget(node.steps[-1], reads, who, c)
+        _retarget(node.steps[-1], reads, who, c, decisions)
 
 
 def _decision(step: Command, reads: frozenset[str], who: str, c: Compiler) -> HttpDecision:
