@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import choices_hint
+from ..errors import choices_hint, did_you_mean
 from ..paths import Path
 from .compiler import Compiler
 
@@ -71,16 +71,34 @@ def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
                         if isinstance(f, dict)], "form field id")
 
 
+def misspelt_section(data: dict[str, Any], section: str) -> bool:
+    """Is `section` absent from the manifest's root while an unknown root key looks like it
+    (`data_intakes`, `auths`)? Then what refers to it cannot be judged: the schema's
+    unknown-key is the one error."""
+    if section in data:
+        return False
+    unknown = [k for k in data if k not in ROOT_KEYS]
+    return any(did_you_mean(k, [section]) for k in unknown)
+
+
+ROOT_KEYS = ("$version", "$schema", "auth", "api", "data_intake", "workflows", "objects",
+             "_comment")
+
+
 def check_references(data: dict[str, Any], c: Compiler) -> None:
     raw_auth = data.get("auth")
     auths: dict[str, Any] = raw_auth if isinstance(raw_auth, dict) else {}
+    # a missing or malformed auth section is the schema's error; references to it wait
+    auths_known = isinstance(raw_auth, dict)
     intakes = {name: d for _, d in _items(data, "data_intake")
                if (name := name_of(d)) is not None}
     # a name that is not a string is the schema's error; what refers to it cannot be judged
-    names_known = all(isinstance(d.get("name"), str) for _, d in _items(data, "data_intake"))
+    names_known = all(isinstance(d.get("name"), str) for _, d in _items(data, "data_intake")) \
+        and not isinstance(data.get("data_intake"), dict | str | int | float | bool) \
+        and not misspelt_section(data, "data_intake")
     for i, w in _items(data, "workflows"):
         ref = w.get("auth")
-        if isinstance(ref, str) and ref not in auths:
+        if isinstance(ref, str) and ref not in auths and auths_known:
             c.report("unknown-reference", f"workflow auth {ref!r} is not defined in 'auth'",
                      ("workflows", i, "auth"), hint=choices_hint(ref, auths, "auth names"))
         for key in ("data_intake", "historical_data_intake"):
@@ -203,6 +221,8 @@ def check_pagination(data: dict[str, Any], c: Compiler) -> None:
 
 
 def check_unused_intakes(data: dict[str, Any], c: Compiler) -> None:
+    if not isinstance(data.get("workflows"), list):
+        return  # no workflows to read (the schema's error): nothing can be said unused
     used = set()
     for _, w in _items(data, "workflows"):
         for key in ("data_intake", "historical_data_intake"):

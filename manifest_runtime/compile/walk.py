@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Diagnostic, sort_key
+from ..errors import Diagnostic, did_you_mean, sort_key
 from ..model import Arr, CompiledManifest, Const, Node, Obj
 from ..paths import Path
 from ..source import LoadedManifest, SourceMap, load_file
-from .checks import dig, run_checks
+from .checks import ROOT_KEYS, dig, run_checks
 from .compiler import COMMENT, Compiler
 from .roots import (
     API_ROOTS_HINT,
@@ -160,7 +160,14 @@ class _ManifestWalker:
             if key == COMMENT:
                 continue
             walk = sections.get(key)
-            items[key] = walk(raw, (key,)) if walk else self.c.value(raw, (key,), Scope())
+            if walk is not None:
+                items[key] = walk(raw, (key,))
+            elif key not in ROOT_KEYS and did_you_mean(key, sections):
+                # a misspelt section (`data_intakes`: the schema's unknown-key): its values
+                # would be judged in the wrong scope, so they are not judged at all
+                items[key] = Const(raw, (key,))
+            else:
+                items[key] = self.c.value(raw, (key,), Scope())
         return Obj(items, ())
 
     def subdomain_of(self, auth_name: Any) -> bool | None:
