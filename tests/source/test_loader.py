@@ -159,3 +159,39 @@ def test_bad_max_bytes_variable_is_a_usage_error(
     monkeypatch.setenv("MANIFEST_RUNTIME_MAX_BYTES", value)
     with pytest.raises(UsageError, match="MANIFEST_RUNTIME_MAX_BYTES"):
         load_file(str(f))
+
+
+def test_json_positions_are_found_on_demand(tmp_path: Path) -> None:
+    """A JSON manifest's positions cost nothing until a diagnostic asks; then key and value
+    ranges are exact, and a string with escapes has no 1:1 character map."""
+    from manifest_runtime.source import JsonSourceMap
+
+    f = tmp_path / "m.json"
+    f.write_text('{\n  "a": {"k": [1, {"x": "tab\\\\t"}]},\n  "b": "plain",\n  "a": {"k": 2}\n}\n')
+    loaded = load_file(str(f))
+    source = loaded.source
+    assert isinstance(source, JsonSourceMap)
+    assert loaded.data == {"a": {"k": 2}, "b": "plain"}  # the duplicate's last value wins
+    assert [d.code for d in loaded.diagnostics] == ["duplicate-key"]
+    key = source.place(("b",), key=True)
+    assert key is not None and (key.line, key.column, key.end_line, key.end_column) == (3, 3, 3, 6)
+    value = source.place(("b",))
+    assert value is not None and (value.column, value.end_column) == (8, 15)
+    assert value.snippet == '  "b": "plain",'
+    assert source.locate_in_string(("b",), 2) == (3, 11)
+    assert source.locate(("a", "k")) == (4, 14)  # the later "a", as in the data
+    assert source.string_start(("a", "k", 1, "x")) is None  # no: it was overwritten
+    f.write_text('{"s": "a\\tb", "t": "ab"}')
+    escaped = load_file(str(f)).source
+    assert escaped.string_start(("s",)) is None and escaped.string_start(("t",)) == (1, 21)
+
+
+def test_a_valid_json_manifest_computes_no_position(tmp_path: Path) -> None:
+    from manifest_runtime.compile import compile_manifest
+    from manifest_runtime.source import JsonSourceMap
+
+    root = Path(__file__).resolve().parents[2]
+    loaded = load_file(str(root / "tests/validate/valid/schema-key.json"))
+    compiled = compile_manifest(loaded, notes=False)
+    assert compiled.diagnostics == ()
+    assert isinstance(loaded.source, JsonSourceMap) and not loaded.source._listed
