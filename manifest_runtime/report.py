@@ -16,8 +16,9 @@ block) shows the string itself with the caret instead.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import Diagnostic
 
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 LABEL = {"error": "error", "warning": "warning", "info": "note"}
 STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
 EXCERPT = 100  # characters of a long line shown around the caret
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def render_text(diagnostics: Sequence[Diagnostic], *, color: bool = False) -> str:

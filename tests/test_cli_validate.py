@@ -205,7 +205,7 @@ def test_every_diagnostic_shows_its_source_line(capsys: pytest.CaptureFixture[st
 
 
 def test_colour_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from manifest_runtime.cli.validate import use_color
+    from manifest_runtime.report import use_color
 
     class Tty:
         def __init__(self, tty: bool) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from ..errors import ManifestRuntimeError, UsageError
-from ..report import render_one
+from ..report import render_one, use_color
 from . import eval, poll, run, sandbox, serve, setup, state, validate
 from .jq_engine import apply_jq_engine
 
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"manifest-runtime: error: {exc}", file=sys.stderr)
         return 2
     except ManifestRuntimeError as exc:
-        sys.stderr.write(render_one(exc.diagnostic))
+        sys.stderr.write(render_one(exc.diagnostic, color=use_color(sys.stderr)))
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

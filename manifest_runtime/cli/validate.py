@@ -6,9 +6,8 @@ that file: it makes the run fail (exit 1) but the other files are still validate
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 from ..errors import Diagnostic, ManifestLoadError
 
@@ -35,7 +34,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..compile import load_and_compile
-    from ..report import render_json, render_text, summary
+    from ..report import render_json, render_text, summary, use_color
 
     color = args.format == "text" and use_color(sys.stdout)
     everything: list[Diagnostic] = []
@@ -59,10 +58,3 @@ def run(args: argparse.Namespace) -> int:
         print(render_json(everything, all_valid))
     return 0 if all_valid else 1
 
-
-def use_color(stream: TextIO) -> bool:
-    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
