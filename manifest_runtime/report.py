@@ -128,14 +128,20 @@ def _ansi(text: Text) -> str:
 
 
 def summary(file: str, diagnostics: Sequence[Diagnostic], valid: bool, *,
-            notes: bool = True) -> str:
+            notes: bool = True, color: bool = False) -> str:
     """`file: valid (0 errors, 2 warnings, 9 notes)`; without the notes' count when they
     were not asked for (`notes` False)."""
     counts = {s: sum(1 for d in diagnostics if d.severity == s) for s in LABEL}
     status = "valid" if valid else "invalid"
     shown = f", {counts['info']} note{_s(counts['info'])}" if notes else ""
-    return (f"{file}: {status} ({counts['error']} error{_s(counts['error'])}, "
-            f"{counts['warning']} warning{_s(counts['warning'])}{shown})")
+    parts: list[Part] = [(f"{file}: ", "bold"), (status, "bold green" if valid else "bold red"),
+                         (f" ({counts['error']} error{_s(counts['error'])}, "
+                          f"{counts['warning']} warning{_s(counts['warning'])}{shown})", "")]
+    if not color:
+        return "".join(text for text, _ in parts)
+    from rich.text import Text
+
+    return _ansi(Text.assemble(*parts))
 
 
 def _s(n: int) -> str:

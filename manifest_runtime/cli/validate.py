@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         everything.extend(diagnostics)
         if args.format == "text":
             sys.stdout.write(render_text(diagnostics, color=color))
-            print(summary(filename, diagnostics, valid, notes=args.verbose))
+            print(summary(filename, diagnostics, valid, notes=args.verbose, color=color))
     if args.format == "json":
         print(render_json(everything, all_valid))
     return 0 if all_valid else 1
