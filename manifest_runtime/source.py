@@ -932,12 +932,17 @@ def _yaml_syntax_error(exc: yaml.MarkedYAMLError, text: str, filename: str
     if mark is None:
         return _load_error(filename, "syntax", f"YAML: {raw}", text=text)
     message, hint = _explain_yaml(exc, mark, text, raw)
-    context = exc.context_mark
-    if context is not None and message.startswith("the ") and "string that starts" in message:
-        mark = context  # an unclosed quote: point at where it opens
+    if _unclosed_quote(exc, mark, text) and exc.context_mark is not None:
+        mark = exc.context_mark  # point at where the string opens, not at the end of file
     note = () if message == raw else (f"the YAML parser says: {raw}",)
     return _load_error(filename, "syntax", message, hint=hint, line=mark.line + 1,
                        column=mark.column + 1, text=text, notes=note)
+
+
+def _unclosed_quote(exc: yaml.MarkedYAMLError, mark: Any, text: str) -> bool:
+    context = exc.context_mark
+    return context is not None and context.line < mark.line and \
+        _char_at(text, context.line, context.column) in ("'", '"')
 
 
 def _indent(line: str) -> int:
@@ -962,7 +967,7 @@ def _explain_yaml(exc: yaml.MarkedYAMLError, mark: Any, text: str, raw: str
         # whatever the library says, the rule is ours.
         return (f"nesting deeper than {MAX_DEPTH} levels",
                 f"manifests may nest at most {MAX_DEPTH} levels")
-    if opener in ("'", '"') and context is not None and context.line < mark.line:
+    if _unclosed_quote(exc, mark, text) and context is not None:
         return (f"the {opener}quoted{opener} string that starts at line {context.line + 1} is "
                 "not closed",
                 f"end it with {opener} on the same line it should end on; inside single quotes "
