@@ -124,9 +124,13 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
             c.report("inbound-needs-intake", "an inbound (generic) workflow needs a data_intake",
                      path, hint="name the webhook or polling data_intake that feeds it")
         raw_setup = w.get("setup")
-        setup: dict[str, Any] = raw_setup if isinstance(raw_setup, dict) else {}
+        if raw_setup is not None and not isinstance(raw_setup, dict):
+            continue  # a setup that is not an object: the schema's one error
+        setup: dict[str, Any] = raw_setup or {}
         select = setup.get("select")
-        if not isinstance(select, dict):
+        if select is not None and not isinstance(select, dict):
+            pass  # a select step that is not an object: the schema's error
+        elif not isinstance(select, dict):
             c.report("inbound-needs-select", "an inbound workflow needs a select step",
                      (*path, "setup"), hint="add setup.select with form_fields and "
                      "describe_selection")
@@ -135,7 +139,7 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
                      "an inbound workflow's select step needs describe_selection",
                      (*path, "setup", "select"),
                      hint="describe_selection {resource_id, display} names what was selected")
-        if not isinstance(setup.get("map"), dict):
+        if setup.get("map") is None:
             c.report("inbound-needs-map", "an inbound workflow needs a map step",
                      (*path, "setup"), hint="map describes how payload fields become contact "
                      "fields")
@@ -147,7 +151,9 @@ def check_polling_schedule(data: dict[str, Any], c: Compiler) -> None:
     polling = {name_of(d) for _, d in _items(data, "data_intake") if d.get("type") == "polling"}
     for i, w in _items(data, "workflows"):
         polls = name_of(w, "data_intake") in polling - {None}
-        if polls and not isinstance(dig(w, "setup", "schedule"), dict):
+        setup = w.get("setup")
+        if polls and (setup is None or isinstance(setup, dict)) and \
+                (setup or {}).get("schedule") is None:
             c.report("polling-needs-schedule",
                      f"workflow {w.get('name')!r} polls ({w.get('data_intake')!r}) but has no "
                      "schedule step", ("workflows", i, "setup"),

@@ -112,7 +112,10 @@ def field_infos(workflow: Any) -> dict[str, FieldInfo] | None:
     cannot be read: `form_fields` missing or misspelt, not a list, or an entry without a
     string id. The schema reports that one cause; every `${custom_data.x}` of the workflow
     being "not a form field" would only repeat it."""
-    select = dig(workflow, "setup", "select")
+    setup = workflow.get("setup") if isinstance(workflow, dict) else None
+    if setup is not None and not isinstance(setup, dict):
+        return None  # a setup that is not an object: what it declares is unknown
+    select = setup.get("select") if setup else None
     if select is None:
         return {}
     fields = select.get("form_fields") if isinstance(select, dict) else None
