@@ -63,7 +63,7 @@ class Scope:
 
     fields: Mapping[str, FieldInfo] | None = None  # None: no workflow known, skip field checks
     field_index: int | None = None  # inside options of form field N: fields >= N not chosen yet
-    polling: bool = False
+    polling: bool | None = False  # in a polling data_intake; None: its type is unknown
     webhook_lifecycle: bool = False
     # outside any !pipe being compiled: the step ${piped_content.N} is read from (None: not
     # in a pipe); inside one, the compiler's own count of the innermost pipe's step wins
@@ -184,7 +184,7 @@ def _check_resource(c: Compiler, exp: Expansion, path: Path, scope: Scope, text:
 
 
 def _check_polling(c: Compiler, exp: Expansion, path: Path, scope: Scope, text: str) -> None:
-    if not scope.polling:
+    if scope.polling is False:
         c.bad_ref(exp, path, text, "polling-state-outside-polling",
                   "${polling_state} exists only in a polling data_intake's commands",
                   "polling_state is written by initial_setup/pre_poll/request/post_poll")

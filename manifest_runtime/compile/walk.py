@@ -239,7 +239,9 @@ class _ManifestWalker:
                     break
                 fields.update(found)
         subdomain, lacking = self.subdomain_for(users)
-        polling = raw.get("type") == "polling"
+        kind = raw.get("type")
+        # a type that is neither (the schema's invalid-value): which roots exist is unknown
+        polling = True if kind == "polling" else False if kind == "webhook" else None
         # ${resource}: the selection of the workflows using this intake (unknown: unused)
         selection = any(_has_selection(w) for w in users) if users else True
         base = Scope(fields=fields, polling=polling, subdomain=subdomain,
