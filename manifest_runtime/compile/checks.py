@@ -71,6 +71,12 @@ def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
                         if isinstance(f, dict)], "form field id")
 
 
+def declares(obj: dict[str, Any], key: str) -> bool:
+    """Does `obj` have `key`, or an unknown key that looks like it (`describe_selecton`)?
+    A misspelt key is the schema's one error; what depends on the key takes it as there."""
+    return key in obj or any(did_you_mean(k, [key]) for k in obj if k != "_comment")
+
+
 def misspelt_section(data: dict[str, Any], section: str) -> bool:
     """Is `section` absent from the manifest's root while an unknown root key looks like it
     (`data_intakes`, `auths`)? Then what refers to it cannot be judged: the schema's
@@ -130,16 +136,18 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
         select = setup.get("select")
         if select is not None and not isinstance(select, dict):
             pass  # a select step that is not an object: the schema's error
+        elif select is None and declares(setup, "select"):
+            pass  # misspelt: the schema's unknown-key
         elif not isinstance(select, dict):
             c.report("inbound-needs-select", "an inbound workflow needs a select step",
                      (*path, "setup"), hint="add setup.select with form_fields and "
                      "describe_selection")
-        elif "describe_selection" not in select:
+        elif not declares(select, "describe_selection"):
             c.report("inbound-needs-describe-selection",
                      "an inbound workflow's select step needs describe_selection",
                      (*path, "setup", "select"),
                      hint="describe_selection {resource_id, display} names what was selected")
-        if setup.get("map") is None:
+        if not declares(setup, "map"):
             c.report("inbound-needs-map", "an inbound workflow needs a map step",
                      (*path, "setup"), hint="map describes how payload fields become contact "
                      "fields")

@@ -15,7 +15,7 @@ from ..errors import Diagnostic, did_you_mean, sort_key
 from ..model import Arr, CompiledManifest, Const, Node, Obj
 from ..paths import Path
 from ..source import LoadedManifest, SourceMap, load_file
-from .checks import ROOT_KEYS, dig, run_checks
+from .checks import ROOT_KEYS, declares, dig, run_checks
 from .compiler import COMMENT, Compiler
 from .roots import (
     API_ROOTS_HINT,
@@ -136,8 +136,10 @@ def _declares_subdomain(auth: Any) -> bool:
 
 
 def _has_selection(workflow: Any) -> bool:
-    """Does the workflow's select step declare describe_selection (what ${resource} is)?"""
-    return isinstance(dig(workflow, "setup", "select", "describe_selection"), dict)
+    """Does the workflow's select step declare describe_selection (what ${resource} is)?
+    A misspelt or malformed one counts as declared: the schema reports it, once."""
+    select = dig(workflow, "setup", "select")
+    return isinstance(select, dict) and declares(select, "describe_selection")
 
 
 class _ManifestWalker:
