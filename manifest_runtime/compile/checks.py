@@ -130,8 +130,8 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
             c.report("inbound-needs-intake", "an inbound (generic) workflow needs a data_intake",
                      path, hint="name the webhook or polling data_intake that feeds it")
         raw_setup = w.get("setup")
-        if raw_setup is not None and not isinstance(raw_setup, dict):
-            continue  # a setup that is not an object: the schema's one error
+        if not isinstance(raw_setup, dict):
+            continue  # no setup, or not an object: the schema's one error
         setup: dict[str, Any] = raw_setup or {}
         select = setup.get("select")
         if select is not None and not isinstance(select, dict):
@@ -222,8 +222,8 @@ def check_pagination(data: dict[str, Any], c: Compiler) -> None:
     would be fetched."""
     from ..http.pagination import STYLES
 
-    if dig(data, "api", "pagination", "style", "type") in STYLES:
-        return
+    if dig(data, "api", "pagination") is not None:
+        return  # declared: a style that is missing or unknown is the schema's error
     for path in c.paginated:
         c.report("pagination-without-style",
                  "!http has pagination: true, but api.pagination declares no style "

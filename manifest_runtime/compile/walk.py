@@ -113,9 +113,9 @@ def field_infos(workflow: Any) -> dict[str, FieldInfo] | None:
     string id. The schema reports that one cause; every `${custom_data.x}` of the workflow
     being "not a form field" would only repeat it."""
     setup = workflow.get("setup") if isinstance(workflow, dict) else None
-    if setup is not None and not isinstance(setup, dict):
-        return None  # a setup that is not an object: what it declares is unknown
-    select = setup.get("select") if setup else None
+    if not isinstance(setup, dict):
+        return None  # no setup (required) or not an object: what it declares is unknown
+    select = setup.get("select")
     if select is None:
         return {}
     fields = select.get("form_fields") if isinstance(select, dict) else None
