@@ -11,12 +11,14 @@ Nothing here prints: warnings go to `warn`, questions to the answerer.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import Diagnostic, EvaluationError, UsageError, choices_hint
+from ..errors import Diagnostic, EvaluationError, ManifestRuntimeError, UsageError, choices_hint
 from ..http.credentials import ENV_VARS, FIELDS, Credentials, credentials_from_mapping
 from ..paths import Path
 from ..runtime.errors import excerpt, with_location
@@ -24,6 +26,7 @@ from ..state import Setup
 from .mapping import Mapped, always_required, email_option, resolve_mapping, saved_mapping
 from .model import (
     UNANSWERED,
+    Action,
     Answerer,
     AnswerError,
     Choice,
@@ -34,6 +37,7 @@ from .model import (
     MapOption,
     MapRequest,
     ScheduleRequest,
+    Searched,
     SetupError,
     WorkflowChoice,
     answer_error,
@@ -63,6 +67,7 @@ DEFAULT_LABELS = {"token": "Token", "username": "Username", "password": "Passwor
                   "subdomain": "Subdomain", "access_token": "Access token",
                   "refresh_token": "Refresh token"}
 SCHEDULE_KEYS = ("import_option", "frequency")
+_CUSTOM_DATA_REF = re.compile(r"custom_data\s*(?:\.|::)\s*([A-Za-z0-9_-]+)")
 
 
 @dataclass
@@ -141,6 +146,7 @@ class SetupFlow:
         make_env: Callable[[HttpClient], Env],
         replaying: bool = False,
         warn: Callable[[str], None] = lambda message: None,
+        redact: Callable[[str], str] = lambda text: text,
     ) -> None:
         self.compiled = compiled
         self.index = index
@@ -150,6 +156,9 @@ class SetupFlow:
         self.make_env = make_env
         self.replaying = replaying
         self.warn = warn
+        self.redact = redact
+        # what was answered so far, in the answers file's form (`setup --save-answers`)
+        self.answered: dict[str, Any] = {}
         data = _dict(compiled.data)
         self.workflow = _dict((data.get("workflows") or [])[index])
         self.name = _str(self.workflow.get("name")) or ""
@@ -159,7 +168,9 @@ class SetupFlow:
         self.inbound = self.workflow.get("type") == "generic"
         self.http: HttpClient | None = None
         self.env: Env | None = None
-        self._choices: dict[str, list[Choice]] = {}
+        # options fetched, by (field id, the answers they were fetched with, search text)
+        self._choices: dict[tuple[str, str, str], list[Choice]] = {}
+        self._searched: dict[str, tuple[str, ...]] = {}  # field id -> its answer's searches
 
     def path(self, *parts: str | int) -> Path:
         return ("workflows", self.index, "setup", *parts)
@@ -206,6 +217,14 @@ class SetupFlow:
                 raise answer_error(self.answerer, "answers-unknown-field",
                                    f"custom_data.{given} is not a form field of workflow "
                                    f"{self.name!r}", ("custom_data", given), hint=why)
+        searchable = [f.id for f in self.form_fields() if f.searchable]
+        for given in self.answerer.given("search"):
+            if given not in searchable:
+                why = "it is not a form field" if given not in known else \
+                    "its options take no search text (the field has no search_term)"
+                raise answer_error(self.answerer, "answers-no-search",
+                                   f"search.{given} cannot be used: {why}", ("search", given),
+                                   hint=f"fields with a search_term: {listing(searchable)}")
         if self.answerer.given("mapping") and not isinstance(self.steps.get("map"), dict):
             raise answer_error(self.answerer, "answers-no-map-step",
                                f"workflow {self.name!r} has no map step, so mapping cannot "
@@ -228,9 +247,8 @@ class SetupFlow:
         polling = self._intake().get("type") == "polling"
         return step if polling and isinstance(step, dict) else None
 
-    def _ask(self, step: Callable[[bool], T]) -> T:
+    def _ask(self, step: Callable[[bool], T], retry: bool = False) -> T:
         """Run a step that asks; an interactive answerer is asked again after a refusal."""
-        retry = False
         while True:
             try:
                 return step(retry)
@@ -245,30 +263,62 @@ class SetupFlow:
         return with_location(Diagnostic(code, message, path, hint=hint), self.compiled.source)
 
     def _eval(self, path: Path, custom_data: dict[str, Any] | None = None,
-              resource: Any = None) -> Any:
+              resource: Any = None, search: tuple[str, str] | None = None) -> Any:
+        """Run the command at `path`; `search` = (query parameter, text) adds the search
+        text to its !http requests (a field's search_term)."""
         from ..expressions.nodes import Missing
         from ..runtime.context import EvalContext
         from ..runtime.run import run_at
+        from .search import SearchingHttp
 
         assert self.http is not None and self.env is not None
+        env = self.env
+        if search is not None and env.http is not None:
+            env = replace(env, http=SearchingHttp(env.http, *search))
         ctx = EvalContext.create(custom_data=custom_data, subdomain=self.http.subdomain,
                                  resource=Missing if resource is None else resource,
-                                 env=self.env)
+                                 env=env)
         return run_at(self.compiled, path, None, ctx)
+
+    def _recover(self, exc: ManifestRuntimeError, actions: list[Action]) -> str:
+        """A manifest command failed. From a file: the error ends setup. On a terminal: it is
+        shown and the user chooses among `actions` (going back to the question that led
+        there, skipping an optional field), trying again, or quitting (the error then ends
+        setup). Returns the action's name."""
+        if isinstance(exc, AnswerError) or not self.answerer.interactive:
+            raise exc
+        d = with_location(exc.diagnostic, self.compiled.source)
+        d = replace(d, message=self.redact(d.message),
+                    hint=self.redact(d.hint) if d.hint else None)
+        choice = self.answerer.failed(d, [*actions, Action("retry", "Try again"),
+                                          Action("quit", "Quit setup")])
+        if choice == "quit":
+            raise exc
+        return choice
 
     # -- connect -------------------------------------------------------------------------------
 
     def connect(self) -> tuple[Credentials, str, dict[str, Any] | None]:
         step = _dict(self.steps.get("connect"))
         self.answerer.begin("connect", _str(step.get("label")), _str(step.get("help_text")))
-        credentials, verified = self._ask(self._connect_once)
-        assert self.http is not None
-        self.env = self.make_env(self.http)
-        path = self.path("connect", "describe_connection")
-        if self.compiled.node_at(path) is None:
-            return credentials, verified, None
-        output = self._eval(path)
-        return credentials, verified, self._connection(output, path)
+        again = False
+        while True:
+            credentials, verified = self._ask(self._connect_once, retry=again)
+            assert self.http is not None
+            self.env = self.make_env(self.http)
+            path = self.path("connect", "describe_connection")
+            if self.compiled.node_at(path) is None:
+                return credentials, verified, None
+            while True:
+                try:
+                    output = self._eval(path)
+                except ManifestRuntimeError as exc:
+                    action = self._recover(exc, [Action("back", "Enter the credentials again")])
+                    if action == "back":
+                        break
+                    continue
+                return credentials, verified, self._connection(output, path)
+            again = True
 
     def credential_fields(self, given: Credentials) -> tuple[CredentialField, ...]:
         defined = _dict(self.auth.get("defined_fields"))
@@ -296,6 +346,9 @@ class SetupFlow:
             retry=retry)
         raw = self.answerer.credentials(request)
         credentials = self._merge_credentials(raw)
+        self.answered.pop("credentials", None)
+        if isinstance(raw, dict) and raw:
+            self.answered["credentials"] = dict(raw)
         self._check_complete(credentials, request)
         http = self.http = self.open_http(credentials)
         try:
@@ -393,56 +446,120 @@ class SetupFlow:
                 id=str(ident), label=_str(f.get("label")) or str(ident),
                 type=_str(f.get("type")) or "text", required=f.get("required") is not False,
                 index=j, placeholder=_str(f.get("placeholder")),
-                help_text=_str(f.get("help_text"))))
+                help_text=_str(f.get("help_text")),
+                search_param=_str(f.get("search_term")) or None))
         return out
 
     def select(self) -> tuple[dict[str, Any], list[tuple[FormField, dict[str, Any] | None]],
                               dict[str, Any] | None]:
+        """Each form field in turn. On a terminal, a failing options command (or
+        describe_selection) offers to go back to the answer it depends on."""
         step = self.steps.get("select")
         form = self.form_fields()
         if not isinstance(step, dict):
             return {}, [], None
         self.answerer.begin("select", _str(step.get("label")), _str(step.get("description")))
-        custom_data: dict[str, Any] = {}
-        shown: list[tuple[FormField, dict[str, Any] | None]] = []
-        for form_field in form:
-            entry = self._ask(partial(self._field_once, form_field, custom_data))
-            if entry is not None:
-                custom_data[form_field.id] = entry
-            shown.append((form_field, entry))
+        entries: list[dict[str, Any] | None] = [None] * len(form)
         path = self.path("select", "describe_selection")
-        if self.compiled.node_at(path) is None:
-            return custom_data, shown, None
-        return custom_data, shown, self._selection(self._eval(path, custom_data))
+        i = 0
+        while True:
+            custom_data = {f.id: e for f, e in zip(form[:i], entries, strict=False)
+                           if e is not None}
+            try:
+                if i < len(form):
+                    entries[i] = self._ask(partial(self._field_once, form[i], custom_data))
+                    self._answered_field(form[i], entries[i])
+                    i += 1
+                    continue
+                selection = None if self.compiled.node_at(path) is None else \
+                    self._selection(self._eval(path, custom_data))
+            except ManifestRuntimeError as exc:
+                back = self._depends_on(form, i)
+                actions = [Action("back", f"Change {back.label!r}")] if back is not None else []
+                if i < len(form) and not form[i].required:
+                    actions.append(Action("skip", f"Leave {form[i].label!r} unanswered"))
+                action = self._recover(exc, actions)
+                if action == "back" and back is not None:
+                    i = back.index
+                elif action == "skip":
+                    entries[i] = None
+                    self._answered_field(form[i], None)
+                    i += 1
+                continue
+            return custom_data, list(zip(form, entries, strict=True)), selection
 
-    def choices(self, form_field: FormField, custom_data: dict[str, Any]) -> list[Choice]:
-        """The field's options, evaluated with the answers so far (fetched once)."""
-        if form_field.id not in self._choices:
+    def _depends_on(self, form: list[FormField], i: int) -> FormField | None:
+        """The field to ask again when what comes at step `i` fails: the last earlier field
+        its command reads (`${custom_data.<id>...}`), else the one just before."""
+        if i == 0 or not form:
+            return None
+        at = self.path("select", "form_fields", i, "options") if i < len(form) else \
+            self.path("select", "describe_selection")
+        node: Any = self.compiled.data
+        for part in at:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+        read = set(_CUSTOM_DATA_REF.findall(json.dumps(node, default=str)))
+        earlier = [f for f in form[:i] if f.id in read]
+        return earlier[-1] if earlier else form[i - 1]
+
+    def _answered_field(self, form_field: FormField, entry: dict[str, Any] | None) -> None:
+        """Keep the answer (and the search text it was found with) for --save-answers."""
+        for section in ("custom_data", "search"):
+            self.answered.setdefault(section, {}).pop(form_field.id, None)
+        if entry is not None:
+            self.answered["custom_data"][form_field.id] = entry["value"]
+            texts = self._searched.get(form_field.id)
+            if texts is not None:
+                self.answered["search"][form_field.id] = texts[0] if len(texts) == 1 \
+                    else list(texts)
+
+    def choices(self, form_field: FormField, custom_data: dict[str, Any], search: str = ""
+                ) -> list[Choice]:
+        """The field's options, evaluated with the answers so far and the search text (sent
+        as the field's search_term; none when empty). Fetched once per answers and text."""
+        key = (form_field.id, json.dumps(custom_data, sort_keys=True, default=str), search)
+        if key not in self._choices:
             path = self.path("select", "form_fields", form_field.index, "options")
             if self.compiled.node_at(path) is None:
                 raise SetupError(self._located(
                     "missing-options", f"the {form_field.type} field {form_field.id!r} has no "
                     "options", path[:-1], hint="options: a command that outputs "
                     "[{display, value}], or a static list"))
+            param = form_field.search_param
+            query = (param, search) if param is not None and search else None
             try:
-                self._choices[form_field.id] = select_choices(self._eval(path, custom_data))
+                self._choices[key] = select_choices(self._eval(path, custom_data,
+                                                               search=query))
             except OptionsShapeError as exc:
                 raise SetupError(self._located(
                     "options-shape", f"the options of field {form_field.id!r} {exc}", path,
                     hint="options must output [{display: <shown text>, value: <stored "
                     "value>}, ...]")) from None
-        return self._choices[form_field.id]
+        return self._choices[key]
 
     def _field_once(self, form_field: FormField, custom_data: dict[str, Any], _retry: bool
                     ) -> dict[str, Any] | None:
         choices = self.choices(form_field, custom_data) if form_field.has_options else None
-        if choices == [] and form_field.required:
+        if choices == [] and form_field.required and not form_field.searchable:
             path = self.path("select", "form_fields", form_field.index, "options")
             raise SetupError(self._located(
                 "options-empty", f"the {form_field.type} field {form_field.id!r} is required "
                 "but its options list is empty: nothing can be chosen", path,
                 hint="check what the options command fetches (--trace shows each step)"))
-        raw = self.answerer.field(form_field, choices)
+        search = partial(self.choices, form_field, custom_data) if form_field.searchable \
+            else None
+        raw = self.answerer.field(form_field, choices, search)
+        self._searched.pop(form_field.id, None)
+        if isinstance(raw, Searched):
+            choices = []
+            for text in raw.texts:
+                choices += [c for c in self.choices(form_field, custom_data, text)
+                            if c not in choices]
+            self._searched[form_field.id] = raw.texts
+            raw = raw.value
         return self.resolve_field(form_field, raw, choices)
 
     def resolve_field(self, form_field: FormField, raw: Any, choices: list[Choice] | None
@@ -520,8 +637,13 @@ class SetupFlow:
         if not isinstance(step, dict):
             return []
         self.answerer.begin("map", _str(step.get("label")), None)
-        sources = self._map_options("describe_source", custom_data, resource)
-        targets = self._map_options("describe_target", custom_data, resource)
+        while True:
+            try:
+                sources = self._map_options("describe_source", custom_data, resource)
+                targets = self._map_options("describe_target", custom_data, resource)
+                break
+            except ManifestRuntimeError as exc:
+                self._recover(exc, [])  # try again, or quit
         if targets is None:
             self.warn("the map step has no describe_target: target field ids are saved "
                       "unchecked")
@@ -535,8 +657,14 @@ class SetupFlow:
             sources=None if sources is None else tuple(sources),
             targets=None if targets is None else tuple(targets),
             required=always_required(targets, self.inbound), inbound=self.inbound)
-        return self._ask(lambda _r: resolve_mapping(self.answerer, request,
-                                                    self.answerer.mapping(request)))
+        def once(_retry: bool) -> list[Mapped]:
+            raw = self.answerer.mapping(request)
+            mapped = resolve_mapping(self.answerer, request, raw)
+            if isinstance(raw, dict) and raw:
+                self.answered["mapping"] = raw
+            return mapped
+
+        return self._ask(once)
 
     def _map_options(self, side: str, custom_data: dict[str, Any], resource: Any
                      ) -> list[MapOption] | None:
@@ -566,8 +694,10 @@ class SetupFlow:
                                   frequency if isinstance(frequency, int) and
                                   not isinstance(frequency, bool) else None)
         self.answerer.begin("schedule", request.label, request.description)
-        return self._ask(lambda _r: self.resolve_schedule(request,
-                                                          self.answerer.schedule(request)))
+        chosen = self._ask(lambda _r: self.resolve_schedule(request,
+                                                            self.answerer.schedule(request)))
+        self.answered["schedule"] = dict(chosen)
+        return chosen
 
     def resolve_schedule(self, request: ScheduleRequest, raw: Any) -> dict[str, Any]:
         if raw is UNANSWERED or raw is None:
