@@ -601,6 +601,10 @@ class SetupFlow:
                 picked.append(choice)
         return {"value": [c.value for c in picked], "display": [c.display for c in picked]}
 
+    def _search_note(self, form_field: FormField) -> str:
+        texts = [t for t in self._searched.get(form_field.id, ()) if t]
+        return f" for search {' and '.join(repr(t) for t in texts)}" if texts else ""
+
     def _choice(self, form_field: FormField, raw: Any, choices: list[Choice], path: Path
                 ) -> Choice:
         if not scalar(raw):
@@ -612,7 +616,8 @@ class SetupFlow:
         if choice is None:
             raise answer_error(self.answerer, "unknown-option",
                                f"{raw!r} is not an option of {form_field.label!r} "
-                               f"(custom_data.{form_field.id}; {len(choices)} options)", path,
+                               f"(custom_data.{form_field.id}; {len(choices)} options"
+                               f"{self._search_note(form_field)})", path,
                                hint=unknown_choice_hint(raw, choices))
         return choice
 
