@@ -197,9 +197,13 @@ class SearchSelect:
         def _stop(event: Any) -> None:
             event.app.exit(exception=KeyboardInterrupt())
 
-        result = app.run()
-        with self._state:
-            self._generation += 1  # no pending search may run after this
+        try:
+            result = app.run()
+        except EOFError:  # the end of a piped input, like Ctrl-D
+            raise KeyboardInterrupt from None
+        finally:
+            with self._state:
+                self._generation += 1  # no pending search may run after this
         return self._answer(result)
 
     def _answer(self, result: Any) -> Any:
