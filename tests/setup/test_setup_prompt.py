@@ -115,6 +115,31 @@ def test_token_typed_hidden_against_a_live_api(
     assert setup["credentials"] == {"token": "demo-token"}
 
 
+def test_a_refused_then_accepted_token_is_recorded_once_each(
+        terminal: tuple[PipeInput, io.StringIO], activetrail_api: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A client per credentials try: --record-mode all applies to the first (the old
+    recording goes), the second appends (both checks are kept)."""
+    import yaml
+
+    keys, _ = terminal
+    keys.send_text("SECRET-wrong" + ENTER + "demo-token" + ENTER + "Group 7" + ENTER
+                   + "vip" + ENTER + ENTER * 4)
+    cassette = tmp_path / "rec.yaml"
+    cassette.write_text("version: 1\ninteractions:\n- request: {method: GET, url: old}\n",
+                        encoding="utf-8")
+    code = main(["setup", str(EXAMPLE / "manifest.yaml"), "--state", str(tmp_path / "s.db"),
+                 "--remap", f"https://webapi.mymarketing.co.il={activetrail_api}",
+                 "--record", str(cassette), "--record-mode", "all"])
+    assert code == 0, capsys.readouterr().err
+    text = cassette.read_text(encoding="utf-8")
+    entries = yaml.safe_load(text)["interactions"]
+    checks = [e["response"]["status"] for e in entries
+              if e["request"]["url"].endswith("/api/account/balance")]
+    assert checks == [401, 200] and "old" not in [e["request"]["url"] for e in entries]
+    assert "SECRET" not in text and "demo-token" not in text
+
+
 def test_choosing_the_workflow(terminal: tuple[PipeInput, io.StringIO], tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     keys, _ = terminal
