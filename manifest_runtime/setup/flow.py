@@ -481,6 +481,8 @@ class SetupFlow:
                 action = self._recover(exc, actions)
                 if action == "back" and back is not None:
                     i = back.index
+                    for later in form[i:]:  # asked again: no stale answer is saved
+                        self._answered_field(later, None)
                 elif action == "skip":
                     entries[i] = None
                     self._answered_field(form[i], None)
