@@ -118,9 +118,12 @@ class PromptAnswerer:
         self._help(field.help_text)
         label = field.label + ("" if field.required else " (optional)")
         if choices is not None and search is not None:
-            return SearchSelect(label, choices, search, multi=field.type == "multiselect",
-                                required=field.required, title=_title, redact=self.redact,
-                                io=self._io).run()
+            prompt = SearchSelect(label, choices, search, multi=field.type == "multiselect",
+                                  required=field.required, title=_title, redact=self.redact,
+                                  io=self._io)
+            answer = prompt.run()
+            self._say(f"? {label} {prompt.shown(answer)}")
+            return answer
         if choices is None:
             def check(text: str) -> bool | str:
                 return bool(text.strip()) or not field.required or "required"

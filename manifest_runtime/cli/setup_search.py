@@ -129,7 +129,7 @@ class SearchSelect:
         from prompt_toolkit.application import Application
         from prompt_toolkit.buffer import Buffer
         from prompt_toolkit.key_binding import KeyBindings
-        from prompt_toolkit.layout import HSplit, Layout, Window
+        from prompt_toolkit.layout import HSplit, Layout, VSplit, Window
         from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
 
         buffer = Buffer(multiline=False)
@@ -139,11 +139,12 @@ class SearchSelect:
                                      ("", f"(type to search; ↑↓ move, {how})")])
         layout = Layout(HSplit([
             Window(head, height=1),
-            HSplit([Window(FormattedTextControl("  search: "), width=10, height=1)]),
-            Window(BufferControl(buffer), height=1),
+            VSplit([Window(FormattedTextControl("  search: "), width=10),
+                    Window(BufferControl(buffer))], height=1),
             Window(FormattedTextControl(self._lines)),
         ]), focused_element=buffer)
-        app: Application[Any] = Application(layout=layout, key_bindings=keys, **self.io)
+        app: Application[Any] = Application(layout=layout, key_bindings=keys,
+                                            erase_when_done=True, **self.io)
         buffer.on_text_changed += lambda b: self._typed(b.text, app)
 
         def move(step: int) -> None:
@@ -205,6 +206,17 @@ class SearchSelect:
             with self._state:
                 self._generation += 1  # no pending search may run after this
         return self._answer(result)
+
+    def shown(self, answer: Any) -> str:
+        """The answer as a line, once the prompt is gone."""
+        if answer is UNANSWERED:
+            return "(skipped)"
+        values = answer.value if isinstance(answer, Searched) else answer
+        known = {str(c.value): c for c in self.results} | \
+            {str(c.value): c for _, c in self.picked}
+        items = values if isinstance(values, list) else [values]
+        return ", ".join(self.title(known[str(v)]) if str(v) in known else str(v)
+                         for v in items)
 
     def _answer(self, result: Any) -> Any:
         if self.multi:

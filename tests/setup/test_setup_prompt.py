@@ -345,7 +345,7 @@ def test_type_to_search_asks_the_api(terminal: tuple[PipeInput, io.StringIO], tm
     """Typing re-runs the options command with ?q=<text>; keys that act on the list run the
     pending search first, and a long debounce shows that nothing is asked per keystroke."""
     monkeypatch.setattr("manifest_runtime.cli.setup_search.DEBOUNCE", 5.0)
-    keys, _ = terminal
+    keys, shown = terminal
     keys.send_text("k" + ENTER                  # API key
                    + "Group 12" + ENTER         # search, choose the first: Group 12
                    + "vi" + DOWN + TAB + ENTER  # labels matching vi: the second, vivid
@@ -365,6 +365,8 @@ def test_type_to_search_asks_the_api(terminal: tuple[PipeInput, io.StringIO], tm
         "note": {"value": "hello", "display": "hello"}}
     text = answers.read_text(encoding="utf-8")
     assert "search:\n  group: Group 12\n  labels: vi\n" in text
+    assert "? Group Group 12 (1012)" in shown.getvalue()  # the answer, once the list is gone
+    assert "? Labels (optional) vivid" in shown.getvalue()
 
 
 def test_the_search_runs_when_typing_pauses(terminal: tuple[PipeInput, io.StringIO],
