@@ -134,7 +134,8 @@ class SearchSelect:
 
         buffer = Buffer(multiline=False)
         keys = KeyBindings()
-        how = "Tab picks, Enter ends" if self.multi else "Enter chooses"
+        how = ("Tab picks, Enter ends" + ("" if self.required else "; none picked: none")) \
+            if self.multi else "Enter chooses"
         head = FormattedTextControl([("class:question", f"? {self.label} "),
                                      ("", f"(type to search; ↑↓ move, {how})")])
         layout = Layout(HSplit([
@@ -180,8 +181,8 @@ class SearchSelect:
         def _enter(event: Any) -> None:
             self._flush(buffer.text)
             items = self._items()
-            if self.multi:
-                current = items[self.index] if items else None
+            if self.multi:  # nothing picked: the highlighted one, or none when optional
+                current = items[self.index] if items and self.required else None
                 picked = self.picked or ([(self.fetched, current)] if current else [])
                 if not picked and self.required:
                     self.message = "choose at least one (Tab picks)"

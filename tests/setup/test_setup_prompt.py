@@ -393,8 +393,9 @@ def test_the_search_runs_when_typing_pauses(terminal: tuple[PipeInput, io.String
         while "/api/groups?q=Group+7" not in api.seen and time.monotonic() < deadline:
             time.sleep(0.02)
         assert "/api/groups?q=Group+7" in api.seen  # no key pressed after the text
-        keys.send_text(DOWN + ENTER + ENTER + "n" + ENTER)  # Group 70; no labels; Note
+        keys.send_text(DOWN + ENTER + ENTER + "n" + ENTER)  # Group 70; no label; Note
         worker.join(10)
     assert result == [0], capsys.readouterr().err
-    assert saved(tmp_path / "s.db", "group-note")["custom_data"]["group"] == \
-        {"value": "1070", "display": "Group 70"}
+    custom_data = saved(tmp_path / "s.db", "group-note")["custom_data"]
+    assert custom_data["group"] == {"value": "1070", "display": "Group 70"}
+    assert "labels" not in custom_data  # optional multiselect, Enter with none picked
