@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..http.credentials import Credentials
     from ..http.redact import Redactor
     from ..model import CompiledManifest
+    from ..setup import SetupFlow
     from ..setup.model import Answerer
 
 
@@ -39,6 +40,12 @@ def add_parser(sub: Any) -> None:
                    "the answers do not name one)")
     p.add_argument("--answers", metavar="FILE",
                    help="answer every question from this JSON/YAML file instead of asking")
+    p.add_argument("--save-answers", metavar="FILE",
+                   help="write what was answered to FILE as an answers file (also when setup "
+                   "is interrupted or fails), to run it again headless with --answers")
+    p.add_argument("--save-secrets", action="store_true",
+                   help="with --save-answers: keep the secret credentials typed (token, "
+                   "password, ...) in the file too (mode 0600); left out by default")
     add_state_option(p, " to save the setup in")
     p.add_argument("--trace", action="store_true",
                    help="print each command's steps and every HTTP attempt to stderr")
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     from ..setup import AnswerError, FileAnswerer
 
     cassette_options(args)
+    if args.save_secrets and not args.save_answers:
+        raise UsageError("--save-secrets goes with --save-answers FILE")
     for remap in args.remap:  # bad values are usage errors before any question is asked
         parse_remap(remap)
     answerer: Answerer | None = None
@@ -120,12 +129,16 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     def warn(message: str) -> None:
         print(redactor.text(f"manifest-runtime: warning: {message}"), file=sys.stderr)
 
+    if hasattr(answerer, "redact"):
+        answerer.redact = redactor.text  # errors shown by the terminal prompts
     flow = SetupFlow(compiled, index, answerer, base_credentials=base, open_http=open_http,
                      make_env=lambda http: make_env(args, compiled, state, http,
                                                     ac=state.sandbox()),
-                     replaying=args.replay is not None, warn=warn)
+                     replaying=args.replay is not None, warn=warn, redact=redactor.text)
+    complete = False
     try:
         outcome = flow.run()
+        complete = True
         state.save_setup(outcome.setup)
         historical = workflow.get("historical_data_intake")
         if isinstance(historical, str):  # a new setup imports once more (reference §4.3)
@@ -136,9 +149,30 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     finally:
         flow.close()
         state.close()
+        if args.save_answers:
+            _save_answers(args, flow, complete, redactor)
     lines = summary_lines(outcome, state.path)
     if isinstance(historical, str):
         lines.append(f"  historical import: {historical!r} runs once on the next `manifest-runtime "
                      "poll`")
     print(redactor.text("\n".join(lines)))
     return 0
+
+
+def _save_answers(args: argparse.Namespace, flow: SetupFlow, complete: bool,
+                  redactor: Redactor) -> None:
+    """--save-answers: what was answered, also after Ctrl-C or an error (then a comment says
+    it stops early). A file that cannot be written is reported, not raised (the setup's own
+    outcome is what counts)."""
+    from ..setup.answers import dump_answers, write_answers
+
+    text = dump_answers(flow.name, flow.answered, secrets=args.save_secrets,
+                        complete=complete)
+    try:
+        write_answers(args.save_answers, text, private=args.save_secrets)
+    except OSError as exc:
+        print(f"manifest-runtime: warning: --save-answers {args.save_answers}: cannot write "
+              f"it: {exc.strerror or exc}", file=sys.stderr)
+        return
+    print(redactor.text(f"manifest-runtime: answers saved to {args.save_answers}"
+                        + ("" if complete else " (setup did not finish)")), file=sys.stderr)

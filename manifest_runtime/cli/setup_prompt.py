@@ -1,10 +1,14 @@
 """The terminal answerer of `setup` (questionary): the same questions as an answers file,
 asked one by one. Secrets are typed hidden; dropdowns are arrow-key selects with type-to-filter
-(the option's display is shown, its value stored); multiselects are checkboxes; every mapping
+(the option's display is shown, its value stored); multiselects are checkboxes; a dropdown or
+multiselect whose field has a `search_term` is a search line over its options instead
+(cli/setup_search.py: the typed text re-runs the options command, debounced); every mapping
 source is a select among the target options. Help texts are shown as plain text.
 
 Only the asking is here: the steps and every check are setup/flow.py's, shared with the
-answers file. An answer the steps refuse is shown and asked again. Ctrl-C / Ctrl-D stop.
+answers file. An answer the steps refuse is shown and asked again; a manifest command that
+fails is shown, with a choice: change the answer it depends on, try again, skip an optional
+field, or quit. Ctrl-C / Ctrl-D stop.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import IO, Any
 from ..errors import Diagnostic
 from ..setup.model import (
     UNANSWERED,
+    Action,
     AnswerError,
     Choice,
     CredentialsRequest,
@@ -23,6 +28,7 @@ from ..setup.model import (
     MapOption,
     MapRequest,
     ScheduleRequest,
+    Search,
     WorkflowChoice,
 )
 
@@ -44,6 +50,7 @@ class PromptAnswerer:
         if output is not None:
             self._io["output"] = output
         self.out = out
+        self.redact: Any = lambda text: text  # the CLI sets its redactor's
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -102,11 +109,21 @@ class PromptAnswerer:
             self._say(f"  using the credentials for {request.auth_name!r} from {where}")
         return values
 
-    def field(self, field: FormField, choices: Sequence[Choice] | None) -> Any:
+    def field(self, field: FormField, choices: Sequence[Choice] | None,
+              search: Search | None = None) -> Any:
         import questionary
+
+        from .setup_search import SearchSelect
 
         self._help(field.help_text)
         label = field.label + ("" if field.required else " (optional)")
+        if choices is not None and search is not None:
+            prompt = SearchSelect(label, choices, search, multi=field.type == "multiselect",
+                                  required=field.required, title=_title, redact=self.redact,
+                                  io=self._io)
+            answer = prompt.run()
+            self._say(f"? {label} {prompt.shown(answer)}")
+            return answer
         if choices is None:
             def check(text: str) -> bool | str:
                 return bool(text.strip()) or not field.required or "required"
@@ -183,6 +200,19 @@ class PromptAnswerer:
         self._say(f"  ✗ {d.message}")
         if d.hint:
             self._say(f"    {d.hint}")
+
+    def failed(self, diagnostic: Diagnostic, actions: Sequence[Action]) -> str:
+        import questionary
+
+        d = diagnostic
+        where = f" ({d.file}:{d.line})" if d.file and d.line else ""
+        self._say(f"  ✗ error[{d.code}]{where}: {d.message}")
+        if d.hint:
+            self._say(f"    hint: {d.hint}")
+        answer: str = self._ask(questionary.select(
+            "What now?", choices=[questionary.Choice(a.label, value=a.name) for a in actions],
+            use_jk_keys=False, **self._io))
+        return answer
 
 
 def _title(choice: Choice) -> str:

@@ -19,16 +19,13 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import UsageError
 from ..http.credentials import ENV_VARS, credentials_from_mapping
 from ..http.redact import Redactor
 from ..pipeline.transform import PAIRS, mapping_pairs
 from .session import add_state_option, existing_state
-
-if TYPE_CHECKING:
-    from ..intake.journal import Registration
 
 MASK = "***"
 NOT_SECRET = frozenset({"subdomain", "expires_at"})
@@ -64,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
                    if wanted in (None, w)]
         imports = [h for h in HistoricalImports(state.db, state.lock).all()
                    if wanted in (None, h.workflow)]
-        WebhookJournal(state.db, state.lock)  # its tables, in a file serve never used
-        registrations = [r for r in webhook_registrations(state.db, state.lock)
+        registrations = [r for r in WebhookJournal(state.db, state.lock).registrations()
                          if wanted in (None, r.workflow)]
         journal = webhook_counts(state.db, state.lock, wanted)
     setups = [s for s in every if wanted in (None, s.workflow)]
@@ -152,17 +148,6 @@ def text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def webhook_registrations(db: sqlite3.Connection, lock: threading.RLock
-                          ) -> list[Registration]:
-    """Every webhook registration `serve` keeps (intake/journal.py's table)."""
-    from ..intake.journal import Registration
-
-    with lock:
-        rows = db.execute("SELECT workflow, intake, url, registered_at, owner FROM "
-                          "webhook_registrations ORDER BY workflow, intake").fetchall()
-    return [Registration(*row) for row in rows]
-
-
 def webhook_counts(db: sqlite3.Connection, lock: threading.RLock, workflow: str | None
                    ) -> dict[str, dict[str, Any]]:
     """Per workflow: webhooks received, by outcome, and the records delivered / failed."""
@@ -232,8 +217,10 @@ def _runtime_lines(report: dict[str, Any]) -> list[str]:
         lines.append("\nwebhook registrations:")
         for r in report["webhook_registrations"]:
             owner = f", by {r['owner']}" if r.get("owner") else ""
-            lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} (registered "
-                         f"{r['registered_at']}{owner})")
+            status = r.get("status") or "registered"
+            detail = f": {_short(r['detail'])}" if r.get("detail") else ""
+            lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} ({status} "
+                         f"{r['registered_at']}{owner}){detail}")
     if report["webhook_journal"]:
         lines.append("\nwebhook journal:")
         for workflow, counts in report["webhook_journal"].items():

@@ -5,6 +5,9 @@
     custom_data: {<field id>: <value> | [<values>]}
     mapping: {<source option id>: <target option id>}
     schedule: {import_option: recurring, frequency: 1800}
+    search: {<field id>: <search text>}     # fields with a search_term: the options are
+                                           # fetched with it, the answer picked among them
+                                           # (a multiselect may list several texts)
 
 JSON or YAML (safe loader, duplicate keys refused). Every wrong answer is reported with the
 file, line and column of the answer.
@@ -21,16 +24,26 @@ from ..paths import Path
 from ..source import SourceMap, load_file
 from .model import (
     UNANSWERED,
+    Action,
     AnswerError,
     Choice,
     CredentialsRequest,
     FormField,
     MapRequest,
     ScheduleRequest,
+    Search,
+    Searched,
     WorkflowChoice,
 )
 
-KEYS = ("workflow", "credentials", "custom_data", "mapping", "schedule")
+KEYS = ("workflow", "credentials", "custom_data", "mapping", "schedule", "search")
+SECTION_HINTS = {
+    "credentials": "credentials: {token: ...} (credentials-file fields)",
+    "custom_data": "custom_data: {<field id>: <value> or [<values>]}",
+    "mapping": "mapping: {<source option id>: <target option id>}",
+    "schedule": "schedule: {import_option: recurring, frequency: 1800}",
+    "search": "search: {<field id>: <search text>}",
+}
 
 
 class FileAnswerer:
@@ -75,16 +88,19 @@ class FileAnswerer:
                 raise AnswerError(answerer.locate(Diagnostic(
                     "answers-unknown-key", f"unknown key {key!r} in the answers file", (key,),
                     hint=choices_hint(key, KEYS, "keys"))))
-        for key in ("credentials", "custom_data", "mapping", "schedule"):
+        for key, hint in SECTION_HINTS.items():
             value = loaded.data.get(key)
             if value is not None and not isinstance(value, dict):
                 raise AnswerError(answerer.locate(Diagnostic(
-                    "answers-shape", f"{key} must be an object", (key,),
-                    hint={"credentials": "credentials: {token: ...} (credentials-file fields)",
-                          "custom_data": "custom_data: {<field id>: <value> or [<values>]}",
-                          "mapping": "mapping: {<source option id>: <target option id>}",
-                          "schedule": "schedule: {import_option: recurring, frequency: 1800}"
-                          }[key])))
+                    "answers-shape", f"{key} must be an object", (key,), hint=hint)))
+        for field_id, text in answerer._section("search").items():
+            texts = text if isinstance(text, list) else [text]
+            if not texts or not all(isinstance(t, str | int | float) and
+                                    not isinstance(t, bool) for t in texts):
+                raise AnswerError(answerer.locate(Diagnostic(
+                    "answers-shape", f"search.{field_id} must be a text (or, for a "
+                    "multiselect, a list of texts)", ("search", field_id),
+                    hint=SECTION_HINTS["search"])))
         return answerer
 
     # -- Answerer ------------------------------------------------------------------------------
@@ -102,8 +118,14 @@ class FileAnswerer:
     def credentials(self, request: CredentialsRequest) -> Any:
         return self.data.get("credentials", UNANSWERED)
 
-    def field(self, field: FormField, choices: Sequence[Choice] | None) -> Any:
-        return self._section("custom_data").get(field.id, UNANSWERED)
+    def field(self, field: FormField, choices: Sequence[Choice] | None,
+              search: Search | None = None) -> Any:
+        value = self._section("custom_data").get(field.id, UNANSWERED)
+        text = self._section("search").get(field.id)
+        if search is not None and text is not None and value is not UNANSWERED:
+            texts = text if isinstance(text, list) else [text]
+            return Searched(tuple(str(t) for t in texts), value)
+        return value
 
     def given(self, section: str) -> list[str]:
         return [str(k) for k in self._section(section)]
@@ -127,3 +149,57 @@ class FileAnswerer:
 
     def rejected(self, error: AnswerError) -> None:  # pragma: no cover - never interactive
         raise error
+
+    def failed(self, diagnostic: Diagnostic, actions: Sequence[Action]
+               ) -> str:  # pragma: no cover - never interactive
+        return "quit"
+
+
+SECRET_FIELDS = frozenset({"token", "password", "access_token", "refresh_token"})
+
+
+def dump_answers(workflow: str, answered: dict[str, Any], *, secrets: bool = False,
+                 complete: bool = True) -> str:
+    """An answers file (YAML) holding what an interactive setup was answered, so it can be
+    run again headless (`setup --save-answers FILE`). Secret credentials (token, password,
+    access_token, refresh_token) are left out unless `secrets`; a comment says which.
+    `complete` False (interrupted or failed): a comment says the answers stop early."""
+    import yaml
+
+    data: dict[str, Any] = {"workflow": workflow}
+    omitted: list[str] = []
+    for key in KEYS[1:]:
+        value = answered.get(key)
+        if key == "credentials" and isinstance(value, dict):
+            omitted = [k for k in value if k in SECRET_FIELDS and not secrets]
+            value = {k: v for k, v in value.items() if k not in omitted}
+        if value:
+            data[key] = value
+    lines = ["# Answers saved by `manifest-runtime setup --save-answers`; run it headless with",
+             "#   manifest-runtime setup MANIFEST --answers THIS_FILE"]
+    if not complete:
+        lines.append("# Setup did not finish: the answers stop where it stopped.")
+    if omitted:
+        lines.append(f"# Not saved (secret): credentials {', '.join(omitted)}; give them with "
+                     "--credentials FILE or MANIFEST_RUNTIME_* (or --save-secrets).")
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return "\n".join(lines) + "\n" + body
+
+
+def write_answers(path: str, text: str, *, private: bool) -> None:
+    """Write an answers file whole (a temporary file renamed over it); mode 0600 when it
+    holds secrets. OSError is the caller's to report."""
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".answers-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600 if private else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

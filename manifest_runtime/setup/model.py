@@ -6,7 +6,7 @@ them (answers.py from a file, cli/setup_prompt.py on a terminal). Nothing here p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,10 +93,40 @@ class FormField:
     index: int
     placeholder: str | None = None
     help_text: str | None = None
+    # the field's `search_term`: the query parameter that carries the user's typed text to
+    # the options command's !http requests (server-side search, reference §5.2)
+    search_param: str | None = None
 
     @property
     def has_options(self) -> bool:
         return self.type in ("dropdown", "multiselect")
+
+    @property
+    def searchable(self) -> bool:
+        return self.has_options and self.search_param is not None
+
+
+Search = Callable[[str], Sequence[Choice]]  # search text -> the options fetched with it
+
+
+@dataclass(frozen=True)
+class Searched:
+    """An answer picked among the options fetched with search texts (`search:` in an
+    answers file, type-to-search on a terminal): the flow checks `value` against the options
+    of every text ("" is the list fetched without one; a multiselect's picks may come from
+    several searches)."""
+
+    texts: tuple[str, ...]
+    value: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    """What to do after a command failed on a terminal: `back` (re-ask `label`), `retry`,
+    `skip` (an optional field) or `quit`."""
+
+    name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -161,7 +191,11 @@ class Answerer(Protocol):
 
     def credentials(self, request: CredentialsRequest) -> Any: ...
 
-    def field(self, field: FormField, choices: Sequence[Choice] | None) -> Any: ...
+    def field(self, field: FormField, choices: Sequence[Choice] | None,
+              search: Search | None = None) -> Any:
+        """The answer to a form field; for a searchable field (`search` given) possibly a
+        `Searched` (the text searched and the value picked among its results)."""
+        ...
 
     def mapping(self, request: MapRequest) -> Any: ...
 
@@ -178,6 +212,11 @@ class Answerer(Protocol):
 
     def rejected(self, error: AnswerError) -> None:
         """An interactive answer was refused: show why before asking again."""
+        ...
+
+    def failed(self, diagnostic: Diagnostic, actions: Sequence[Action]) -> str:
+        """A manifest command failed during an interactive setup: show it, and return the
+        name of the action chosen among `actions`. Never called when not interactive."""
         ...
 
 

@@ -245,3 +245,33 @@ def test_cassette_problems_on_the_command_line(tmp_path: Path,
         err = capsys.readouterr().err
         assert err.startswith("manifest-runtime: error: ") and text in err
         assert "Traceback" not in err
+
+
+def test_record_modes_keep_comments_and_match_and_rewrite_an_old_cassette(
+        harness: Harness, tmp_path: Path) -> None:
+    """append to a cassette written whole (flow style) rewrites it once in the appendable
+    form; `all` drops the interactions but keeps the leading comments and `match`."""
+    cassette = tmp_path / "old.yaml"
+    cassette.write_text("# recorded by hand\nversion: 1\nmatch: {ignore: [body.ts]}\n"
+                        "interactions: [{request: {method: GET, url: 'https://api.example.com/a'"
+                        "}, response: {status: 200, body: {n: 0}}}]\n", encoding="utf-8")
+
+    def one(mode: str) -> None:
+        client = harness.client(manifest(TOKEN_AUTH), lambda r: json_response(200, {"n": 1}),
+                                Credentials(token=TOKEN), record=str(cassette),
+                                record_mode=mode)
+        client.send(HttpRequest("GET", "https://api.example.com/b"))
+
+    one("append")
+    data = yaml.safe_load(cassette.read_text())
+    assert [e["request"]["url"] for e in data["interactions"]] == \
+        ["https://api.example.com/a", "https://api.example.com/b"]
+    assert data["match"] == {"ignore": ["body.ts"]}
+    assert cassette.read_text().startswith("# recorded by hand\n")
+    one("all")
+    data = yaml.safe_load(cassette.read_text())
+    assert [e["request"]["url"] for e in data["interactions"]] == ["https://api.example.com/b"]
+    assert data["match"] == {"ignore": ["body.ts"]}
+    assert cassette.read_text().startswith("# recorded by hand\n")
+    with pytest.raises(UsageError, match="the cassette exists already"):
+        one("new")

@@ -65,6 +65,7 @@ def test_page_style_next_page_url(harness: Harness) -> None:
     response = paged(harness, PAGE_STYLE, {"next_page_url": {"!jq": ".meta.links.next_page"}},
                      handler)
     assert response.body["items"] == ["1", "2"]
+    assert response.body["meta"] == {"links": {"next_page": None}}  # the last page's link
     assert str(harness.requests[1].url) == "https://api.example.com/items?page=2&pageSize=2"
 
 

@@ -170,6 +170,8 @@ def test_without_a_terminal_answers_are_needed(monkeypatch: pytest.MonkeyPatch,
     (["--answers", "no-such-answers.yaml"], "--answers: no such file: no-such-answers.yaml"),
     (["--answers", ANSWERS, "--workflow", "nope"], "the manifest has no workflow 'nope'"),
     (["--answers", ANSWERS, "--remap", "nonsense"], "--remap"),
+    (["--answers", ANSWERS, "--save-secrets"], "--save-secrets goes with --save-answers"),
+    (["--answers", ANSWERS, "--record-mode", "new"], "--record-mode goes with --record"),
 ])
 def test_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
                       ) -> None:
