@@ -126,4 +126,6 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
         flow.close()
         state.close()
     print(redactor.text("\n".join(summary_lines(outcome, state.path))))
-    return 0
+    from .serve import update_registration  # a registered webhook follows the new choices
+
+    return update_registration(args, compiled, index)
