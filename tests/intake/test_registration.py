@@ -275,3 +275,16 @@ def test_a_failing_update_is_a_located_error(tmp_path: Path,
         assert "error[http-status]" in err and "update.yaml:" in err
         assert "the registration keeps its earlier choices" in err
         assert "Traceback" not in err
+
+
+def test_an_unknown_registration_for_another_url_says_this_one_is_not_registered(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed(SETUP)
+    with state() as s:
+        WebhookJournal(s.db, s.lock).registered("signups-in", "signup", "https://old.test/in",
+                                                "unknown", "http-timeout: ...")
+    with FakeProvider() as provider, receiver(provider):
+        assert provider.calls == []
+    err = capsys.readouterr().err
+    assert f"warning: {URL} is not registered (create not run): if the unknown hook exists, " \
+        "the provider sends to https://old.test/in" in err

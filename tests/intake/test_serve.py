@@ -412,3 +412,6 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
     with FakeProvider() as provider, pytest.raises(UsageError, match="another `serve`"), \
             receiver(provider):
         pass
+    with FakeProvider() as provider, pytest.raises(UsageError, match="is not forgotten"), \
+            receiver(provider, MANIFEST, "--forget-registration"):
+        pass
