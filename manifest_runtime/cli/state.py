@@ -154,13 +154,11 @@ def text(report: dict[str, Any]) -> str:
 
 def webhook_registrations(db: sqlite3.Connection, lock: threading.RLock
                           ) -> list[Registration]:
-    """Every webhook registration `serve` keeps (intake/journal.py's table)."""
-    from ..intake.journal import Registration
+    """Every webhook registration `serve` keeps (intake/journal.py's table), with its status
+    (creating | registered | unknown)."""
+    from ..intake.journal import WebhookJournal
 
-    with lock:
-        rows = db.execute("SELECT workflow, intake, url, registered_at, owner FROM "
-                          "webhook_registrations ORDER BY workflow, intake").fetchall()
-    return [Registration(*row) for row in rows]
+    return WebhookJournal(db, lock).registrations()
 
 
 def webhook_counts(db: sqlite3.Connection, lock: threading.RLock, workflow: str | None
@@ -232,8 +230,11 @@ def _runtime_lines(report: dict[str, Any]) -> list[str]:
         lines.append("\nwebhook registrations:")
         for r in report["webhook_registrations"]:
             owner = f", by {r['owner']}" if r.get("owner") else ""
-            lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} (registered "
-                         f"{r['registered_at']}{owner})")
+            status = r.get("status") or "registered"
+            why = f": {r['detail']}; check the provider, then `serve --forget-registration`" \
+                if status != "registered" and r.get("detail") else ""
+            lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} ({status} "
+                         f"{r['registered_at']}{owner}{why})")
     if report["webhook_journal"]:
         lines.append("\nwebhook journal:")
         for workflow, counts in report["webhook_journal"].items():

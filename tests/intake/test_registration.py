@@ -288,3 +288,21 @@ def test_an_unknown_registration_for_another_url_says_this_one_is_not_registered
     err = capsys.readouterr().err
     assert f"warning: {URL} is not registered (create not run): if the unknown hook exists, " \
         "the provider sends to https://old.test/in" in err
+
+
+def test_state_show_says_a_registration_is_unknown(capsys: pytest.CaptureFixture[str]
+                                                   ) -> None:
+    import json
+
+    with state() as s:
+        WebhookJournal(s.db, s.lock).registered("signups-in", "signup", URL, "unknown",
+                                                "http-timeout: POST ... timed out")
+    capsys.readouterr()
+    assert main(["state", "show"]) == 0
+    out = capsys.readouterr().out
+    assert f"signups-in (signup): {URL} (unknown " in out
+    assert ": http-timeout: POST ... timed out; check the provider, then `serve " \
+        "--forget-registration`)" in out
+    assert main(["state", "show", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["webhook_registrations"]
+    assert (row["status"], row["detail"]) == ("unknown", "http-timeout: POST ... timed out")
