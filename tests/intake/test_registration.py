@@ -306,3 +306,18 @@ def test_state_show_says_a_registration_is_unknown(capsys: pytest.CaptureFixture
     assert main(["state", "show", "--format", "json"]) == 0
     [row] = json.loads(capsys.readouterr().out)["webhook_registrations"]
     assert (row["status"], row["detail"]) == ("unknown", "http-timeout: POST ... timed out")
+
+
+def test_a_create_interrupted_by_ctrl_c_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifest_runtime.intake import lifecycle
+
+    seed(SETUP)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lifecycle, "run_node", interrupted)
+    with FakeProvider() as provider, pytest.raises(KeyboardInterrupt), receiver(provider):
+        pass
+    known = registration()
+    assert (known.status, known.detail) == ("unknown", "create was interrupted")
