@@ -132,3 +132,51 @@ def mutants(text: str, rng: random.Random, count: int) -> list[Mutant]:
     start = rng.randrange(len(KINDS))
     tree = yaml.compose(text, Loader=LOADER)
     return [mutate(text, rng, KINDS[(start + n) % len(KINDS)], tree) for n in range(count)]
+
+
+def every_position(text: str) -> Iterator[Mutant]:
+    """For each node of the document but the root: one mutant with that node replaced by a
+    value of another kind (mapping -> list, list -> scalar, scalar -> mapping, in turn with a
+    string, a number, null and a command tag), and one with each mapping key made a list."""
+    tree = yaml.compose(text, Loader=LOADER)
+    assert tree is not None
+    count = sum(1 for _ in _walk(tree, ""))
+    for n in range(1, count):
+        root = _copy(tree)
+        node, path = list(_walk(root, ""))[n]
+        parent = next(p for p, _ in _walk(root, "") if isinstance(p, MappingNode | SequenceNode)
+                      and any(c is node for c in _children(p)))
+        in_mapping = isinstance(parent, MappingNode)
+        other: Node
+        if isinstance(node, MappingNode):
+            other = SequenceNode(SEQ, [_scalar(STR, "x")])
+        elif isinstance(node, SequenceNode):
+            other = [_scalar(INT, "3"), _scalar(NULL, "null"), _scalar("!jq", ".")][n % 3]
+        else:
+            other = [MappingNode(MAP, []), SequenceNode(SEQ, []),
+                     MappingNode(MAP, [(_scalar(STR, "a"), _scalar(STR, "b"))])][n % 3]
+        _replace(parent, node, other)
+        yield Mutant("retype-value", path, yaml.serialize(root, Dumper=DUMPER,
+                                                          allow_unicode=True))
+        if in_mapping:
+            root = _copy(tree)
+            node, path = list(_walk(root, ""))[n]
+            parent = next(p for p, _ in _walk(root, "") if isinstance(p, MappingNode)
+                          and any(v is node for _, v in p.value))
+            parent.value = [(SequenceNode(SEQ, [k]) if v is node else k, v)
+                            for k, v in parent.value]
+            yield Mutant("retype-key", path, yaml.serialize(root, Dumper=DUMPER,
+                                                            allow_unicode=True))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [v for _, v in node.value]
+    return list(node.value) if isinstance(node, SequenceNode) else []
+
+
+def _replace(parent: Node, old: Node, new: Node) -> None:
+    if isinstance(parent, MappingNode):
+        parent.value = [(k, new if v is old else v) for k, v in parent.value]
+    else:
+        parent.value = [new if v is old else v for v in parent.value]

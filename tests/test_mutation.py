@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 
 import pytest
-from mutation import KINDS, Mutant, mutants
+from mutation import KINDS, Mutant, every_position, mutants
 
 from manifest_runtime.cli import main
 
@@ -94,6 +94,32 @@ def test_mutated_examples_set_up_without_a_traceback(
         if code not in (0, 1, 2) or "Traceback" in out + err:
             crashed.append(f"{mutant.kind} {mutant.where}: exit {code}\n{err}")
     assert crashed == [], f"{example.name} (seed {SEED}):\n" + "\n".join(crashed)
+
+
+def test_wrong_types_at_every_position_of_a_manifest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every node of one manifest (every manifest with MANIFEST_RUNTIME_MUTATIONS_EVERY=1)
+    replaced by a value of another kind, every key made a list."""
+    every = os.environ.get("MANIFEST_RUNTIME_MUTATIONS_EVERY") == "1"
+    manifests = [ROOT / "tests/intake/webhook.yaml"] if not every else [
+        m for m in _candidates() if _validate(m, capsys)[0] == 0]
+    crashed: list[str] = []
+    tried = 0
+    for manifest in manifests:
+        for mutant in every_position(manifest.read_text()):
+            tried += 1
+            path = tmp_path / "mutant.yaml"
+            path.write_text(mutant.text)
+            try:
+                code, output = _validate(path, capsys)
+            except Exception as exc:
+                crashed.append(f"{manifest.name} {mutant.kind} {mutant.where}: "
+                               f"{type(exc).__name__}: {exc}")
+                continue
+            if code not in (0, 1) or "Traceback" in output:
+                crashed.append(f"{manifest.name} {mutant.kind} {mutant.where}: exit {code}")
+    assert tried > 100
+    assert crashed == [], "\n".join(crashed)
 
 
 def test_every_kind_of_mutation_is_drawn() -> None:

@@ -306,3 +306,46 @@ def _serve(service: Service, sock: socket.socket, args: argparse.Namespace) -> i
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def update_registration(args: argparse.Namespace, compiled: CompiledManifest, index: int
+                        ) -> int:
+    """After `setup` saved new choices for a workflow whose webhook is registered (a row in
+    `webhook_registrations`): run the intake's `update` with the saved setup, or `delete` +
+    `create` where it has no update (intake/lifecycle.py `refresh`). Prints what it did on
+    stderr; returns the exit code (1: a command failed, its located error printed)."""
+    from ..intake.journal import WebhookJournal
+    from ..intake.lifecycle import refresh
+    from ..intake.webhook import WebhookIntake
+    from ..state import StateFile, state_path
+
+    workflow = compiled.data["workflows"][index]
+    name = str(workflow.get("name"))
+    try:
+        intake = WebhookIntake.of(compiled, workflow)
+    except UsageError:
+        return 0  # not a webhook workflow: nothing is registered
+    with StateFile(state_path(args.state)) as state:
+        known = WebhookJournal(state.db, state.lock).registration(name, intake.name)
+    if known is None:
+        return 0
+    lifecycle_args = argparse.Namespace(**{**vars(args), "webhook_url": known.url,
+                                           "dry_run": False})
+    with open_pipeline(lifecycle_args, compiled, index, workflow) as (state, pipeline, _):
+        webhooks = WebhookJournal(state.db, state.lock)
+        try:
+            done = refresh(intake, name, webhooks, lambda url: pipeline.intake_context(),
+                           warn=lambda message: _say(f"{name}: warning: {message}"),
+                           provider=provider_of(compiled))
+        except EvaluationError as exc:
+            report_error(exc.diagnostic, pipeline.compiled, pipeline.env.redact)
+            now = webhooks.registration(name, intake.name)
+            left = "no registration is left (the next serve registers anew)" if now is None \
+                else "its outcome is unknown (the next serve says what to check)" \
+                if now.status == "unknown" else \
+                "the registration keeps its earlier choices (run setup again to retry)"
+            _say(f"{name}: bringing the webhook registration up to date failed; {left}")
+            return 1
+    if done is not None:
+        _say(f"{name}: {done}")
+    return 0

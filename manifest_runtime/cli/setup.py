@@ -156,7 +156,9 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
         lines.append(f"  historical import: {historical!r} runs once on the next `manifest-runtime "
                      "poll`")
     print(redactor.text("\n".join(lines)))
-    return 0
+    from .serve import update_registration  # a registered webhook follows the new choices
+
+    return update_registration(args, compiled, index)
 
 
 def _save_answers(args: argparse.Namespace, flow: SetupFlow, complete: bool,

@@ -219,6 +219,8 @@ def _runtime_lines(report: dict[str, Any]) -> list[str]:
             owner = f", by {r['owner']}" if r.get("owner") else ""
             status = r.get("status") or "registered"
             detail = f": {_short(r['detail'])}" if r.get("detail") else ""
+            if detail and status != "registered":
+                detail += "; check the provider, then `serve --forget-registration`"
             lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} ({status} "
                          f"{r['registered_at']}{owner}){detail}")
     if report["webhook_journal"]:

@@ -92,6 +92,9 @@ def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJo
             known = webhooks.registration(workflow, intake.name)
             assert known is not None
         warn(what_to_check(known, provider))
+        if known.url != url:
+            warn(f"{url} is not registered (create not run): if the unknown hook exists, the "
+                 f"provider sends to {known.url}")
         return f"create not run: the registration for {known.url} is unknown"
     if known is not None and known.url == url:
         return (f"registered already for {url} (since {known.registered_at}): create not run "
@@ -124,7 +127,8 @@ def create(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJour
     except EvaluationError as exc:
         if watch is not None and watch.maybe_acted:
             d = exc.diagnostic
-            webhooks.registered(workflow, intake.name, url, "unknown", f"{d.code}: {d.message}")
+            webhooks.registered(workflow, intake.name, url, "unknown",
+                                ctx.env.redact(f"{d.code}: {d.message}"))
         else:
             webhooks.unregistered(workflow, intake.name)
         raise
@@ -170,6 +174,10 @@ def forget(webhooks: WebhookJournal, workflow: str, intake: str) -> str:
     known = webhooks.registration(workflow, intake)
     if known is None:
         return "--forget-registration: no registration was recorded"
+    if known.held_by_another_live_process():
+        raise UsageError(f"another `serve` ({known.owner}) is receiving the webhooks of "
+                         f"workflow {workflow!r} at {known.url}: its registration is not "
+                         "forgotten; stop it first")
     webhooks.unregistered(workflow, intake)
     return (f"forgot the {known.status} registration for {known.url} (recorded "
             f"{known.registered_at}); the provider was not asked to remove anything")

@@ -1,6 +1,7 @@
 """A provider's webhook registration API on real loopback HTTP, for serve tests:
-POST /api/hooks {url, ...} -> 201 {"id": "hook-N"}; DELETE /api/hooks/<id> -> 204 (404 for
-an unknown id); PATCH /api/hooks/<id> {...} -> 200 (updates it). Every call is recorded; a
+GET /api/me -> 200 (the credentials check); POST /api/hooks {url, ...} -> 201 {"id": "hook-N"};
+DELETE /api/hooks/<id> -> 204 (404 for an unknown id);
+PATCH /api/hooks/<id> {...} -> 200 (updates it). Every call is recorded; a
 wrong X-Api-Key gets 401. With `slow` set, a POST makes the hook and then waits that many
 seconds before answering (a client with a shorter timeout never learns the hook id)."""
 
@@ -41,6 +42,12 @@ class FakeProvider(Loopback):
                 if provider.slow:
                     time.sleep(provider.slow)
                 self.reply(201, {"id": hook_id})
+
+            def do_GET(self) -> None:  # the auth's verify_url
+                with lock:
+                    provider.calls.append(("GET", self.path, None))
+                ok = self.headers.get("X-Api-Key") == TOKEN
+                self.reply(200 if ok else 401, {"name": "me"} if ok else {"error": "bad key"})
 
             def do_PATCH(self) -> None:
                 hook_id = self.path.rsplit("/", 1)[-1]

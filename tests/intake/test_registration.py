@@ -10,9 +10,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from fake_provider import FakeProvider
+from fake_provider import TOKEN, FakeProvider
 from test_serve import (
     ADA,
+    APP_SETUP,
+    APPLICATION,
     MANIFEST,
     SETUP,
     SIGNED,
@@ -21,6 +23,7 @@ from test_serve import (
     journal,
     receiver,
     registration,
+    saved,
     seed,
     state,
 )
@@ -169,3 +172,152 @@ def test_an_earlier_state_file_gains_the_new_columns() -> None:
         number = webhooks.received("w", "i", "POST", "abc")
         webhooks.finish(number, "delivered", 200, delivered=1)
         assert webhooks.seen("w", "abc", 60, number + 1) is not None
+
+
+UPDATE = '''    update: !http
+      method: PATCH
+      path: "/hooks/${data.workflow.webhook_id}"
+      body: {url: "${webhook.url}", tag: "${custom_data.tag.value | default:none}"}
+'''
+
+
+def answers(tmp_path: Path, tag: str) -> str:
+    path = tmp_path / f"answers-{tag}.yaml"
+    path.write_text(f"credentials: {{token: {TOKEN}}}\ncustom_data: {{tag: {tag}}}\n"
+                    "mapping: {email: email, name: firstName}\n")
+    return str(path)
+
+
+def setup(manifest: str, provider: FakeProvider, tmp_path: Path, tag: str) -> int:
+    return main(["setup", manifest, "--answers", answers(tmp_path, tag), *remap(provider)])
+
+
+def test_setup_on_a_registered_webhook_runs_update(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "update.yaml"
+    text = Path(MANIFEST).read_text()
+    manifest.write_text(text.replace("    delete: !http", UPDATE + "    delete: !http"))
+    with FakeProvider() as provider:
+        assert setup(str(manifest), provider, tmp_path, "first") == 0
+        assert [c[0] for c in provider.calls] == ["GET"]  # nothing registered: no update
+        with receiver(provider, str(manifest), "--keep-registration"):
+            pass
+        provider.calls.clear()
+        capsys.readouterr()
+        assert setup(str(manifest), provider, tmp_path, "vip") == 0
+        assert provider.calls[1:] == [("PATCH", "/api/hooks/hook-1", {"url": URL, "tag": "vip"})]
+        assert provider.hooks["hook-1"]["tag"] == "vip"
+        assert f"signups-in: updated the registration for {URL} (update ran)" in \
+            capsys.readouterr().err
+        assert registration().status == "registered"
+
+
+def test_setup_without_update_re_registers_with_delete_and_create(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeProvider() as provider:
+        assert setup(MANIFEST, provider, tmp_path, "first") == 0
+        with receiver(provider, MANIFEST, "--keep-registration"):
+            pass
+        provider.calls.clear()
+        capsys.readouterr()
+        assert setup(MANIFEST, provider, tmp_path, "vip") == 0
+        assert [c[:2] for c in provider.calls[1:]] == [("DELETE", "/api/hooks/hook-1"),
+                                                       ("POST", "/api/hooks")]
+        err = capsys.readouterr().err
+        assert "warning: webhook intake 'signup' has no update command: re-registering" in err
+        assert f"re-registered {URL} (delete, then create ran)" in err
+        assert list(provider.hooks) == ["hook-2"] and saved() == {"webhook_id": "hook-2"}
+        assert registration().status == "registered"
+
+
+def test_setup_leaves_alone_what_it_cannot_update(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeProvider() as provider:
+        # an intake with neither update nor delete: a warning, nothing sent
+        seed(APP_SETUP)
+        with receiver(provider, APPLICATION):
+            pass
+        provider.calls.clear()
+        app_answers = tmp_path / "app.yaml"
+        app_answers.write_text(f"credentials: {{token: {TOKEN}}}\ncustom_data: {{event: left}}"
+                               "\nmapping: {email: email, name: firstName}\n")
+        capsys.readouterr()
+        assert main(["setup", APPLICATION, "--answers", str(app_answers),
+                     *remap(provider)]) == 0
+        assert [c[0] for c in provider.calls] == ["GET"]
+        assert "keeps the choices it was made with: the intake has neither update nor " \
+            "delete" in capsys.readouterr().err
+        # an unknown registration: update is not run, the warning says what to check
+        with state() as s:
+            WebhookJournal(s.db, s.lock).registered("signups-in", "signup", URL, "unknown",
+                                                    "http-timeout: ...")
+        provider.calls.clear()
+        assert setup(MANIFEST, provider, tmp_path, "vip") == 0
+        assert [c[0] for c in provider.calls] == ["GET"]
+        err = capsys.readouterr().err
+        assert "warning: update not run: the outcome of registering" in err
+        assert "serve --forget-registration" in err
+
+
+def test_a_failing_update_is_a_located_error(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "update.yaml"
+    text = Path(MANIFEST).read_text()
+    manifest.write_text(text.replace("    delete: !http", UPDATE.replace(
+        "/hooks/${data.workflow.webhook_id}", "/hooks/none") + "    delete: !http"))
+    with FakeProvider() as provider:
+        assert setup(str(manifest), provider, tmp_path, "first") == 0
+        with receiver(provider, str(manifest), "--keep-registration"):
+            pass
+        capsys.readouterr()
+        assert setup(str(manifest), provider, tmp_path, "vip") == 1
+        err = capsys.readouterr().err
+        assert "error[http-status]" in err and "update.yaml:" in err
+        assert "the registration keeps its earlier choices" in err
+        assert "Traceback" not in err
+
+
+def test_an_unknown_registration_for_another_url_says_this_one_is_not_registered(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed(SETUP)
+    with state() as s:
+        WebhookJournal(s.db, s.lock).registered("signups-in", "signup", "https://old.test/in",
+                                                "unknown", "http-timeout: ...")
+    with FakeProvider() as provider, receiver(provider):
+        assert provider.calls == []
+    err = capsys.readouterr().err
+    assert f"warning: {URL} is not registered (create not run): if the unknown hook exists, " \
+        "the provider sends to https://old.test/in" in err
+
+
+def test_state_show_says_a_registration_is_unknown(capsys: pytest.CaptureFixture[str]
+                                                   ) -> None:
+    import json
+
+    with state() as s:
+        WebhookJournal(s.db, s.lock).registered("signups-in", "signup", URL, "unknown",
+                                                "http-timeout: POST ... timed out")
+    capsys.readouterr()
+    assert main(["state", "show"]) == 0
+    out = capsys.readouterr().out
+    assert f"signups-in (signup): {URL} (unknown " in out
+    assert ": http-timeout: POST ... timed out; check the provider, then `serve " \
+        "--forget-registration`)" in out
+    assert main(["state", "show", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["webhook_registrations"]
+    assert (row["status"], row["detail"]) == ("unknown", "http-timeout: POST ... timed out")
+
+
+def test_a_create_interrupted_by_ctrl_c_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from manifest_runtime.intake import lifecycle
+
+    seed(SETUP)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lifecycle, "run_node", interrupted)
+    with FakeProvider() as provider, pytest.raises(KeyboardInterrupt), receiver(provider):
+        pass
+    known = registration()
+    assert (known.status, known.detail) == ("unknown", "create was interrupted")

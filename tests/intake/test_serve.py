@@ -137,9 +137,13 @@ def test_a_url_registered_already_is_not_registered_again(
             assert service.paths == ["/webhooks/signups-in", "/in"]
             assert client.post("/in", json=ADA, headers=SIGNED).json() == \
                 {"delivered": 1, "failed": 0}  # the public URL's path is answered too
+        capsys.readouterr()
         with receiver(provider, MANIFEST, "--no-register"):
             pass
         assert len(provider.calls) == 4  # --no-register: neither create nor delete
+        err = capsys.readouterr().err
+        assert "on stop: registration left as it is (--no-register: delete not run)" in err
+        assert err.count("registration left as it is") == 2  # on start and on stop
 
 
 def test_verification_answers_challenges_rejects_and_lets_signed_payloads_through(
@@ -366,6 +370,8 @@ def test_a_real_server_receives_webhooks_and_deregisters_on_sigterm(
         assert "Traceback" not in err
         assert "webhook 1: POST delivered 1 -> 200" in err
         assert f"removed the registration for {url} (delete ran)" in err
+        assert "stopping: finishing the webhooks in hand; then removing the registration " \
+            "(delete)" in err
         assert "received 1 webhook(s): delivered 1, failed 0" in out
         assert provider.calls[-1] == ("DELETE", "/api/hooks/hook-1", None)
     assert registration() is None
@@ -411,4 +417,7 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
         s.db.commit()
     with FakeProvider() as provider, pytest.raises(UsageError, match="another `serve`"), \
             receiver(provider):
+        pass
+    with FakeProvider() as provider, pytest.raises(UsageError, match="is not forgotten"), \
+            receiver(provider, MANIFEST, "--forget-registration"):
         pass
