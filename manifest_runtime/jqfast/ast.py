@@ -22,9 +22,10 @@ class Var:
 
 
 @dataclass(frozen=True, slots=True)
-class Index:  # .a, .["a"], .[0], .[e]
+class Index:  # .a, .["a"], .[0], .[e]; opt: `.a?` (only this step's error is suppressed)
     target: Node
     key: Node
+    opt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +33,17 @@ class Slice:  # .[a:b]
     target: Node
     lo: Node | None
     hi: Node | None
+    opt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Iterate:  # .[]
     target: Node
+    opt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class Try:  # e?
+class Try:  # (e)?, f? for a term that is not an access step
     body: Node
 
 

@@ -130,8 +130,10 @@ def slice_(v: Any, lo: Any, hi: Any) -> Any:
         raise Fallback
     if v is None:
         return None
-    if type(v) is list or type(v) is str:
+    if type(v) is str:
         return v[lo:hi]
+    if type(v) is list:
+        raise Fallback  # libjq 1.8 compares array slices wrongly ([1,2,3] | .[1:] == .[:-1])
     raise JqError
 
 
@@ -233,7 +235,10 @@ def multiply(a: Any, b: Any) -> Any:
     if (ta is int or ta is float) and (tb is int or tb is float):
         _operand(a)
         _operand(b)
-        return num(a * b)
+        product = a * b
+        if product == 0 and (a < 0 or b < 0):
+            raise Fallback  # jq's -0
+        return num(product)
     if ta is dict and tb is dict:
         return _merge(a, b)
     raise Fallback  # string repetition and the errors: libjq's
@@ -261,6 +266,8 @@ def modulo(a: Any, b: Any) -> Any:
 def negate(a: Any) -> Any:
     if type(a) is int or type(a) is float:
         _operand(a)
+        if a == 0:
+            raise Fallback  # jq's -0
         return num(-a)
     raise JqError
 
@@ -274,9 +281,11 @@ def length(v: Any) -> Any:
         return len(v)
     if v is None:
         return 0
-    if t is int or t is float:
+    if t is int:
         _operand(v)
-        return num(abs(v))
+        return abs(v)
+    if t is float:
+        raise Fallback  # jq keeps the number's literal (1.0 stays "1.0"): libjq's
     raise JqError
 
 
@@ -297,6 +306,8 @@ def keys_unsorted(v: Any) -> list[Any]:
 
 
 def has(v: Any, k: Any) -> bool:
+    if v is None:
+        return False
     if type(v) is dict and type(k) is str:
         return k in v
     if type(v) is list and type(k) is int:
