@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS ac_records (
     data TEXT NOT NULL,     -- the record as JSON
     PRIMARY KEY (kind, key)
 );
+-- MAX(seq) for the next record's place: without it, every put scans the whole table
+CREATE INDEX IF NOT EXISTS ac_records_seq ON ac_records (seq);
 CREATE TABLE IF NOT EXISTS ac_tags (id INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT UNIQUE);
 CREATE TABLE IF NOT EXISTS ac_custom_fields (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, perstag TEXT NOT NULL, type TEXT NOT NULL
@@ -120,6 +122,7 @@ class SqliteStorage:
         self._db = db
         self._lock = lock or threading.RLock()
         self._depth = 0
+        self._fields: tuple[CustomField, ...] | None = None  # read once: nothing changes them
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
@@ -181,7 +184,9 @@ class SqliteStorage:
             self._db.execute("INSERT OR IGNORE INTO ac_tags (tag) VALUES (?)", (tag,))
 
     def custom_fields(self) -> tuple[CustomField, ...]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, title, perstag, type FROM ac_custom_fields "
-                                    "ORDER BY CAST(id AS INTEGER)").fetchall()
-        return tuple(CustomField(*row) for row in rows)
+        if self._fields is None:  # every upsert checks its fields against these
+            with self._lock:
+                rows = self._db.execute("SELECT id, title, perstag, type FROM ac_custom_fields "
+                                        "ORDER BY CAST(id AS INTEGER)").fetchall()
+            self._fields = tuple(CustomField(*row) for row in rows)
+        return self._fields
