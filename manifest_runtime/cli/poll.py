@@ -5,6 +5,7 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -50,9 +51,12 @@ def add_parser(sub: Any) -> None:
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
                    help="forget the stored polling_state first (initial_setup runs again)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run source and transform only; print each transformed record (JSON "
+                   "lines) instead of delivering it; one poll, polling_state is not saved")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
     add_http_options(p)
-    p.set_defaults(handler=run, dry_run=False)
+    p.set_defaults(handler=run)
 
 
 def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
@@ -80,48 +84,73 @@ def run(args: argparse.Namespace) -> int:
     intake_index, intake, historical = polling_intake(compiled, workflow)
     name = str(workflow.get("name"))
     summary = Summary()
+    dry = args.dry_run
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
-        if args.reset:
+        if args.reset and not dry:
             state.forget_polling_state(name)
         dead_file = open_dead_letter(args.dead_letter)
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
+
+        write = sys.stdout.write
+        printed = [0]  # --dry-run: records printed
 
         def on_outcome(outcome: Any) -> None:
             if journal is not None:
                 journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
+            if dry:  # as `run --dry-run`: the transformed records, one JSON line each
+                printed[0] += len(outcome.outputs)
+                for value in outcome.outputs:
+                    write(json.dumps(value, ensure_ascii=False) + "\n")
+
+        held: list[Any] = []  # --dry-run: polling_state kept in memory, never saved
 
         def load() -> Any:
+            if held:
+                return held[0]
+            if dry and args.reset:
+                return Missing  # as if forgotten, without forgetting
             stored, value = state.load_polling_state(name)
             return value if stored else Missing
+
+        def save(value: Any) -> None:
+            if dry:
+                held[:] = [value]
+            else:
+                state.save_polling_state(name, value)
 
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
         poller = Poller(compiled, intake_index, pipeline,
                         context_for=pipeline.intake_context, load_state=load,
-                        save_state=lambda value: state.save_polling_state(name, value),
+                        save_state=save,
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
-                        initialised=lambda: state.mark_polling_initialised(name))
+                        initialised=_nothing if dry else
+                        lambda: state.mark_polling_initialised(name))
         setup = state.load_setup(name)
-        once = args.once or historical or _single(setup, intake)
+        once = args.once or dry or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
-                code = _loop(poller, state, name, once, every, summary, args, stop)
+                code = _loop(poller, state, name, once, every, summary, args, stop, printed)
         finally:
             if dead_file is not None:
                 dead_file.close()
     return code
 
 
+def _nothing() -> None:
+    """--dry-run: the initialised mark stays as it was."""
+
+
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, printed: list[int]) -> int:
     failed_cycle = False
     try:
         while True:
-            first = not state.polling_initialised(name)
-            before = (summary.read, summary.delivered, summary.failed)
+            first = not state.polling_initialised(name) or (args.dry_run and args.reset)
+            before = (summary.read, summary.delivered, summary.failed, printed[0])
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
@@ -134,9 +163,14 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 read, delivered, failed = (summary.read - before[0],
                                            summary.delivered - before[1],
                                            summary.failed - before[2])
-                print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
-                      f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
-                      flush=True)
+                if args.dry_run:  # stdout holds the records
+                    print(f"{name}: poll (dry run): {report.requests} request(s), read {read}, "
+                          f"transformed {printed[0] - before[3]}, failed {failed}; stopped: "
+                          f"{report.stopped_by}", file=sys.stderr, flush=True)
+                else:
+                    print(f"{name}: poll: {report.requests} request(s), read {read}, "
+                          f"delivered {delivered}, failed {failed}; stopped: "
+                          f"{report.stopped_by}", flush=True)
             if once or stop.signal is not None:
                 break
             print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
