@@ -50,7 +50,8 @@ def add_parser(sub: Any) -> None:
                    help="seconds between polls (default: the saved schedule's frequency, else "
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
-                   help="forget the stored polling_state first (initial_setup runs again)")
+                   help="forget the stored polling_state first (initial_setup runs again; a "
+                   "completed historical import runs again)")
     p.add_argument("--dry-run", action="store_true",
                    help="run source and transform only; print each transformed record (JSON "
                    "lines) instead of delivering it; one poll, polling_state is not saved")
@@ -75,7 +76,7 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.polling import Poller
+    from ..pipeline.polling import HistoricalImports, Poller
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
@@ -86,8 +87,18 @@ def run(args: argparse.Namespace) -> int:
     summary = Summary()
     dry = args.dry_run
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        history = HistoricalImports(state.db, state.lock) if historical else None
         if args.reset and not dry:
             state.forget_polling_state(name)
+            if history is not None:
+                history.forget(name)
+        # --dry-run --reset: as if forgotten, without forgetting
+        done = history.get(name) if history is not None and not (dry and args.reset) else None
+        if done is not None and done.finished_at:  # once per setup (reference §4.3)
+            print(f"{name}: the historical import ran already ({done.results} result(s), "
+                  f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
+                  "`poll --reset` (or a new `setup`) runs it again")
+            return 0
         dead_file = open_dead_letter(args.dead_letter)
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
@@ -128,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
                         initialised=_nothing if dry else
                         lambda: state.mark_polling_initialised(name))
+        if history is not None and not dry:
+            poller.history = (history, name, str(intake.get("name")))
         setup = state.load_setup(name)
         once = args.once or dry or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
