@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--reset", action="store_true",
                    help="forget the stored polling_state first (initial_setup runs again; a "
                    "completed historical import runs again)")
+    p.add_argument("--catch-up", action="store_true",
+                   help="poll again at once while a poll ends at a per-cycle limit (100 "
+                   "requests, more than 1,000 results), then exit: a backlog in one go")
     p.add_argument("--dry-run", action="store_true",
                    help="run source and transform only; print each transformed record (JSON "
                    "lines) instead of delivering it; one poll, polling_state is not saved")
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
         write = sys.stdout.write
-        printed = [0]  # --dry-run: records printed
+        dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
         def on_outcome(outcome: Any) -> None:
             if journal is not None:
@@ -112,15 +116,13 @@ def run(args: argparse.Namespace) -> int:
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
             if dry:  # as `run --dry-run`: the transformed records, one JSON line each
-                printed[0] += len(outcome.outputs)
+                dry_run.printed += len(outcome.outputs)
                 for value in outcome.outputs:
                     write(json.dumps(value, ensure_ascii=False) + "\n")
 
-        held: list[Any] = []  # --dry-run: polling_state kept in memory, never saved
-
         def load() -> Any:
-            if held:
-                return held[0]
+            if dry_run.state:
+                return dry_run.state[0]
             if dry and args.reset:
                 return Missing  # as if forgotten, without forgetting
             stored, value = state.load_polling_state(name)
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
         def save(value: Any) -> None:
             if dry:
-                held[:] = [value]
+                dry_run.state[:] = [value]
             else:
                 state.save_polling_state(name, value)
 
@@ -137,33 +139,42 @@ def run(args: argparse.Namespace) -> int:
                         context_for=pipeline.intake_context, load_state=load,
                         save_state=save,
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
-                        initialised=_nothing if dry else
+                        initialised=dry_run.mark if dry else
                         lambda: state.mark_polling_initialised(name))
         if history is not None and not dry:
             poller.history = (history, name, str(intake.get("name")))
         setup = state.load_setup(name)
-        once = args.once or dry or historical or _single(setup, intake)
+        once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
-                code = _loop(poller, state, name, once, every, summary, args, stop, printed)
+                code = _loop(poller, state, name, once, every, summary, args, stop, dry_run)
         finally:
             if dead_file is not None:
                 dead_file.close()
     return code
 
 
-def _nothing() -> None:
-    """--dry-run: the initialised mark stays as it was."""
+@dataclass
+class _DryRun:
+    """What --dry-run keeps in memory instead of the state file."""
+
+    initialised: bool
+    state: list[Any] = field(default_factory=list)  # [polling_state] once a command set it
+    printed: int = 0  # records printed
+
+    def mark(self) -> None:
+        self.initialised = True
 
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal, printed: list[int]) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun) -> int:
     failed_cycle = False
     try:
         while True:
-            first = not state.polling_initialised(name) or (args.dry_run and args.reset)
-            before = (summary.read, summary.delivered, summary.failed, printed[0])
+            first = not (dry_run.initialised if args.dry_run else
+                         state.polling_initialised(name))
+            before = (summary.read, summary.delivered, summary.failed, dry_run.printed)
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
@@ -178,12 +189,14 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                                            summary.failed - before[2])
                 if args.dry_run:  # stdout holds the records
                     print(f"{name}: poll (dry run): {report.requests} request(s), read {read}, "
-                          f"transformed {printed[0] - before[3]}, failed {failed}; stopped: "
+                          f"transformed {dry_run.printed - before[3]}, failed {failed}; stopped: "
                           f"{report.stopped_by}", file=sys.stderr, flush=True)
                 else:
                     print(f"{name}: poll: {report.requests} request(s), read {read}, "
                           f"delivered {delivered}, failed {failed}; stopped: "
                           f"{report.stopped_by}", flush=True)
+            if args.catch_up and report is not None and report.capped and stop.signal is None:
+                continue  # more is waiting: the next cycle now, not in `every` seconds
             if once or stop.signal is not None:
                 break
             print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)

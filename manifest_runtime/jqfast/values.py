@@ -54,19 +54,31 @@ def _operand(x: Any) -> None:
 
 
 def canon(x: Any) -> Any:
-    """An output as the binding returns it: a fresh copy, integral numbers as int."""
+    """An output as the binding returns it: a fresh copy, integral numbers as int. (Leaves are
+    handled inline: this walks every value of every output, e.g. whole API pages.)"""
     t = type(x)
-    if t is str or x is None or t is bool:
-        return x
     if t is dict:
         out = {}
         for k, v in x.items():
             if type(k) is not str:
                 raise Fallback
-            out[k] = canon(v)
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
+                out[k] = v
+            else:
+                out[k] = canon(v)
         return out
     if t is list:
-        return [canon(v) for v in x]
+        items = []
+        for v in x:
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
+                items.append(v)
+            else:
+                items.append(canon(v))
+        return items
+    if t is str or x is None or t is bool:
+        return x
     if t is int or t is float:
         return num(x)
     raise Fallback

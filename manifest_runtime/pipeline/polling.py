@@ -60,6 +60,12 @@ class CycleReport:
         """Did the cycle end by an exit rule (not by a stop request)?"""
         return self.stopped_by != STOP_ASKED
 
+    @property
+    def capped(self) -> bool:
+        """Did the cycle end at a per-cycle limit, with more results likely waiting?"""
+        return self.stopped_by in (f"{MAX_REQUESTS} requests this cycle",
+                                   f"more than {MAX_RESULTS} results this cycle")
+
 
 _HISTORICAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS historical_imports (

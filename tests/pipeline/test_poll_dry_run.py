@@ -45,3 +45,32 @@ def test_dry_run_with_reset_starts_over_without_forgetting(
         assert len(capsys.readouterr().out.splitlines()) == 5
         assert seen[0].endswith("page=1")
         assert stored_state() == before
+
+
+MANY = [{"email": f"m{i}@example.com", "name": f"M {i}"} for i in range(3000)]
+PAGES = [MANY[i:i + 600] for i in range(0, 3000, 600)]  # 2 pages pass the 1,000 per cycle
+
+
+def test_catch_up_polls_again_at_once_while_a_cycle_hits_the_limit(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed()
+    seen: list[str] = []
+    with leads_api(PAGES, seen) as url:
+        assert poll(url, "--dry-run", "--catch-up") == 0
+        captured = capsys.readouterr()
+    assert [json.loads(line)["email"] for line in captured.out.splitlines()] == \
+        [lead["email"] for lead in MANY]
+    cycles = [line for line in captured.err.splitlines() if "poll (dry run)" in line]
+    assert [c.split("stopped: ")[1] for c in cycles] == [
+        "more than 1000 results this cycle", "more than 1000 results this cycle",
+        "iterate is false"]
+    assert [p.split("?")[1] for p in seen] == [f"page={n}" for n in range(1, 6)]
+    assert stored_state() == (False, None)
+
+
+def test_without_catch_up_one_poll_stops_at_the_limit(capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    seed()
+    with leads_api(PAGES, []) as url:
+        assert poll(url, "--dry-run") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1200
