@@ -16,7 +16,8 @@ from typing import Any
 
 import jq
 
-from manifest_runtime.jqfast import FastProgram, compile_program
+from manifest_runtime.jqfast import compile_program
+from manifest_runtime.jqfast.program import FastProgram
 
 CONTACT = {"id": 7, "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
            "phone": "+44 20 7946 0000", "tags": ["vip", "new"], "active": True,

@@ -50,3 +50,22 @@ def test_a_record_delivered_into_the_sandbox_scans_no_table(tmp_path: Path) -> N
     scans = {sql: plan for sql, plan in plans.items() if any(_reads_all(step) for step in plan)}
     assert not scans, scans
     state.close()
+
+
+def test_a_tag_of_a_rolled_back_upsert_is_written_by_the_next(tmp_path: Path) -> None:
+    """The sandbox remembers the tags it wrote, to skip writing them again: only once the
+    transaction holding them committed."""
+    state = StateFile(str(tmp_path / "state.db"))
+    account = state.sandbox()
+    storage = account.storage
+    try:
+        with storage.transaction():
+            storage.add_tag("fresh")
+            raise RuntimeError("the record failed after its tag")
+    except RuntimeError:
+        pass
+    assert account.tags == []
+    account.upsert_contact({"email": "a@example.com", "_tags": ["fresh"]})
+    account.upsert_contact({"email": "b@example.com", "_tags": ["fresh"]})
+    assert account.tags == ["fresh"]
+    state.close()

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
         write = sys.stdout.write
+        encode = json.JSONEncoder(ensure_ascii=False).encode
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
         def on_outcome(outcome: Any) -> None:
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                 dry_run.printed += len(outcome.outputs)
                 for value in outcome.outputs:
-                    write(json.dumps(value, ensure_ascii=False) + "\n")
+                    write(encode(value) + "\n")
 
         def load() -> Any:
             if dry_run.state:

@@ -13,7 +13,8 @@ import pytest
 from manifest_runtime import jqfast
 from manifest_runtime.cli import main
 from manifest_runtime.commands.jq import compile_jq_text
-from manifest_runtime.jqfast import FastProgram, compile_program
+from manifest_runtime.jqfast import compile_program
+from manifest_runtime.jqfast.program import FastProgram
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
