@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
@@ -176,7 +176,7 @@ class Summary:
     items: int = 0  # items after fan-out
     empty: int = 0  # records whose source output an empty array: nothing to deliver
     interrupted: int | None = None  # the signal that stopped the run
-    outputs: list[Any] = field(default_factory=list)
+    transformed: int = 0  # dry run: records printed (counted, not kept: memory stays flat)
 
     def add(self, outcome: Outcome) -> None:
         self.read += 1
@@ -190,7 +190,7 @@ class Summary:
     def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
         out = sys.stderr if args.dry_run else sys.stdout
         done = "transformed" if args.dry_run else "delivered"
-        count = len(self.outputs) if args.dry_run else self.delivered
+        count = self.transformed if args.dry_run else self.delivered
         line = f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
         if self.fanned:  # deliveries count items, failures records: say so
             line = (f"{workflow}: read {self.read} records, {self.items} items after "
@@ -288,7 +288,7 @@ def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run
     collect(outcome)
     if dry_run:
         printed[outcome.record_no] = outcome.outputs
-        summary.outputs.extend(outcome.outputs)
+        summary.transformed += len(outcome.outputs)
 
 
 class _Progress:
