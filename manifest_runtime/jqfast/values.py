@@ -54,29 +54,39 @@ def _operand(x: Any) -> None:
 
 
 def canon(x: Any) -> Any:
-    """An output as the binding returns it: a fresh copy, integral numbers as int. (Leaves are
-    handled inline: this walks every value of every output, e.g. whole API pages.)"""
+    """An output as the binding would return it: integral numbers as int (1.0 -> 1), anything
+    the binding would convert otherwise -> Fallback. Not a copy: a part that needs no change is
+    returned as it is, shared with the input, as the runtime's other commands share values
+    (nothing in the runtime changes a value in place); only the containers on the way to a
+    changed number are new. (Leaves are handled inline: this walks every value of every
+    output, e.g. whole API pages.)"""
     t = type(x)
     if t is dict:
-        out = {}
+        changed: dict[str, Any] | None = None
         for k, v in x.items():
             if type(k) is not str:
                 raise Fallback
             tv = type(v)
             if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
-                out[k] = v
-            else:
-                out[k] = canon(v)
-        return out
+                continue
+            c = canon(v)
+            if c is not v:
+                if changed is None:
+                    changed = dict(x)
+                changed[k] = c
+        return x if changed is None else changed
     if t is list:
-        items = []
-        for v in x:
+        items: list[Any] | None = None
+        for i, v in enumerate(x):
             tv = type(v)
             if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
-                items.append(v)
-            else:
-                items.append(canon(v))
-        return items
+                continue
+            c = canon(v)
+            if c is not v:
+                if items is None:
+                    items = list(x)
+                items[i] = c
+        return x if items is None else items
     if t is str or x is None or t is bool:
         return x
     if t is int or t is float:

@@ -60,11 +60,13 @@ def test_outside_the_subset_the_program_is_libjqs(text: str) -> None:
     assert not isinstance(compile_program(text), FastProgram)
 
 
-def test_outputs_are_fresh_objects() -> None:
-    value = {"a": {"b": [1]}}
-    out = compile_program(".a").input_value(value).all()[0]
-    out["b"].append(2)
-    assert value == {"a": {"b": [1]}}
+def test_outputs_share_unchanged_parts_and_never_change_the_input() -> None:
+    value = {"a": {"b": [1, "x"], "c": 2.0}, "d": {"e": "f"}}
+    a, d = compile_program(".a, .d").input_value(value).all()
+    assert a == {"b": [1, "x"], "c": 2} and type(a["c"]) is int  # as the binding gives it
+    assert a is not value["a"] and a["b"] is value["a"]["b"]  # new only on the way to 2.0
+    assert d is value["d"]  # nothing to change: shared, as !pipe shares values
+    assert value == {"a": {"b": [1, "x"], "c": 2.0}, "d": {"e": "f"}}
 
 
 def test_first_stops_at_the_first_output_as_libjq_does() -> None:
