@@ -99,3 +99,13 @@ def test_a_bad_engine_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
         main(["eval", AT, SOURCE, "--jq-engine", "turbo"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'turbo'" in capsys.readouterr().err
+
+
+def test_a_value_outside_json_runs_on_libjq() -> None:
+    """Integer keys (a YAML mapping can have them) are strings to libjq (json.dumps): the
+    closures decline them, libjq answers."""
+    for text in ("keys", ".", "{a: .}"):
+        program = compile_program(text)
+        value = {1: "a", "b": 2}
+        assert program.input_value(value).all() == jq.compile(text).input_value(value).all()
+        assert program.stats == [0, 1]
