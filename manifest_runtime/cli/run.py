@@ -265,7 +265,8 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
         with stop, ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             pending: set[Future[Outcome]] = set()
             for record in records():
-                order.append(record.number)
+                if args.dry_run:  # only a dry run prints in order (nothing kept otherwise)
+                    order.append(record.number)
                 pending.add(pool.submit(process_and_record, record))
                 while len(pending) >= args.concurrency * 2 or (pending and stop.signal):
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
