@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS ac_records (
     data TEXT NOT NULL,     -- the record as JSON
     PRIMARY KEY (kind, key)
 );
+-- MAX(seq) for the next record's place: without it, every put scans the whole table
+CREATE INDEX IF NOT EXISTS ac_records_seq ON ac_records (seq);
 CREATE TABLE IF NOT EXISTS ac_tags (id INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT UNIQUE);
 CREATE TABLE IF NOT EXISTS ac_custom_fields (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, perstag TEXT NOT NULL, type TEXT NOT NULL
@@ -120,6 +122,9 @@ class SqliteStorage:
         self._db = db
         self._lock = lock or threading.RLock()
         self._depth = 0
+        self._fields: tuple[CustomField, ...] | None = None  # read once: nothing changes them
+        self._tags: set[str] = set()  # tags known to be committed in ac_tags (never deleted)
+        self._new_tags: set[str] = set()  # added in the transaction under way
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
@@ -136,19 +141,21 @@ class SqliteStorage:
             except BaseException:
                 if self._depth == 1:
                     self._db.rollback()
+                    self._new_tags.clear()
                 raise
             else:
                 if self._depth == 1:
                     self._db.commit()
+                    self._tags |= self._new_tags
+                    self._new_tags.clear()
             finally:
                 self._depth -= 1
 
     def next_id(self, kind: str) -> int:
         with self.transaction():
-            row = self._db.execute("SELECT last FROM ac_ids WHERE kind = ?", (kind,)).fetchone()
-            last = (row[0] if row else 0) + 1
-            self._db.execute("INSERT INTO ac_ids (kind, last) VALUES (?, ?) ON CONFLICT (kind) "
-                             "DO UPDATE SET last = excluded.last", (kind, last))
+            (last,) = self._db.execute(
+                "INSERT INTO ac_ids (kind, last) VALUES (?, 1) ON CONFLICT (kind) "
+                "DO UPDATE SET last = last + 1 RETURNING last", (kind,)).fetchone()
             return int(last)
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -177,11 +184,16 @@ class SqliteStorage:
             return [t for (t,) in self._db.execute("SELECT tag FROM ac_tags ORDER BY id")]
 
     def add_tag(self, tag: str) -> None:
+        if tag in self._tags:  # every record of an import carries the same few tags
+            return
         with self.transaction():
             self._db.execute("INSERT OR IGNORE INTO ac_tags (tag) VALUES (?)", (tag,))
+            self._new_tags.add(tag)
 
     def custom_fields(self) -> tuple[CustomField, ...]:
-        with self._lock:
-            rows = self._db.execute("SELECT id, title, perstag, type FROM ac_custom_fields "
-                                    "ORDER BY CAST(id AS INTEGER)").fetchall()
-        return tuple(CustomField(*row) for row in rows)
+        if self._fields is None:  # every upsert checks its fields against these
+            with self._lock:
+                rows = self._db.execute("SELECT id, title, perstag, type FROM ac_custom_fields "
+                                        "ORDER BY CAST(id AS INTEGER)").fetchall()
+            self._fields = tuple(CustomField(*row) for row in rows)
+        return self._fields

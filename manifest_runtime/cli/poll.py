@@ -5,8 +5,10 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +53,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--reset", action="store_true",
                    help="forget the stored polling_state first (initial_setup runs again; a "
                    "completed historical import runs again)")
+    p.add_argument("--catch-up", action="store_true",
+                   help="poll again at once while a poll ends at a per-cycle limit (100 "
+                   "requests, more than 1,000 results), then exit: a backlog in one go")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run source and transform only; print each transformed record (JSON "
+                   "lines) instead of delivering it; one poll, polling_state is not saved")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
     add_http_options(p)
-    p.set_defaults(handler=run, dry_run=False)
+    p.set_defaults(handler=run)
 
 
 def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
@@ -81,13 +89,15 @@ def run(args: argparse.Namespace) -> int:
     intake_index, intake, historical = polling_intake(compiled, workflow)
     name = str(workflow.get("name"))
     summary = Summary()
+    dry = args.dry_run
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
         history = HistoricalImports(state.db, state.lock) if historical else None
-        if args.reset:
+        if args.reset and not dry:
             state.forget_polling_state(name)
             if history is not None:
                 history.forget(name)
-        done = history.get(name) if history is not None else None
+        # --dry-run --reset: as if forgotten, without forgetting
+        done = history.get(name) if history is not None and not (dry and args.reset) else None
         if done is not None and done.finished_at:  # once per setup (reference §4.3)
             print(f"{name}: the historical import ran already ({done.results} result(s), "
                   f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
@@ -97,43 +107,75 @@ def run(args: argparse.Namespace) -> int:
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
+        write = sys.stdout.write
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
+
         def on_outcome(outcome: Any) -> None:
             if journal is not None:
                 journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
+            if dry:  # as `run --dry-run`: the transformed records, one JSON line each
+                dry_run.printed += len(outcome.outputs)
+                for value in outcome.outputs:
+                    write(encode(value) + "\n")
 
         def load() -> Any:
+            if dry_run.state:
+                return dry_run.state[0]
+            if dry and args.reset:
+                return Missing  # as if forgotten, without forgetting
             stored, value = state.load_polling_state(name)
             return value if stored else Missing
+
+        def save(value: Any) -> None:
+            if dry:
+                dry_run.state[:] = [value]
+            else:
+                state.save_polling_state(name, value)
 
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
         poller = Poller(compiled, intake_index, pipeline,
                         context_for=pipeline.intake_context, load_state=load,
-                        save_state=lambda value: state.save_polling_state(name, value),
+                        save_state=save,
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
-                        initialised=lambda: state.mark_polling_initialised(name))
-        if history is not None:
+                        initialised=dry_run.mark if dry else
+                        lambda: state.mark_polling_initialised(name))
+        if history is not None and not dry:
             poller.history = (history, name, str(intake.get("name")))
         setup = state.load_setup(name)
-        once = args.once or historical or _single(setup, intake)
+        once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
-                code = _loop(poller, state, name, once, every, summary, args, stop)
+                code = _loop(poller, state, name, once, every, summary, args, stop, dry_run)
         finally:
             if dead_file is not None:
                 dead_file.close()
     return code
 
 
+@dataclass
+class _DryRun:
+    """What --dry-run keeps in memory instead of the state file."""
+
+    initialised: bool
+    state: list[Any] = field(default_factory=list)  # [polling_state] once a command set it
+    printed: int = 0  # records printed
+
+    def mark(self) -> None:
+        self.initialised = True
+
+
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun) -> int:
     failed_cycle = False
     try:
         while True:
-            first = not state.polling_initialised(name)
-            before = (summary.read, summary.delivered, summary.failed)
+            first = not (dry_run.initialised if args.dry_run else
+                         state.polling_initialised(name))
+            before = (summary.read, summary.delivered, summary.failed, dry_run.printed)
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
@@ -146,9 +188,16 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 read, delivered, failed = (summary.read - before[0],
                                            summary.delivered - before[1],
                                            summary.failed - before[2])
-                print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
-                      f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
-                      flush=True)
+                if args.dry_run:  # stdout holds the records
+                    print(f"{name}: poll (dry run): {report.requests} request(s), read {read}, "
+                          f"transformed {dry_run.printed - before[3]}, failed {failed}; stopped: "
+                          f"{report.stopped_by}", file=sys.stderr, flush=True)
+                else:
+                    print(f"{name}: poll: {report.requests} request(s), read {read}, "
+                          f"delivered {delivered}, failed {failed}; stopped: "
+                          f"{report.stopped_by}", flush=True)
+            if args.catch_up and report is not None and report.capped and stop.signal is None:
+                continue  # more is waiting: the next cycle now, not in `every` seconds
             if once or stop.signal is not None:
                 break
             print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)

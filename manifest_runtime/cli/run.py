@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
@@ -176,7 +176,7 @@ class Summary:
     items: int = 0  # items after fan-out
     empty: int = 0  # records whose source output an empty array: nothing to deliver
     interrupted: int | None = None  # the signal that stopped the run
-    outputs: list[Any] = field(default_factory=list)
+    transformed: int = 0  # dry run: records printed (counted, not kept: memory stays flat)
 
     def add(self, outcome: Outcome) -> None:
         self.read += 1
@@ -190,7 +190,7 @@ class Summary:
     def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
         out = sys.stderr if args.dry_run else sys.stdout
         done = "transformed" if args.dry_run else "delivered"
-        count = len(self.outputs) if args.dry_run else self.delivered
+        count = self.transformed if args.dry_run else self.delivered
         line = f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
         if self.fanned:  # deliveries count items, failures records: say so
             line = (f"{workflow}: read {self.read} records, {self.items} items after "
@@ -265,7 +265,8 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
         with stop, ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             pending: set[Future[Outcome]] = set()
             for record in records():
-                order.append(record.number)
+                if args.dry_run:  # only a dry run prints in order (nothing kept otherwise)
+                    order.append(record.number)
                 pending.add(pool.submit(process_and_record, record))
                 while len(pending) >= args.concurrency * 2 or (pending and stop.signal):
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -288,7 +289,7 @@ def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run
     collect(outcome)
     if dry_run:
         printed[outcome.record_no] = outcome.outputs
-        summary.outputs.extend(outcome.outputs)
+        summary.transformed += len(outcome.outputs)
 
 
 class _Progress:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .program import FastProgram, compile_fast
+# The compiler's modules (.program and below) load with the first program compiled, so
+# commands that compile no jq pay nothing for them.
 
 ENGINES = ("fast", "libjq")
 ENV_VAR = "MANIFEST_RUNTIME_JQ_ENGINE"
@@ -43,9 +44,17 @@ def compile_program(text: str, engine_name: str | None = None) -> Any:
     libjq = jq.compile(text)
     if (engine_name or engine()) != "fast":
         return libjq
+    from .program import compile_fast
+
     fast = compile_fast(text, libjq)
     return libjq if fast is None else fast
 
 
-__all__ = ["ENGINES", "ENV_VAR", "FastProgram", "choose_engine", "compile_fast",
-           "compile_program", "engine"]
+def is_fast(program: Any) -> bool:
+    """Does this compiled program run on the fast path?"""
+    from .program import FastProgram
+
+    return isinstance(program, FastProgram)
+
+
+__all__ = ["ENGINES", "ENV_VAR", "choose_engine", "compile_program", "engine", "is_fast"]

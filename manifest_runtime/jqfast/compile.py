@@ -82,6 +82,8 @@ def _index(node: ast.Node) -> Fn:
     target = compile_node(node.target)
     key = compile_node(node.key)
     index = V.index
+    if node.opt:
+        return _optional_step(target, key, index)
     if isinstance(node.key, ast.Literal) and type(node.key.value) is str:
         name = node.key.value
         if isinstance(node.target, ast.Identity):
@@ -115,6 +117,19 @@ def _index(node: ast.Node) -> Fn:
     return Fn(emit)
 
 
+def _optional_step(target: Fn, key: Fn, step: Callable[[Any, Any], Any]) -> Fn:
+    """`t[k]?`: t and k evaluated as usual (their errors propagate); an error of the step
+    itself gives no output."""
+    t_all, k_all = many(target), many(key)
+
+    def emit(v: Any, env: Env, out: list[Any]) -> None:
+        for t in t_all(v, env):
+            for k in k_all(v, env):
+                with contextlib.suppress(V.JqError):
+                    out.append(step(t, k))
+    return Fn(emit)
+
+
 def _slice(node: ast.Node) -> Fn:
     assert isinstance(node, ast.Slice)
     target = compile_node(node.target)
@@ -126,6 +141,10 @@ def _slice(node: ast.Node) -> Fn:
     t1 = target.one
     lo1 = lo.one if lo is not None else None
     hi1 = hi.one if hi is not None else None
+    if node.opt:
+        bounds = single(lambda v, env: (lo1(v, env) if lo1 else None,
+                                        hi1(v, env) if hi1 else None))
+        return _optional_step(target, bounds, lambda t, b: V.slice_(t, b[0], b[1]))
 
     def run(v: Any, env: Env) -> Any:
         return V.slice_(t1(v, env), lo1(v, env) if lo1 else None, hi1(v, env) if hi1 else None)
@@ -136,6 +155,14 @@ def _iterate(node: ast.Node) -> Fn:
     assert isinstance(node, ast.Iterate)
     target = compile_node(node.target)
     iterate = V.iterate
+    if node.opt:
+        t_all = many(target)
+
+        def emit_opt(v: Any, env: Env, out: list[Any]) -> None:
+            for t in t_all(v, env):
+                if type(t) is list or type(t) is dict:
+                    out.extend(iterate(t))
+        return Fn(emit_opt)
     if target.one is not None:
         t1 = target.one
 
@@ -177,6 +204,8 @@ def _streams_exactly(node: ast.Node) -> bool:
     if isinstance(node, (ast.Pipe, ast.Comma)):
         return _streams_exactly(node.left) and _streams_exactly(node.right)
     if isinstance(node, ast.Iterate):
+        return compile_node(node.target).one is not None
+    if isinstance(node, (ast.Index, ast.Slice)) and node.opt:
         return compile_node(node.target).one is not None
     if isinstance(node, ast.Try):
         return True
@@ -259,6 +288,8 @@ def _object(node: ast.Node) -> Fn:
     def emit(v: Any, env: Env, out: list[Any]) -> None:
         partial: list[dict[str, Any]] = [{}]
         for k, f in alls:
+            if not partial:
+                return  # jq evaluates the later entries once per output of the earlier ones
             name = k(v, env)
             if type(name) is not str:
                 raise V.JqError

@@ -6,6 +6,8 @@ them, so syntax errors are libjq's to report."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from . import ast
 from .lexer import Token, Unsupported, tokenize
 
@@ -145,23 +147,33 @@ class _Parser:
         return node
 
     def _postfix(self) -> ast.Node:
+        first = self.peek()
         node = self.primary()
+        # `?` right after an access step (`.a?`, `.[0]?`, `.[]?`) makes that step optional;
+        # after any other term (`(e)?`, `f?`) it is `try`.
+        access = first.kind == "field" or (first.kind == "op" and first.text == "." and
+                                           isinstance(node, ast.Index))
         while True:
             tok = self.peek()
             if tok.kind == "field":
                 self.take()
-                node = ast.Index(node, ast.Literal(tok.text[1:]))
+                node, access = ast.Index(node, ast.Literal(tok.text[1:])), True
             elif tok.kind == "op" and tok.text == "." and self.peek(1).kind == "str":
                 self.take()
-                node = ast.Index(node, self.string(self.take()))
+                node, access = ast.Index(node, self.string(self.take())), True
             elif tok.kind == "op" and tok.text == "." and self.peek(1).text == "[" \
                     and self.peek(1).kind == "op":
                 self.take()
             elif tok.kind == "op" and tok.text == "[":
-                node = self.bracket(node)
+                node, access = self.bracket(node), True
             elif tok.kind == "op" and tok.text == "?":
                 self.take()
-                node = ast.Try(node)
+                if access and isinstance(node, (ast.Index, ast.Slice, ast.Iterate)) \
+                        and not node.opt:
+                    node = replace(node, opt=True)
+                else:
+                    node = ast.Try(node)
+                access = False
             else:
                 return node
 

@@ -39,8 +39,10 @@ class FastProgram:
     def all(self, value: Any) -> list[Any]:
         try:
             result = self.outputs(value)
-        except (V.JqError, V.Fallback, RecursionError):
-            pass  # rerun below, outside this handler (libjq's error then stands alone)
+        except Exception:
+            # JqError, Fallback, RecursionError; and were the closures ever to fail otherwise,
+            # libjq still decides. Rerun below, outside this handler (its error stands alone).
+            pass
         else:
             self.stats[0] += 1
             return result

@@ -54,19 +54,41 @@ def _operand(x: Any) -> None:
 
 
 def canon(x: Any) -> Any:
-    """An output as the binding returns it: a fresh copy, integral numbers as int."""
+    """An output as the binding would return it: integral numbers as int (1.0 -> 1), anything
+    the binding would convert otherwise -> Fallback. Not a copy: a part that needs no change is
+    returned as it is, shared with the input, as the runtime's other commands share values
+    (nothing in the runtime changes a value in place); only the containers on the way to a
+    changed number are new. (Leaves are handled inline: this walks every value of every
+    output, e.g. whole API pages.)"""
     t = type(x)
-    if t is str or x is None or t is bool:
-        return x
     if t is dict:
-        out = {}
+        changed: dict[str, Any] | None = None
         for k, v in x.items():
             if type(k) is not str:
                 raise Fallback
-            out[k] = canon(v)
-        return out
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
+                continue
+            c = canon(v)
+            if c is not v:
+                if changed is None:
+                    changed = dict(x)
+                changed[k] = c
+        return x if changed is None else changed
     if t is list:
-        return [canon(v) for v in x]
+        items: list[Any] | None = None
+        for i, v in enumerate(x):
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -SAFE <= v <= SAFE):
+                continue
+            c = canon(v)
+            if c is not v:
+                if items is None:
+                    items = list(x)
+                items[i] = c
+        return x if items is None else items
+    if t is str or x is None or t is bool:
+        return x
     if t is int or t is float:
         return num(x)
     raise Fallback
@@ -130,8 +152,10 @@ def slice_(v: Any, lo: Any, hi: Any) -> Any:
         raise Fallback
     if v is None:
         return None
-    if type(v) is list or type(v) is str:
+    if type(v) is str:
         return v[lo:hi]
+    if type(v) is list:
+        raise Fallback  # libjq 1.8 compares array slices wrongly ([1,2,3] | .[1:] == .[:-1])
     raise JqError
 
 
@@ -233,7 +257,10 @@ def multiply(a: Any, b: Any) -> Any:
     if (ta is int or ta is float) and (tb is int or tb is float):
         _operand(a)
         _operand(b)
-        return num(a * b)
+        product = a * b
+        if product == 0 and (a < 0 or b < 0):
+            raise Fallback  # jq's -0
+        return num(product)
     if ta is dict and tb is dict:
         return _merge(a, b)
     raise Fallback  # string repetition and the errors: libjq's
@@ -261,6 +288,8 @@ def modulo(a: Any, b: Any) -> Any:
 def negate(a: Any) -> Any:
     if type(a) is int or type(a) is float:
         _operand(a)
+        if a == 0:
+            raise Fallback  # jq's -0
         return num(-a)
     raise JqError
 
@@ -274,9 +303,11 @@ def length(v: Any) -> Any:
         return len(v)
     if v is None:
         return 0
-    if t is int or t is float:
+    if t is int:
         _operand(v)
-        return num(abs(v))
+        return abs(v)
+    if t is float:
+        raise Fallback  # jq keeps the number's literal (1.0 stays "1.0"): libjq's
     raise JqError
 
 
@@ -297,6 +328,8 @@ def keys_unsorted(v: Any) -> list[Any]:
 
 
 def has(v: Any, k: Any) -> bool:
+    if v is None:
+        return False
     if type(v) is dict and type(k) is str:
         return k in v
     if type(v) is list and type(k) is int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,12 +54,17 @@ class CycleReport:
     requests: int = 0
     results: int = 0
     stopped_by: str = ""
-    outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """Did the cycle end by an exit rule (not by a stop request)?"""
         return self.stopped_by != STOP_ASKED
+
+    @property
+    def capped(self) -> bool:
+        """Did the cycle end at a per-cycle limit, with more results likely waiting?"""
+        return self.stopped_by in (f"{MAX_REQUESTS} requests this cycle",
+                                   f"more than {MAX_RESULTS} results this cycle")
 
 
 _HISTORICAL_SCHEMA = """
@@ -217,8 +222,7 @@ class Poller:
             for item in results or ():
                 self._record_no += 1
                 outcome = self.pipeline.process(Record(self._record_no, item))
-                self.on_outcome(outcome)
-                report.outcomes.append(outcome)
+                self.on_outcome(outcome)  # not kept: a poll of 1M records stays small
             report.results += len(results or ())
             if new_state is not Missing:
                 self.save_state(new_state)

@@ -1,0 +1,67 @@
+"""The jq fast path against libjq: identical outputs (1 vs 1.0, key order included) and
+identical error-or-not, on every jq program of the repository and a generated corpus.
+
+A `fallback` (the fast path declines a value it does not model exactly, e.g. a float to
+print) is allowed: in production that record runs on libjq. Everything else must agree."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from corpus import INPUTS, generated_programs, repo_programs
+from differential import Pair
+
+
+def _inputs_for(variables: int) -> list[Any]:
+    if not variables:
+        return INPUTS
+    # the compiler binds expansions as .[1], .[2], ... around the input .[0]
+    n = len(INPUTS)
+    return [[v, *(INPUTS[(i * 7 + 3 * k + 1) % n] for k in range(variables))]
+            for i, v in enumerate(INPUTS)]
+
+
+def _check(programs: list[tuple[str, int]]) -> Counter[str]:
+    kinds: Counter[str] = Counter()
+    differences: list[str] = []
+    for text, variables in programs:
+        try:
+            pair = Pair(text)
+        except ValueError:
+            kinds["not jq"] += 1  # the syntax-error cases of the validate tests
+            continue
+        for value in _inputs_for(variables):
+            kind, difference = pair.compare(value)
+            kinds[kind] += 1
+            if difference is not None and len(differences) < 20:
+                differences.append(f"{text!r} on {value!r}: {difference}")
+    assert not differences, "\n".join(differences)
+    return kinds
+
+
+def test_every_program_of_the_tests_examples_and_docs_agrees() -> None:
+    programs = repo_programs()
+    assert len(programs) > 80  # the walk found the manifests' programs
+    kinds = _check(programs)
+    assert kinds["ok"] > 1000 and kinds["error"] > 100
+    valid = [text for text, _ in programs if _compiles(text)]
+    fast = [text for text in valid if Pair(text).fast is not None]
+    assert len(fast) / len(valid) > 0.85, sorted(set(valid) - set(fast))
+
+
+def _compiles(text: str) -> bool:
+    try:
+        Pair(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_a_generated_corpus_agrees(seed: int) -> None:
+    kinds = _check([(p, 0) for p in generated_programs(600, seed)])
+    runs = sum(kinds.values())
+    assert kinds["ok"] > runs * 0.2 and kinds["error"] > runs * 0.2
+    assert kinds["fallback"] < runs * 0.15
