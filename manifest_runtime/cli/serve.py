@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options
-from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
-from .session import add_pipeline_options, compile_or_report, report_error
+from .run import open_dead_letter, write_dead
+from .session import add_pipeline_options, compile_or_report, open_pipeline, report_error
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -113,10 +113,11 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
     from ..intake.app import build_app, webhook_path
     from ..intake.journal import WebhookJournal
     from ..intake.webhook import Receiver, WebhookIntake
+    from ..workflows import choose
 
-    index, workflow = choose_workflow(compiled, args.workflow)
-    intake = WebhookIntake.of(compiled, workflow)
-    name = str(workflow.get("name"))
+    workflow = choose(compiled, args.workflow)
+    intake = WebhookIntake.of(compiled, compiled.data["workflows"][workflow.index])
+    name = workflow.name
     url = webhook_url(args, name, args.port if port is None else port)
     paths = [webhook_path(name)]
     if args.public_url:
@@ -125,8 +126,7 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
             raise UsageError(f"--public-url {args.public_url}: give an http(s) URL, e.g. "
                              f"https://abc.example-tunnel.app{webhook_path(name)}")
         paths.append(parts.path or "/")
-    args.webhook_url = url
-    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+    with open_pipeline(args, compiled, workflow, webhook_url=url) as (state, pipeline, journal):
         webhooks = WebhookJournal(state.db, state.lock)
         dead_file = open_dead_letter(args.dead_letter)
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,

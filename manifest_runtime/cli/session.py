@@ -8,7 +8,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
@@ -55,8 +57,10 @@ if TYPE_CHECKING:
     from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
+    from ..pipeline.runner import Pipeline
     from ..runtime.context import Env, TraceEvent
-    from ..state import StateFile
+    from ..state import Setup, StateFile
+    from ..workflows import Workflow
 
 
 def compile_or_report(manifest: str) -> CompiledManifest | None:
@@ -142,6 +146,104 @@ def open_state(given: str | None) -> StateFile:
     return StateFile(state_path(given))
 
 
+class Busy(Exception):
+    """Another process writes for the workflow and --no-wait was given (exit 1)."""
+
+
+@contextmanager
+def one_writer(state: StateFile, workflow: str, command: str, no_wait: bool,
+               poll: float = 0.5) -> Iterator[None]:
+    """Hold the workflow for this process (state.claim): one `run` or `poll` at a time
+    writes for a workflow. When another holds it: wait (saying so once), or with `no_wait`
+    raise Busy naming it. A mark left by a dead process is taken over."""
+    said = False
+    while (owner := state.claim(workflow, command)) is not None:
+        if no_wait:
+            raise Busy(f"workflow {workflow!r} is being written by {owner.describe()} in "
+                       f"{state.path}; one run or poll per workflow at a time: wait for it "
+                       "(leave out --no-wait) or stop it")
+        if not said:
+            print(f"waiting: workflow {workflow!r} is being written by {owner.describe()} "
+                  "(one run or poll per workflow at a time; Ctrl-C to give up, --no-wait "
+                  "to exit instead)", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(poll)
+    try:
+        yield
+    finally:
+        state.release(workflow)
+
+
+@contextmanager
+def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, workflow: Workflow,
+                  *, webhook_url: str, dry_run: bool = False
+                  ) -> Iterator[tuple[StateFile, Pipeline, Any]]:
+    """The state file, the workflow's pipeline (with the saved setup, the HTTP client and the
+    sandbox account) and the journal (None for a dry run), closed on exit. Used by run, poll
+    and serve."""
+    from ..pipeline.journal import Journal
+    from ..pipeline.runner import Pipeline
+    from .http_options import http_service
+
+    state = open_state(args.state)
+    try:
+        setup = state.load_setup(workflow.name)
+        needs_setup(args.manifest, workflow, setup)
+        http = http_service(args, compiled, workflow.auth, trace=args.trace,
+                            stored=setup.credentials if setup else None,
+                            save_stored=_store_rotated(state, setup))
+        try:
+            env = make_env(args, compiled, state, http, ac=state.sandbox())
+            pipeline = Pipeline(compiled, workflow, setup, env, webhook_url=webhook_url,
+                                subdomain=http.subdomain, dry_run=dry_run)
+            journal = None if dry_run else Journal(state.db, state.lock)
+            yield state, pipeline, journal
+        finally:
+            http.close()
+    finally:
+        state.close()
+
+
+def needs_setup(manifest: str, workflow: Workflow, setup: Setup | None) -> None:
+    """UsageError when the workflow asks something at setup that the state file lacks."""
+    name = workflow.name
+    again = f"run: manifest-runtime setup {manifest} --workflow {name} [--answers FILE]"
+    if workflow.asks and setup is None:
+        raise UsageError(f"workflow {name!r} has select/map steps and no setup was saved in "
+                         f"the state file; {again}")
+    answered = setup.custom_data if setup is not None else {}
+    missing = [f for f in workflow.required_fields() if f not in answered]
+    if missing:
+        raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
+                         f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
+                         f"{again}")
+
+
+def _store_rotated(state: StateFile, setup: Setup | None) -> Any:
+    """Keep refreshed oauth2 tokens in the setup they came from."""
+    from dataclasses import replace
+
+    if setup is None:
+        return None
+
+    def save(creds: Any) -> None:
+        fresh = creds.as_json()
+        entry = dict(setup.credentials or {})
+        entry.update({k: fresh[k] for k in ("access_token", "refresh_token", "expires_at")
+                      if k in fresh})
+        state.save_setup(replace(setup, credentials=entry))
+
+    return save
+
+
+def print_trace(text: str) -> None:
+    """A trace block on stderr, or kept whole for the record this thread runs."""
+    from ..pipeline.tracebuf import captured
+
+    if not captured(text):
+        print(text, file=sys.stderr)
+
+
 def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
     from ..paths import to_pointer
 
@@ -158,7 +260,7 @@ def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
             lines.append(f"  error:  {event.error}")
         else:
             lines.append(f"  output: {show(redactor.value(event.output))}")
-        print("\n".join(lines), file=sys.stderr)
+        print_trace("\n".join(lines))
 
     return emit
 
