@@ -47,7 +47,8 @@ def add_parser(sub: Any) -> None:
                    help="seconds between polls (default: the saved schedule's frequency, else "
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
-                   help="forget the stored polling_state first (initial_setup runs again)")
+                   help="forget the stored polling_state first (initial_setup runs again; a "
+                   "completed historical import runs again)")
     p.add_argument("--no-wait", action="store_true",
                    help="exit 1 at once when another run or poll is writing for the workflow "
                    "(default: wait for it)")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ..pipeline.batch import Summary, outcome_result
-    from ..pipeline.polling import Poller
+    from ..pipeline.polling import HistoricalImports, Poller
     from ..workflows import choose, polling_intake
 
     compiled = compile_or_report(args.manifest)
@@ -79,8 +80,17 @@ def _run(args: argparse.Namespace) -> int:
     with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url
                        ) as (state, pipeline, journal), \
             one_writer(state, name, "poll", args.no_wait):
+        history = HistoricalImports(state.db, state.lock) if historical else None
         if args.reset:
             state.forget_polling_state(name)
+            if history is not None:
+                history.forget(name)
+        done = history.get(name) if history is not None else None
+        if done is not None and done.finished_at:  # once per setup (reference §4.3)
+            print(f"{name}: the historical import ran already ({done.results} result(s), "
+                  f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
+                  "`poll --reset` (or a new `setup`) runs it again")
+            return 0
         dead_file = open_dead_letter(args.dead_letter)
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
@@ -101,6 +111,8 @@ def _run(args: argparse.Namespace) -> int:
                         save_state=lambda value: state.save_polling_state(name, value),
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
                         initialised=lambda: state.mark_polling_initialised(name))
+        if history is not None:
+            poller.history = (history, name, intake.name)
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
