@@ -44,9 +44,13 @@ class Outcome:
 class Pipeline:
     """A workflow's pipeline, ready to process records; safe to share between threads."""
 
-    def __init__(self, compiled: CompiledManifest, workflow: Workflow, setup: Setup | None,
-                 env: Env, *, webhook_url: str, subdomain: str | None,
+    def __init__(self, compiled: CompiledManifest, workflow: Workflow | int,
+                 setup: Setup | None, env: Env, *, webhook_url: str, subdomain: str | None,
                  dry_run: bool = False) -> None:
+        if isinstance(workflow, int):  # by index
+            from ..workflows import workflows
+
+            workflow = workflows(compiled)[workflow]
         self.compiled = compiled
         self.view = workflow
         self.workflow: dict[str, Any] = compiled.data["workflows"][workflow.index]
