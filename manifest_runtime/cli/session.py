@@ -122,24 +122,21 @@ def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateF
 
 def auth_name_for(compiled: CompiledManifest, path: Path) -> str | None:
     """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
+    from ..workflows import intakes, workflows
+
+    found = workflows(compiled)
     data = compiled.data if isinstance(compiled.data, dict) else {}
-    workflows = [w for w in data.get("workflows") or [] if isinstance(w, dict)]
     auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
     if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
-            and path[1] < len(workflows):
-        return _str_or_none(workflows[path[1]].get("auth"))
+            and path[1] < len(found):
+        return found[path[1]].auth
     if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
-        intakes = data.get("data_intake") or []
-        name = intakes[path[1]].get("name") if path[1] < len(intakes) and \
-            isinstance(intakes[path[1]], dict) else None
-        for w in workflows:
-            if name in (w.get("data_intake"), w.get("historical_data_intake")):
-                return _str_or_none(w.get("auth"))
+        listed = intakes(compiled)
+        name = listed[path[1]].name if path[1] < len(listed) else None
+        for w in found:
+            if name is not None and name in (w.data_intake, w.historical_data_intake):
+                return w.auth
     return next(iter(auths), None) if isinstance(auths, dict) else None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def open_state(given: str | None) -> StateFile:
