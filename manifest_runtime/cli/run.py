@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
             retry_unknown=args.retry_unknown,
             batched=not args.dry_run and _sandbox_in_file(pipeline, state),
             chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
-            idempotency_header=args.idempotency_key_header)
+            idempotency_header=args.idempotency_key_header,
+            legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
+                                                                   args.input or args.contacts))
         printer = Printer(args)
         stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
                             "abort)")
@@ -128,6 +130,26 @@ def _writer(state: Any, workflow: str, args: argparse.Namespace) -> Any:
     if args.dry_run:
         return nullcontext()
     return one_writer(state, workflow, "run", args.no_wait)
+
+
+def _legacy_marks(state: Any, workflow: str, path: str) -> dict[int, Any]:
+    """Resume marks a state file of version 1 kept for this very file (keyed by the workflow
+    and the file's SHA-256): line -> delivered | failed. Empty (and the file not hashed) when
+    the state file has none."""
+    import hashlib
+
+    with state.lock:
+        if state.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'run_records_v1'"
+                            ).fetchone() is None:
+            return {}
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+    with state.lock:
+        rows = state.db.execute("SELECT record_no, outcome FROM run_records_v1 WHERE "
+                                "run_key = ?", (f"{workflow}:{sha.hexdigest()}",)).fetchall()
+    return {n: "failed" if outcome == "failed" else "delivered" for n, outcome in rows}
 
 
 def _sandbox_in_file(pipeline: Any, state: Any) -> bool:

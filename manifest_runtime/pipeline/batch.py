@@ -22,7 +22,7 @@ the `Summary` at the end.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
@@ -56,6 +56,9 @@ class BatchOptions:
     chunk: int = 500  # records looked up (and, batched, committed) at once
     idempotency_header: str | None = None  # e.g. "Idempotency-Key": the record's identity
     sandbox_account: bool = True  # !http target activecampaign stays in the state file
+    # line -> state recorded for this very file by a state file of version 1 (resume marks
+    # keyed by the file's SHA-256): those lines count as done, and get their identity row
+    legacy: Mapping[int, State] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,12 @@ class BatchRun:
                 go_on = False
                 break
             earlier = states.get(record.key) if record.key is not None else None
+            if earlier is None and record.number in self.options.legacy \
+                    and record.key is not None:
+                earlier = self.options.legacy[record.number]
+                ends.append(Ended(record.key, record.number, earlier))  # carried over
+                if not self._batched:
+                    self._journal_ended(ends.pop())
             seq = self._order.next()
             action = self._decide(earlier)
             if action == "skip":

@@ -405,3 +405,27 @@ def test_a_full_disk_stops_the_run_with_its_summary_and_no_half_written_batch(
     monkeypatch.setattr(state_module, "open_db", real_open)
     contacts, delivered = _sandbox_and_journal(os.environ["MANIFEST_RUNTIME_STATE"])
     assert contacts == delivered and len(delivered) % 50 == 0 and len(delivered) < 400
+
+
+def test_resume_marks_of_a_version_1_state_file_are_carried_over(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A state file from before record identities kept `run_records` keyed by the file's
+    SHA-256: after the migration, the same file resumes from those marks (nothing resent)."""
+    import hashlib
+
+    file = contacts(tmp_path / "c.jsonl", ["a@x.test", "b@x.test", "c@x.test"])
+    old = tmp_path / "v1.db"
+    key = f"deliver:{hashlib.sha256(Path(file).read_bytes()).hexdigest()}"
+    with sqlite3.connect(old) as db:
+        db.execute("PRAGMA application_id = 1297240916")
+        db.execute("CREATE TABLE run_records (run_key TEXT NOT NULL, record_no INTEGER NOT "
+                   "NULL, outcome TEXT NOT NULL, done_at TEXT NOT NULL, PRIMARY KEY (run_key, "
+                   "record_no))")
+        db.executemany("INSERT INTO run_records VALUES (?, ?, ?, 'x')",
+                       [(key, 1, "delivered"), (key, 2, "failed")])
+    with DeliverApi() as api:
+        assert run(api, file, "--state", str(old)) == 0
+        assert [r["email"] for r in api.received] == ["c@x.test"]
+        assert "read 3, delivered 1, failed 0; 2 of them skipped" in capsys.readouterr().out
+        assert run(api, file, "--state", str(old), "--retry-failed") == 0
+    assert [r["email"] for r in api.received] == ["c@x.test", "b@x.test"]
