@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
             with _writer(state, workflow.name, args), stop:
                 summary = BatchRun(pipeline, state, options, on_result=printer.result,
                                    should_stop=lambda: stop.signal is not None
-                                   ).run(read_jsonl(lines, salt=workflow.name))
+                                   ).run(read_jsonl(lines, salt=None if args.dry_run
+                                                    else workflow.name))
         except Busy as exc:
             print(f"manifest-runtime: error: {exc}", file=sys.stderr)
             return 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
@@ -141,7 +142,8 @@ class BatchRun:
     def run(self, records: Iterable[Record]) -> Summary:
         workers = max(1, self.options.concurrency)
         try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
+            with _Inline() if workers == 1 else \
+                    ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
                 pending: set[Future[tuple[int, RecordResult]]] = set()
                 try:
                     for chunk in _chunks(records, self.options.chunk):
@@ -284,7 +286,9 @@ class BatchRun:
                                 lambda: journal.sending(name, key, line),
                                 self.options.idempotency_header,
                                 self.options.sandbox_account)
-        with capture() as trace:
+        live = self.options.concurrency <= 1  # one at a time: the trace shows as it happens
+        keeper: AbstractContextManager[list[str]] = nullcontext([]) if live else capture()
+        with keeper as trace:
             outcome = self.pipeline.process(record, guard)
         dead = tuple(outcome.dead)
         if guard is not None and guard.uncertain:
@@ -345,6 +349,21 @@ def _unknown(d: DeadLetter) -> DeadLetter:
     return replace(d, code="outcome-unknown", message=(
         f"the request may have reached the receiving side, but no answer came back "
         f"({d.message}); it is not sent again automatically"), hint=UNKNOWN_HINT)
+
+
+class _Inline(ThreadPoolExecutor):
+    """One record at a time: run in the calling thread (no hand-over to a worker)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed on by whoever reads the result
+            future.set_exception(exc)
+        return future
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
