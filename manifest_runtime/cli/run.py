@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             batched=not args.dry_run and _sandbox_in_file(pipeline, state),
             chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
             idempotency_header=args.idempotency_key_header,
+            sandbox_account=_is_sandbox(pipeline.env.ac),
             legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
                                                                    args.input or args.contacts))
         printer = Printer(args)
@@ -153,12 +154,17 @@ def _legacy_marks(state: Any, workflow: str, path: str) -> dict[int, Any]:
     return {n: "failed" if outcome == "failed" else "delivered" for n, outcome in rows}
 
 
+def _is_sandbox(account: Any) -> bool:
+    """Is the ActiveCampaign account the sandbox inside the state file (not a real one)?"""
+    from ..activecampaign import SandboxAccount
+
+    return isinstance(account, SandboxAccount)
+
+
 def _sandbox_in_file(pipeline: Any, state: Any) -> bool:
     """Does the pipeline deliver into the sandbox account of the state file itself (no HTTP
     of its own)? Then a chunk of records is one transaction."""
-    from ..activecampaign import SandboxAccount
-
-    return isinstance(pipeline.env.ac, SandboxAccount) and not pipeline.sends_http \
+    return _is_sandbox(pipeline.env.ac) and not pipeline.sends_http \
         and getattr(state, "db", None) is not None
 
 
