@@ -27,3 +27,13 @@ def test_identity_ordinals_and_salt() -> None:
     other = [r.key for r in read_jsonl(lines, salt="another workflow")]
     assert not set(other) & set(keys)
     assert [r.key for r in read_jsonl(lines)] == [None] * 4  # no salt: no identity
+
+
+def test_webhook_bodies_are_strict_json_too() -> None:
+    from manifest_runtime.intake.webhook import Incoming, parse_payload
+
+    for body in (b'{"score": NaN}', b'[Infinity]', b'{"x": -Infinity}'):
+        kept, error = parse_payload(Incoming("POST", "/w", [], [], body))
+        assert error is not None and "not a JSON number" in error and kept == body.decode()
+    assert parse_payload(Incoming("POST", "/w", [], [], b'{"score": 1.5}')) == \
+        ({"score": 1.5}, None)
