@@ -140,6 +140,16 @@ class Owner:
         return f"`{self.command}` ({self.owner}, since {self.since})"
 
 
+def stored_json(text: str, what: str) -> Any:
+    """A JSON value kept in the state file; a damaged one (edited by hand, cut by a crash of
+    another program) is a UsageError naming it."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"the state file is damaged: {what} is not JSON ({exc}); fix or "
+                         "delete that row, or give another --state file") from None
+
+
 def state_path(given: str | None, env: Mapping[str, str] | None = None) -> str:
     """--state, else MANIFEST_RUNTIME_STATE, else the default path."""
     environ = os.environ if env is None else env
@@ -283,7 +293,7 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute("SELECT key, value FROM saved_data WHERE scope = ? "
                                     "ORDER BY key", (scope,)).fetchall()
-        return {key: json.loads(value) for key, value in rows}
+        return {key: stored_json(value, f"saved data {scope}.{key}") for key, value in rows}
 
     def merge(self, scope: str, values: dict[str, Any]) -> None:
         with self._lock, self._db:
@@ -331,7 +341,9 @@ class StateFile:
         with self.lock:
             row = self.db.execute("SELECT state FROM polling_state WHERE workflow = ?",
                                   (workflow,)).fetchone()
-        return (True, json.loads(row[0])) if row and row[0] is not None else (False, None)
+        if row is None or row[0] is None:
+            return False, None
+        return True, stored_json(row[0], f"the polling_state of workflow {workflow!r}")
 
     def polling_initialised(self, workflow: str) -> bool:
         """Has initial_setup run (since the last --reset)?"""
@@ -360,7 +372,8 @@ class StateFile:
         with self.lock:
             rows = self.db.execute("SELECT workflow, state, updated_at FROM polling_state "
                                    "ORDER BY workflow").fetchall()
-        return [(w, s is not None, None if s is None else json.loads(s), at)
+        return [(w, s is not None, None if s is None else
+                 stored_json(s, f"the polling_state of workflow {w!r}"), at)
                 for w, s, at in rows]
 
     def forget_polling_state(self, workflow: str) -> None:

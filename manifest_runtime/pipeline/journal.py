@@ -183,5 +183,13 @@ class Journal:
             args = (workflow,)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY id", args).fetchall()
-        return [DeadLetter(w, n, i, s, c, m, p, json.loads(r), h)
+        return [DeadLetter(w, n, i, s, c, m, p, _record(r), h)
                 for w, n, i, s, c, m, p, r, h in rows]
+
+
+def _record(text: str) -> Any:
+    """A dead letter's record as kept (its text, should the row be damaged)."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return text

@@ -429,3 +429,16 @@ def test_resume_marks_of_a_version_1_state_file_are_carried_over(
         assert "read 3, delivered 1, failed 0; 2 of them skipped" in capsys.readouterr().out
         assert run(api, file, "--state", str(old), "--retry-failed") == 0
     assert [r["email"] for r in api.received] == ["c@x.test", "b@x.test"]
+
+
+def test_a_damaged_polling_state_row_is_a_clear_error(capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.db.execute("INSERT INTO polling_state VALUES ('leads', '{\"cursor\": ', 'x')")
+        s.db.commit()
+        with pytest.raises(Exception, match="polling_state of workflow 'leads' is not JSON"):
+            s.load_polling_state("leads")
+    assert main(["state", "show"]) == 2
+    err = capsys.readouterr().err
+    assert "the state file is damaged: the polling_state of workflow 'leads' is not JSON" in err
+    assert "Traceback" not in err
