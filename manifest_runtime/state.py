@@ -392,18 +392,26 @@ class StateFile:
         """Become the one process writing for `workflow`; None when claimed, else the live
         owner holding it. A mark left by a dead process of this machine is taken over."""
         me = f"{socket.gethostname()}:{os.getpid()}"
-        with self.lock, self.db:
-            row = self.db.execute("SELECT command, owner, since FROM workflow_owners WHERE "
-                                  "workflow = ?", (workflow,)).fetchone()
-            if row is not None:
-                owner = Owner(workflow, *row)
-                if owner.owner != me and owner.alive():
-                    return owner
-            self.db.execute(
-                "INSERT INTO workflow_owners (workflow, command, owner, since) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (workflow) DO UPDATE SET "
-                "command = excluded.command, owner = excluded.owner, since = excluded.since",
-                (workflow, command, me, datetime.now(UTC).isoformat(timespec="seconds")))
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")  # look and take in one write transaction
+            try:
+                row = self.db.execute("SELECT command, owner, since FROM workflow_owners "
+                                      "WHERE workflow = ?", (workflow,)).fetchone()
+                if row is not None:
+                    owner = Owner(workflow, *row)
+                    if owner.owner != me and owner.alive():
+                        self.db.rollback()
+                        return owner
+                self.db.execute(
+                    "INSERT INTO workflow_owners (workflow, command, owner, since) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (workflow) DO UPDATE SET "
+                    "command = excluded.command, owner = excluded.owner, "
+                    "since = excluded.since",
+                    (workflow, command, me, datetime.now(UTC).isoformat(timespec="seconds")))
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.commit()
         return None
 
     def release(self, workflow: str) -> None:

@@ -442,3 +442,16 @@ def test_a_damaged_polling_state_row_is_a_clear_error(capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert "the state file is damaged: the polling_state of workflow 'leads' is not JSON" in err
     assert "Traceback" not in err
+
+
+def test_runs_started_together_still_take_turns(tmp_path: Path) -> None:
+    """Four processes started at the same moment: one writes, the others wait their turn (the
+    owner is looked up and taken in one write transaction); each record arrives once."""
+    emails = [f"u{i}@example.com" for i in range(40)]
+    file = contacts(tmp_path / "c.jsonl", emails)
+    with DeliverApi(delay=0.02) as api:
+        procs = [subprocess.Popen(argv(api, file, "--concurrency", "4"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        outs = [p.communicate(timeout=90) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
+    assert sorted(r["email"] for r in api.received) == sorted(emails)
