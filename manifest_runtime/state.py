@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS workflow_owners (
     workflow TEXT PRIMARY KEY,
     command  TEXT NOT NULL,         -- run | poll
     owner    TEXT NOT NULL,         -- "host:pid" of the process writing for the workflow
-    since    TEXT NOT NULL
+    since    TEXT NOT NULL,
+    started  TEXT                   -- the process's start (Linux: /proc), against pid reuse
 );
 CREATE TABLE IF NOT EXISTS polling_state (
     workflow   TEXT PRIMARY KEY,  -- a row: initial_setup has run
@@ -122,9 +123,12 @@ class Owner:
     command: str
     owner: str  # host:pid
     since: str
+    started: str | None = None  # process_started() of the owner when it took the workflow
 
     def alive(self) -> bool:
-        """Still running? A process of another machine cannot be checked: yes."""
+        """Still running? A process of another machine cannot be checked: yes. A process
+        of this machine with the owner's pid but another start time is not the owner (the
+        pid was reused)."""
         host, _, pid = self.owner.rpartition(":")
         if host != socket.gethostname() or not pid.isdigit():
             return True
@@ -133,11 +137,22 @@ class Owner:
         except ProcessLookupError:
             return False
         except PermissionError:  # alive, someone else's
-            return True
-        return True
+            pass
+        now = process_started(int(pid))
+        return not (self.started and now and now != self.started)
 
     def describe(self) -> str:
         return f"`{self.command}` ({self.owner}, since {self.since})"
+
+
+def process_started(pid: int) -> str | None:
+    """When the process started, in clock ticks since boot (Linux /proc); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return fields[19] if len(fields) > 19 else None
 
 
 def stored_json(text: str, what: str) -> Any:
@@ -395,19 +410,21 @@ class StateFile:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # look and take in one write transaction
             try:
-                row = self.db.execute("SELECT command, owner, since FROM workflow_owners "
-                                      "WHERE workflow = ?", (workflow,)).fetchone()
+                row = self.db.execute("SELECT command, owner, since, started FROM "
+                                      "workflow_owners WHERE workflow = ?", (workflow,)
+                                      ).fetchone()
                 if row is not None:
                     owner = Owner(workflow, *row)
                     if owner.owner != me and owner.alive():
                         self.db.rollback()
                         return owner
                 self.db.execute(
-                    "INSERT INTO workflow_owners (workflow, command, owner, since) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (workflow) DO UPDATE SET "
+                    "INSERT INTO workflow_owners (workflow, command, owner, since, started) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow) DO UPDATE SET "
                     "command = excluded.command, owner = excluded.owner, "
-                    "since = excluded.since",
-                    (workflow, command, me, datetime.now(UTC).isoformat(timespec="seconds")))
+                    "since = excluded.since, started = excluded.started",
+                    (workflow, command, me, datetime.now(UTC).isoformat(timespec="seconds"),
+                     process_started(os.getpid())))
             except BaseException:
                 self.db.rollback()
                 raise

@@ -98,7 +98,8 @@ def test_a_dead_owner_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixtur
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
-        s.db.execute("INSERT INTO workflow_owners VALUES ('deliver', 'run', ?, '2026-01-01')",
+        s.db.execute("INSERT INTO workflow_owners (workflow, command, owner, since) VALUES "
+                     "('deliver', 'run', ?, '2026-01-01')",
                      (f"{socket.gethostname()}:{gone.stdout.strip()}",))
         s.db.commit()
     file = contacts(tmp_path / "c.jsonl", ["a@x.test"])
@@ -455,3 +456,14 @@ def test_runs_started_together_still_take_turns(tmp_path: Path) -> None:
         outs = [p.communicate(timeout=90) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
     assert sorted(r["email"] for r in api.received) == sorted(emails)
+
+
+def test_a_reused_pid_is_not_the_owner(tmp_path: Path) -> None:
+    """The owner's pid now belongs to another process (it started later): taken over."""
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.db.execute("INSERT INTO workflow_owners VALUES ('deliver', 'run', ?, '2026-01-01', "
+                     "'1')", (f"{socket.gethostname()}:{os.getppid()}",))
+        s.db.commit()
+    with DeliverApi() as api:
+        assert run(api, contacts(tmp_path / "c.jsonl", ["a@x.test"]), "--no-wait") == 0
+    assert len(api.received) == 1
