@@ -207,11 +207,14 @@ def test_a_poll_waits_for_no_one_with_no_wait_while_another_process_writes(
     `poll --no-wait` exit 1 naming it, and nothing is requested."""
     import socket
 
+    from manifest_runtime.state import process_started
+
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
         s.save_setup(SETUP)
         assert s.claim("leads-in", "poll") is None
-        s.db.execute("UPDATE workflow_owners SET owner = ?",
-                     (f"{socket.gethostname()}:{os.getppid()}",))
+        s.db.execute("UPDATE workflow_owners SET owner = ?, started = ?",
+                     (f"{socket.gethostname()}:{os.getppid()}",
+                      process_started(os.getppid())))
         s.db.commit()
     seen: list[str] = []
     with leads_api([LEADS], seen) as url:
