@@ -153,6 +153,7 @@ class BatchRun:
                     self._drain(pending, all_of_them=True)
         except sqlite3.Error as exc:
             self.summary.failure = exc
+            self._order.flush()  # the records that ended after the one that failed
         return self.summary
 
     # ------------------------------------------------------------------ planning
@@ -385,6 +386,11 @@ class _InOrder:
         seq = self._next_seq
         self._next_seq += 1
         return seq
+
+    def flush(self) -> None:
+        """Hand on the results still waiting for one that will never come."""
+        for seq in sorted(self._waiting):
+            self.emit(self._waiting.pop(seq))
 
     def put(self, seq: int, result: RecordResult) -> None:
         self._waiting[seq] = result

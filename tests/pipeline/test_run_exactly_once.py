@@ -467,3 +467,40 @@ def test_a_reused_pid_is_not_the_owner(tmp_path: Path) -> None:
     with DeliverApi() as api:
         assert run(api, contacts(tmp_path / "c.jsonl", ["a@x.test"]), "--no-wait") == 0
     assert len(api.received) == 1
+
+
+def test_a_full_disk_mid_http_run_repeats_nothing(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """HTTP target, journal row per record: the disk fills up mid-run; the run stops with its
+    summary; once there is room the rerun sends no record twice (one whose end could not be
+    written is reported outcome-unknown)."""
+    import manifest_runtime.state as state_module
+
+    emails = [f"u{i}@example.com" for i in range(300)]
+    file = contacts(tmp_path / "c.jsonl", emails)
+    real_open = state_module.open_db
+
+    def small_disk(where: str) -> sqlite3.Connection:
+        db = real_open(where)
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 4}")
+        return db
+
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:  # every table made: room for
+        Journal(s.db, s.lock)  # a hundred journal rows or so is left
+        s.sandbox()
+    with DeliverApi() as api:
+        monkeypatch.setattr(state_module, "open_db", small_disk)
+        assert run(api, file, "--concurrency", "4") == 1
+        captured = capsys.readouterr()
+        assert "deliver: read " in captured.out
+        assert "the state file failed: database or disk is full" in captured.err
+        first = len(api.received)
+        assert 0 < first < 300
+        monkeypatch.setattr(state_module, "open_db", real_open)
+        run(api, file, "--concurrency", "4")
+    twice = [e for e, n in Counter(r["email"] for r in api.received).items() if n > 1]
+    assert twice == []
+    states = journal_states()
+    assert states["delivered"] + states["unknown"] == 300 and states["sending"] == 0
+    assert states["delivered"] <= len(api.received) <= 300  # the unknown: once or not at all
