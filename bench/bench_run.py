@@ -28,7 +28,7 @@ from manifest_runtime.cli.session import make_env
 from manifest_runtime.compile import load_and_compile
 from manifest_runtime.http import build_http_service
 from manifest_runtime.http.credentials import Credentials
-from manifest_runtime.pipeline.journal import Journal
+from manifest_runtime.pipeline.journal import Ended, Journal
 from manifest_runtime.pipeline.records import Record
 from manifest_runtime.pipeline.runner import Pipeline
 from manifest_runtime.state import Setup, StateFile
@@ -90,7 +90,7 @@ def runtime(base: str, records: list[Any], tmp: Path, dry_run: bool,
         outcome = pipeline.process(Record(i, value))
         assert not outcome.dead, outcome.dead
         if journaled:
-            journal.finish("bench", i, outcome.dead)
+            journal.ended("bench", [Ended(str(i), i, "delivered", outcome.dead)])
     elapsed = time.perf_counter() - start
     http.close()
     state.close()

@@ -115,8 +115,10 @@ def print_attempt(event: TraceEvent) -> None:
     outcome = f"{event.status}" if event.error is None else f"failed: {event.error}"
     purpose = "" if event.purpose == "request" else f" [{event.purpose}]"
     replayed = " (replayed)" if event.replayed else ""
-    print(f"http: {event.method} {event.url} attempt {event.attempt}{purpose} -> {outcome} "
-          f"in {event.elapsed_ms:.1f} ms{replayed}", file=sys.stderr)
+    from .session import print_trace
+
+    print_trace(f"http: {event.method} {event.url} attempt {event.attempt}{purpose} -> "
+                f"{outcome} in {event.elapsed_ms:.1f} ms{replayed}")
 
 
 def print_notice(message: str) -> None:

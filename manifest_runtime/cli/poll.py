@@ -8,30 +8,29 @@ import argparse
 import json
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EvaluationError, UsageError
+from ..errors import EvaluationError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
-from .run import (
-    Summary,
-    choose_workflow,
-    open_dead_letter,
-    open_pipeline,
-    write_dead,
-)
+from .run import open_dead_letter, write_dead
 from .session import (
     DEFAULT_WEBHOOK_URL,
+    Busy,
     add_pipeline_options,
     compile_or_report,
+    one_writer,
+    open_pipeline,
     report_error,
 )
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
-    from ..model import CompiledManifest
+    from ..pipeline.batch import Summary
+    from ..workflows import Intake
 
 DEFAULT_FREQUENCY = 1800  # seconds (reference §5.2: the schedule frequency is fixed at 1800)
 
@@ -59,38 +58,38 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="run source and transform only; print each transformed record (JSON "
                    "lines) instead of delivering it; one poll, polling_state is not saved")
+    p.add_argument("--no-wait", action="store_true",
+                   help="exit 1 at once when another run or poll is writing for the workflow "
+                   "(default: wait for it)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
     add_http_options(p)
     p.set_defaults(handler=run)
 
 
-def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
-                   ) -> tuple[int, dict[str, Any], bool]:
-    """(index, intake, historical?) of the workflow's polling intake."""
-    intakes = [d if isinstance(d, dict) else {} for d in compiled.data.get("data_intake") or []]
-    names = [d.get("name") for d in intakes]
-    for key, historical in (("data_intake", False), ("historical_data_intake", True)):
-        name = workflow.get(key)
-        if name in names and intakes[names.index(name)].get("type") == "polling":
-            return names.index(name), intakes[names.index(name)], historical
-    raise UsageError(f"workflow {workflow.get('name')!r} has no polling data_intake (its "
-                     f"data_intake is {workflow.get('data_intake')!r}); a webhook intake is served "
-                     "with `manifest-runtime serve MANIFEST`, or fed recorded payloads with "
-                     "`manifest-runtime run MANIFEST --input payloads.jsonl`")
-
-
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except Busy as exc:
+        print(f"manifest-runtime: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..pipeline.batch import Summary, outcome_result
     from ..pipeline.polling import HistoricalImports, Poller
+    from ..workflows import choose, polling_intake
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
         return 1
-    index, workflow = choose_workflow(compiled, args.workflow)
-    intake_index, intake, historical = polling_intake(compiled, workflow)
-    name = str(workflow.get("name"))
+    workflow = choose(compiled, args.workflow)
+    intake, historical = polling_intake(compiled, workflow)
+    name = workflow.name
     summary = Summary()
     dry = args.dry_run
-    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url, dry_run=dry
+                       ) as (state, pipeline, journal), \
+            (nullcontext() if dry else one_writer(state, name, "poll", args.no_wait)):
         history = HistoricalImports(state.db, state.lock) if historical else None
         if args.reset and not dry:
             state.forget_polling_state(name)
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             if journal is not None:
                 journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
-            summary.add(outcome)
+            summary.add(outcome_result(outcome))
             if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                 dry_run.printed += len(outcome.outputs)
                 for value in outcome.outputs:
@@ -136,14 +135,14 @@ def run(args: argparse.Namespace) -> int:
                 state.save_polling_state(name, value)
 
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
-        poller = Poller(compiled, intake_index, pipeline,
+        poller = Poller(compiled, intake.index, pipeline,
                         context_for=pipeline.intake_context, load_state=load,
                         save_state=save,
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
                         initialised=dry_run.mark if dry else
                         lambda: state.mark_polling_initialised(name))
         if history is not None and not dry:
-            poller.history = (history, name, str(intake.get("name")))
+            poller.history = (history, name, intake.name)
         setup = state.load_setup(name)
         once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
@@ -217,15 +216,15 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
     return 1 if failed_cycle or summary.failed else 0
 
 
-def _single(setup: Any, intake: dict[str, Any]) -> bool:
+def _single(setup: Any, intake: Intake) -> bool:
     schedule = setup.schedule if setup is not None and setup.schedule else {}
-    option = schedule.get("import_option") or intake.get("import_option")
+    option = schedule.get("import_option") or intake.import_option
     return option == "single"
 
 
-def _frequency(setup: Any, intake: dict[str, Any]) -> int:
+def _frequency(setup: Any, intake: Intake) -> int:
     schedule = setup.schedule if setup is not None and setup.schedule else {}
-    for value in (schedule.get("frequency"), intake.get("frequency")):
+    for value in (schedule.get("frequency"), intake.frequency):
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return DEFAULT_FREQUENCY

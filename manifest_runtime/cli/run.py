@@ -1,10 +1,9 @@
 """`manifest-runtime run MANIFEST`: a workflow's data_pipeline over many records.
 
 Inbound workflows read webhook payloads (`--input FILE.jsonl|-`), outbound ones the contacts
-an automation would process (`--contacts FILE.jsonl`). Each record goes source -> transform
-(the mapping saved by `setup`) -> target and ends delivered or in the dead-letter table of
-the state file (and `--dead-letter FILE.jsonl`). Running the same file again resumes: records
-already done are skipped (`--restart` runs them all again).
+an automation would process (`--contacts FILE.jsonl`). The engine is pipeline/batch.py; this
+module parses the options, holds the workflow for this process (one writer per workflow),
+and prints: dry-run output, --trace blocks, the dead-letter file, progress and the summary.
 """
 
 from __future__ import annotations
@@ -12,33 +11,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
-from .http_options import add_http_options, http_service, positive_int
+from .http_options import add_http_options, positive_int
 from .run_input import input_lines
 from .session import (
     DEFAULT_WEBHOOK_URL,
+    Busy,
     add_pipeline_options,
     compile_or_report,
-    make_env,
-    open_state,
+    one_writer,
+    open_pipeline,
 )
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
-    from ..model import CompiledManifest
-    from ..pipeline.journal import DeadLetter, Journal
-    from ..pipeline.records import Record
-    from ..pipeline.runner import Outcome, Pipeline
-    from ..state import Setup
+    from ..pipeline.batch import RecordResult, Summary
+    from ..pipeline.journal import DeadLetter
 
+DEFAULT_CHUNK = 500
 
 
 def add_parser(sub: Any) -> None:
@@ -48,7 +40,9 @@ def add_parser(sub: Any) -> None:
         description="Run source -> transform -> target for each record: webhook payloads "
         "(--input, inbound workflows) or contacts (--contacts, outbound workflows). Uses the "
         "choices saved by `setup` and delivers into the sandbox ActiveCampaign account of the "
-        "state file. Every record ends delivered or dead-lettered; exit 1 when any failed.",
+        "state file. Every record ends delivered, dead-lettered, or with its outcome unknown "
+        "(a request that may have acted); records done before are skipped. Exit 1 when any "
+        "failed or is unknown.",
         epilog="examples:\n  manifest-runtime run manifest.yaml --input payloads.jsonl\n"
         "  manifest-runtime run twilio.json --contacts contacts.jsonl --dry-run\n"
         "  cat payloads.jsonl | manifest-runtime run manifest.yaml --input -",
@@ -65,13 +59,27 @@ def add_parser(sub: Any) -> None:
                    "(JSON lines) instead of delivering it")
     p.add_argument("--limit", type=positive_int, metavar="N", help="process at most N records")
     p.add_argument("--concurrency", type=positive_int, default=1, metavar="N",
-                   help="records in flight at once (default 1; --trace runs one at a time)")
+                   help="records in flight at once (default 1)")
+    p.add_argument("--batch-size", type=positive_int, metavar="N",
+                   help=f"records looked up in the journal (and, into the sandbox, committed) "
+                   f"at once (default {DEFAULT_CHUNK}; 1 on standard input, so each line "
+                   "runs as it arrives)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--restart", action="store_true",
                        help="run every record of the input again, even those done before")
     again.add_argument("--retry-failed", action="store_true",
                        help="run again the records of this input that failed before (their "
                        "old dead letters are replaced); delivered ones stay skipped")
+    p.add_argument("--retry-unknown", action="store_true",
+                   help="send again the records whose outcome is unknown (an earlier run "
+                   "was killed mid-request, or a POST timed out): check the receiving side "
+                   "first, they may arrive twice")
+    p.add_argument("--idempotency-key-header", metavar="NAME",
+                   help="send each record's identity in this header (e.g. Idempotency-Key) "
+                   "with every POST/PATCH, for APIs that drop repeated requests")
+    p.add_argument("--no-wait", action="store_true",
+                   help="exit 1 at once when another run or poll is writing for the workflow "
+                   "(default: wait for it)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
     add_http_options(p)
@@ -79,217 +87,155 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.journal import run_key
+    from ..pipeline.batch import BatchOptions, BatchRun
+    from ..pipeline.records import read_jsonl
+    from ..workflows import choose
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
         return 1
-    index, workflow = choose_workflow(compiled, args.workflow)
-    inbound = workflow.get("type") == "generic"
-    lines, digest = input_lines(args, inbound)
-    if args.trace:
-        args.concurrency = 1
-    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
-        key = None if digest is None or journal is None else run_key(pipeline.name, digest)
-        if journal is not None and key is not None:
-            if args.restart:
-                journal.forget(key)
-            elif args.retry_failed:
-                journal.forget_failed(key)
-        summary = _execute(args, pipeline, journal, key, lines)
-    return summary.report(args, pipeline.name, state.path)
-
-
-@contextmanager
-def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, index: int,
-                  workflow: dict[str, Any]) -> Iterator[tuple[Any, Pipeline, Journal | None]]:
-    """The state file, the workflow's pipeline (with the saved setup, the HTTP client and the
-    sandbox account) and the journal (None for a dry run), closed on exit. Used by run and
-    poll."""
-    from ..pipeline.journal import Journal
-    from ..pipeline.runner import Pipeline
-
-    state = open_state(args.state)
-    try:
-        setup = state.load_setup(str(workflow.get("name")))
-        _needs_setup(args.manifest, workflow, setup)
-        http = http_service(args, compiled, _str(workflow.get("auth")), trace=args.trace,
-                            stored=setup.credentials if setup else None,
-                            save_stored=_store_rotated(state, setup))
+    workflow = choose(compiled, args.workflow)
+    lines, stdin = input_lines(args, workflow.inbound)
+    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url,
+                       dry_run=args.dry_run) as (state, pipeline, _):
+        options = BatchOptions(
+            concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
+            restart=args.restart, retry_failed=args.retry_failed,
+            retry_unknown=args.retry_unknown,
+            batched=not args.dry_run and _sandbox_in_file(pipeline, state),
+            chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
+            idempotency_header=args.idempotency_key_header,
+            sandbox_account=_is_sandbox(pipeline.env.ac),
+            legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
+                                                                   args.input or args.contacts))
+        printer = Printer(args)
+        stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
+                            "abort)")
         try:
-            env = make_env(args, compiled, state, http, ac=state.sandbox())
-            pipeline = Pipeline(compiled, index, setup, env, webhook_url=args.webhook_url,
-                                subdomain=http.subdomain, dry_run=args.dry_run)
-            journal = None if args.dry_run else Journal(state.db, state.lock)
-            yield state, pipeline, journal
+            with _writer(state, workflow.name, args), stop:
+                summary = BatchRun(pipeline, state, options, on_result=printer.result,
+                                   should_stop=lambda: stop.signal is not None
+                                   ).run(read_jsonl(lines, salt=None if args.dry_run
+                                                    else workflow.name))
+        except Busy as exc:
+            print(f"manifest-runtime: error: {exc}", file=sys.stderr)
+            return 1
         finally:
-            http.close()
-    finally:
-        state.close()
+            printer.close()
+        return report(summary, args, workflow.name, state.path, stop.signal)
 
 
-def choose_workflow(compiled: CompiledManifest, name: str | None) -> tuple[int, dict[str, Any]]:
-    workflows = [w for w in compiled.data.get("workflows") or [] if isinstance(w, dict)]
-    names = [str(w.get("name")) for w in workflows]
-    if name is None:
-        if len(workflows) == 1:
-            return 0, workflows[0]
-        raise UsageError(f"the manifest has {len(workflows)} workflows: pass --workflow NAME "
-                         f"({', '.join(names)})")
-    if name not in names:
-        from ..errors import choices_hint
+def _writer(state: Any, workflow: str, args: argparse.Namespace) -> Any:
+    """One writer per workflow (a dry run writes nothing: it holds nothing)."""
+    from contextlib import nullcontext
 
-        raise UsageError(f"no workflow {name!r}; {choices_hint(name, names, 'workflows:')}")
-    index = names.index(name)
-    return index, workflows[index]
+    if args.dry_run:
+        return nullcontext()
+    return one_writer(state, workflow, "run", args.no_wait)
 
 
-def _needs_setup(manifest: str, workflow: dict[str, Any], setup: Setup | None) -> None:
-    raw = workflow.get("setup")
-    steps: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    asks = isinstance(steps.get("select"), dict) or isinstance(steps.get("map"), dict)
-    name = workflow.get("name")
-    again = f"run: manifest-runtime setup {manifest} --workflow {name} [--answers FILE]"
-    if asks and setup is None:
-        raise UsageError(f"workflow {name!r} has select/map steps and no setup was saved in "
-                         f"the state file; {again}")
-    select = steps.get("select")
-    fields = select.get("form_fields") if isinstance(select, dict) else None
-    answered = setup.custom_data if setup is not None else {}
-    missing = [str(f.get("id")) for f in (fields if isinstance(fields, list) else [])
-               if isinstance(f, dict) and f.get("required", True) is not False
-               and str(f.get("id")) not in answered]
-    if missing:
-        raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
-                         f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
-                         f"{again}")
+def _legacy_marks(state: Any, workflow: str, path: str) -> dict[int, Any]:
+    """Resume marks a state file of version 1 kept for this very file (keyed by the workflow
+    and the file's SHA-256): line -> delivered | failed. Empty (and the file not hashed) when
+    the state file has none."""
+    import hashlib
+
+    with state.lock:
+        if state.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'run_records_v1'"
+                            ).fetchone() is None:
+            return {}
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+    with state.lock:
+        rows = state.db.execute("SELECT record_no, outcome FROM run_records_v1 WHERE "
+                                "run_key = ?", (f"{workflow}:{sha.hexdigest()}",)).fetchall()
+    return {n: "failed" if outcome == "failed" else "delivered" for n, outcome in rows}
 
 
-@dataclass
-class Summary:
-    read: int = 0
-    skipped: int = 0
-    delivered: int = 0
-    failed: int = 0  # records with at least one dead letter
-    dead: int = 0  # dead letters (a fanned-out record can have several)
-    fanned: int = 0  # records whose source output an array
-    items: int = 0  # items after fan-out
-    empty: int = 0  # records whose source output an empty array: nothing to deliver
-    interrupted: int | None = None  # the signal that stopped the run
-    transformed: int = 0  # dry run: records printed (counted, not kept: memory stays flat)
+def _is_sandbox(account: Any) -> bool:
+    """Is the ActiveCampaign account the sandbox inside the state file (not a real one)?"""
+    from ..activecampaign import SandboxAccount
 
-    def add(self, outcome: Outcome) -> None:
-        self.read += 1
-        self.delivered += outcome.delivered
-        self.dead += len(outcome.dead)
-        self.failed += 1 if outcome.dead else 0
-        self.items += 1 if outcome.items is None else outcome.items
-        self.fanned += 0 if outcome.items is None else 1
-        self.empty += 1 if outcome.items == 0 else 0
-
-    def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
-        out = sys.stderr if args.dry_run else sys.stdout
-        done = "transformed" if args.dry_run else "delivered"
-        count = self.transformed if args.dry_run else self.delivered
-        line = f"{workflow}: read {self.read}, {done} {count}, failed {self.failed}"
-        if self.fanned:  # deliveries count items, failures records: say so
-            line = (f"{workflow}: read {self.read} records, {self.items} items after "
-                    f"fan-out: {done} {count} items, failed {self.failed} records "
-                    f"({self.dead} dead letters)")
-            if self.empty:
-                line += f", {self.empty} records gave no items"
-        if self.skipped:
-            line += (f"; {self.skipped} of them skipped, done in an earlier run (--restart "
-                     "runs them again)")
-        print(line, file=out)
-        if self.failed:
-            where = f"the dead_letters table of {state_path}"
-            if args.dead_letter:
-                where += f" and {args.dead_letter}"
-            print(f"failed records are in {where}", file=out)
-        if self.interrupted is not None:
-            print("stopped before the end: run the same command again to resume",
-                  file=sys.stderr)
-            return 128 + self.interrupted
-        return 1 if self.failed else 0
+    return isinstance(account, SandboxAccount)
 
 
-def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | None,
-             key: str | None, lines: Iterator[str]) -> Summary:
-    """Feed the records to a thread pool. Each record's end is recorded (journal, dead
-    letters) by the worker that ran it, the moment it ends, so a stop at any point loses no
-    record and repeats none. SIGINT/SIGTERM stop taking new records; the ones in flight
-    finish and are recorded. Dry-run output keeps the input order."""
-    from ..pipeline.records import read_jsonl
+def _sandbox_in_file(pipeline: Any, state: Any) -> bool:
+    """Does the pipeline deliver into the sandbox account of the state file itself (no HTTP
+    of its own)? Then a chunk of records is one transaction."""
+    return _is_sandbox(pipeline.env.ac) and not pipeline.sends_http \
+        and getattr(state, "db", None) is not None
 
-    summary = Summary()
-    done = journal.done(key) if journal is not None else set()
-    dead_file = open_dead_letter(args.dead_letter)
-    record_lock = threading.Lock()
-    progress = _Progress(sys.stderr.isatty() and not args.trace)
-    stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to abort)")
 
-    def records() -> Iterator[Record]:
-        taken = 0
-        for record in read_jsonl(lines):
-            if stop.signal is not None or (args.limit is not None and taken >= args.limit):
-                return
-            if record.number in done:
-                summary.read += 1
-                summary.skipped += 1
-                continue
-            taken += 1
-            yield record
+class Printer:
+    """What `run` prints per record: dry-run output (JSON lines, input order), --trace
+    blocks, --dead-letter lines, a progress line on a terminal."""
 
-    def process_and_record(record: Record) -> Outcome:
-        outcome = pipeline.process(record)
-        with record_lock:
-            if journal is not None:
-                journal.finish(key, outcome.record_no, outcome.dead)
-            write_dead(dead_file, outcome.dead)
-        return outcome
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.dry_run = args.dry_run
+        self.dead_file = open_dead_letter(args.dead_letter)
+        self.progress = _Progress(sys.stderr.isatty() and not args.trace)
+        self.counts = {"read": 0, "delivered": 0, "failed": 0, "unknown": 0}
 
-    def collect(outcome: Outcome) -> None:
-        summary.add(outcome)
-        progress.update(summary)
-
-    printed: dict[int, list[Any]] = {}  # dry run: outputs waiting for their turn
-    order: deque[int] = deque()
-
-    def print_in_order() -> None:
-        while order and order[0] in printed:
-            for value in printed.pop(order.popleft()):
+    def result(self, r: RecordResult) -> None:
+        for block in r.trace:
+            print(block, file=sys.stderr)
+        if self.dry_run:
+            for value in r.outputs:
                 print(json.dumps(value, ensure_ascii=False))
+        write_dead(self.dead_file, list(r.dead))
+        self.counts["read"] += 1
+        if r.status in self.counts:
+            self.counts[r.status] += 1
+        self.progress.update(self.counts)
 
-    try:
-        with stop, ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            pending: set[Future[Outcome]] = set()
-            for record in records():
-                if args.dry_run:  # only a dry run prints in order (nothing kept otherwise)
-                    order.append(record.number)
-                pending.add(pool.submit(process_and_record, record))
-                while len(pending) >= args.concurrency * 2 or (pending and stop.signal):
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        _take(f.result(), collect, printed, args.dry_run, summary)
-                    print_in_order()
-            for f in as_completed(pending):
-                _take(f.result(), collect, printed, args.dry_run, summary)
-            print_in_order()
-    finally:
-        progress.close()
-        if dead_file is not None:
-            dead_file.close()
-    summary.interrupted = stop.signal
-    return summary
+    def close(self) -> None:
+        self.progress.close()
+        if self.dead_file is not None:
+            self.dead_file.close()
 
 
-def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run: bool,
-          summary: Summary) -> None:
-    collect(outcome)
-    if dry_run:
-        printed[outcome.record_no] = outcome.outputs
-        summary.transformed += len(outcome.outputs)
+def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
+           signal: int | None) -> int:
+    """Print the summary; the exit code."""
+    out = sys.stderr if args.dry_run else sys.stdout
+    done = "transformed" if args.dry_run else "delivered"
+    line = f"{workflow}: read {s.read}, {done} {s.delivered}, failed {s.failed}"
+    if s.fanned:  # deliveries count items, failures records: say so
+        line = (f"{workflow}: read {s.read} records, {s.items} items after "
+                f"fan-out: {done} {s.delivered} items, failed {s.failed} records "
+                f"({s.dead} dead letters)")
+        if s.empty:
+            line += f", {s.empty} records gave no items"
+    if s.unknown:
+        line += f", outcome unknown {s.unknown}"
+    if s.skipped:
+        line += (f"; {s.skipped} of them skipped, done in an earlier run (--restart "
+                 "runs them again)")
+    print(line, file=out)
+    if s.skipped_unknown:
+        print(f"{s.skipped_unknown} skipped record(s) have an unknown outcome from an earlier "
+              "run: check the receiving side, then --retry-unknown sends them again", file=out)
+    if s.failed or s.unknown:
+        where = f"the dead_letters table of {state_path}"
+        if args.dead_letter:
+            where += f" and {args.dead_letter}"
+        print(f"failed records are in {where}", file=out)
+    if s.unknown:
+        print(f"{s.unknown} record(s) may or may not have reached the receiving side "
+              "(dead letters outcome-unknown): they are not sent again by a rerun; check, then "
+              "--retry-unknown sends them again", file=out)
+    if s.failure is not None:
+        print(f"manifest-runtime: error: the state file failed: {s.failure}; the records "
+              "counted above are recorded, nothing is half-written: run the same command "
+              "again once it is fixed", file=sys.stderr)
+        return 1
+    if signal is not None:
+        print("stopped before the end: run the same command again to resume",
+              file=sys.stderr)
+        return 128 + signal
+    return 1 if s.failed or s.unknown else 0
 
 
 class _Progress:
@@ -305,10 +251,10 @@ class _Progress:
             self._task = self._bar.add_task("starting", total=None)
             self._bar.start()
 
-    def update(self, s: Summary) -> None:
+    def update(self, counts: dict[str, int]) -> None:
         if self._bar is not None:
-            self._bar.update(self._task, description=f"read {s.read}  delivered {s.delivered}"
-                             f"  failed {s.failed}")
+            self._bar.update(self._task, description="  ".join(
+                f"{name} {n}" for name, n in counts.items() if n or name != "unknown"))
 
     def close(self) -> None:
         if self._bar is not None:
@@ -325,29 +271,8 @@ def open_dead_letter(path: str | None) -> TextIO | None:
 
 
 def write_dead(file: TextIO | None, dead: list[DeadLetter]) -> None:
-    if file is None:
+    if file is None or not dead:
         return
     for d in dead:
         file.write(json.dumps(d.as_json(), ensure_ascii=False) + "\n")
     file.flush()
-
-
-def _store_rotated(state: Any, setup: Setup | None) -> Any:
-    """Keep refreshed oauth2 tokens in the setup they came from."""
-    from dataclasses import replace
-
-    if setup is None:
-        return None
-
-    def save(creds: Any) -> None:
-        fresh = creds.as_json()
-        entry = dict(setup.credentials or {})
-        entry.update({k: fresh[k] for k in ("access_token", "refresh_token", "expires_at")
-                      if k in fresh})
-        state.save_setup(replace(setup, credentials=entry))
-
-    return save
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

@@ -1,7 +1,7 @@
-"""`run`'s input: JSON Lines from a file (read lazily, its SHA-256 taken first for resume,
-refused before anything runs when it is not UTF-8) or from standard input (no resume). A
-line ends at "\\n" only, so U+2028 inside a JSON string is not a line break; a leading BOM
-is dropped."""
+"""`run`'s input: JSON Lines from a file or from standard input, read lazily as bytes (a line
+ends at "\\n" only, so U+2028 inside a JSON string is not a line break). Decoding is per line
+(pipeline/records.py): a line that is not UTF-8 is that record's read-stage dead letter, not
+the end of the run."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from typing import Any
 from ..errors import UsageError
 
 
-def input_lines(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str], str | None]:
-    """The input lines, read lazily (a line ends at "\\n" only: U+2028 inside a JSON string
-    is not a line break), and the file's SHA-256 (None for stdin: no resume). A leading BOM
-    is dropped; a file that is not UTF-8 is refused before anything runs."""
+def input_lines(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[bytes | str], bool]:
+    """The input's lines, read lazily, and whether they come from standard input."""
     given, option = (args.input, "--input") if inbound else (args.contacts, "--contacts")
     wrong = args.contacts if inbound else args.input
     kind = "inbound" if inbound else "outbound"
@@ -29,59 +27,26 @@ def input_lines(args: argparse.Namespace, inbound: bool) -> tuple[Iterator[str],
     if given == "-":
         if not inbound:
             raise UsageError("--contacts takes a file")
-        return _lines(_stdin_utf8()), None
-    digest = _checked_digest(given, option)
-    return _file_lines(given), digest
-
-
-def _checked_digest(path: str, option: str) -> str:
-    """SHA-256 of the file, checking on the way (in chunks) that it is UTF-8."""
-    import codecs
-    import hashlib
-
-    sha = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen = 0
+        return _stream(_stdin()), True
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                sha.update(chunk)
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    raise UsageError(f"{option} {path}: not UTF-8 (byte {seen + exc.start})"
-                                     ) from None
-                seen += len(chunk)
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise UsageError(f"{option} {path}: not UTF-8 (it ends inside a character)"
-                                 ) from None
+        with open(given, "rb"):  # refused now rather than once the run has started
+            pass
     except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot read it ({exc.strerror})") from None
-    return sha.hexdigest()
+        raise UsageError(f"{option} {given}: cannot read it ({exc.strerror})") from None
+    return _file_lines(given), False
 
 
-def _file_lines(path: str) -> Iterator[str]:
-    with open(path, encoding="utf-8", newline="\n") as f:
-        yield from _lines(f)
+def _file_lines(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as file:
+        yield from file
 
 
-def _stdin_utf8() -> Any:
-    """Standard input as strict UTF-8 lines ending at "\\n" only (as a file is read)."""
-    import io
-
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:  # already text (tests, embedding)
-        return sys.stdin
-    return io.TextIOWrapper(buffer, encoding="utf-8", errors="strict", newline="\n")
+def _stdin() -> Any:
+    """Standard input as bytes (text when it is already text: tests, embedding)."""
+    return getattr(sys.stdin, "buffer", None) or sys.stdin
 
 
-def _lines(stream: Any) -> Iterator[str]:
-    number = 0
-    try:
-        for number, line in enumerate(stream, 1):
-            yield line.removeprefix("\ufeff") if number == 1 else line
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"the input is not UTF-8 (after line {number}: {exc.reason}); the "
-                         "records before it are recorded") from None
+def _stream(stream: Any) -> Iterator[bytes | str]:
+    """Lines of a pipe as they come (readline: no read-ahead block to wait for)."""
+    while line := stream.readline():
+        yield line

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options
-from .run import choose_workflow, open_dead_letter, open_pipeline, write_dead
-from .session import add_pipeline_options, compile_or_report, report_error
+from .run import open_dead_letter, write_dead
+from .session import add_pipeline_options, compile_or_report, open_pipeline, report_error
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -136,10 +136,11 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
     from ..intake.journal import WebhookJournal
     from ..intake.lifecycle import forget, register, stop_plan, unregister
     from ..intake.webhook import Receiver, WebhookIntake
+    from ..workflows import choose
 
-    index, workflow = choose_workflow(compiled, args.workflow)
-    intake = WebhookIntake.of(compiled, workflow)
-    name = str(workflow.get("name"))
+    workflow = choose(compiled, args.workflow)
+    intake = WebhookIntake.of(compiled, compiled.data["workflows"][workflow.index])
+    name = workflow.name
     url = webhook_url(args, name, args.port if port is None else port)
     paths = [webhook_path(name)]
     if args.public_url:
@@ -148,8 +149,7 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
             raise UsageError(f"--public-url {args.public_url}: give an http(s) URL, e.g. "
                              f"https://abc.example-tunnel.app{webhook_path(name)}")
         paths.append(parts.path or "/")
-    args.webhook_url = url
-    with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+    with open_pipeline(args, compiled, workflow, webhook_url=url) as (state, pipeline, journal):
         webhooks = WebhookJournal(state.db, state.lock)
         dead_file = open_dead_letter(args.dead_letter)
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
@@ -331,7 +331,11 @@ def update_registration(args: argparse.Namespace, compiled: CompiledManifest, in
         return 0
     lifecycle_args = argparse.Namespace(**{**vars(args), "webhook_url": known.url,
                                            "dry_run": False})
-    with open_pipeline(lifecycle_args, compiled, index, workflow) as (state, pipeline, _):
+    from ..workflows import workflows
+
+    view = workflows(compiled)[index]
+    with open_pipeline(lifecycle_args, compiled, view, webhook_url=known.url
+                       ) as (state, pipeline, _):
         webhooks = WebhookJournal(state.db, state.lock)
         try:
             done = refresh(intake, name, webhooks, lambda url: pipeline.intake_context(),

@@ -8,7 +8,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
@@ -57,8 +59,10 @@ if TYPE_CHECKING:
     from ..http.redact import Redactor
     from ..model import CompiledManifest
     from ..paths import Path
+    from ..pipeline.runner import Pipeline
     from ..runtime.context import Env, TraceEvent
-    from ..state import StateFile
+    from ..state import Setup, StateFile
+    from ..workflows import Workflow
 
 
 def compile_or_report(manifest: str) -> CompiledManifest | None:
@@ -118,30 +122,125 @@ def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateF
 
 def auth_name_for(compiled: CompiledManifest, path: Path) -> str | None:
     """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
+    from ..workflows import intakes, workflows
+
+    found = workflows(compiled)
     data = compiled.data if isinstance(compiled.data, dict) else {}
-    workflows = [w for w in data.get("workflows") or [] if isinstance(w, dict)]
     auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
     if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
-            and path[1] < len(workflows):
-        return _str_or_none(workflows[path[1]].get("auth"))
+            and path[1] < len(found):
+        return found[path[1]].auth
     if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
-        intakes = data.get("data_intake") or []
-        name = intakes[path[1]].get("name") if path[1] < len(intakes) and \
-            isinstance(intakes[path[1]], dict) else None
-        for w in workflows:
-            if name in (w.get("data_intake"), w.get("historical_data_intake")):
-                return _str_or_none(w.get("auth"))
+        listed = intakes(compiled)
+        name = listed[path[1]].name if path[1] < len(listed) else None
+        for w in found:
+            if name is not None and name in (w.data_intake, w.historical_data_intake):
+                return w.auth
     return next(iter(auths), None) if isinstance(auths, dict) else None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def open_state(given: str | None) -> StateFile:
     from ..state import StateFile, state_path
 
     return StateFile(state_path(given))
+
+
+class Busy(Exception):
+    """Another process writes for the workflow and --no-wait was given (exit 1)."""
+
+
+@contextmanager
+def one_writer(state: StateFile, workflow: str, command: str, no_wait: bool,
+               poll: float = 0.5) -> Iterator[None]:
+    """Hold the workflow for this process (state.claim): one `run` or `poll` at a time
+    writes for a workflow. When another holds it: wait (saying so once), or with `no_wait`
+    raise Busy naming it. A mark left by a dead process is taken over."""
+    said = False
+    while (owner := state.claim(workflow, command)) is not None:
+        if no_wait:
+            raise Busy(f"workflow {workflow!r} is being written by {owner.describe()} in "
+                       f"{state.path}; one run or poll per workflow at a time: wait for it "
+                       "(leave out --no-wait) or stop it")
+        if not said:
+            print(f"waiting: workflow {workflow!r} is being written by {owner.describe()} "
+                  "(one run or poll per workflow at a time; Ctrl-C to give up, --no-wait "
+                  "to exit instead)", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(poll)
+    try:
+        yield
+    finally:
+        state.release(workflow)
+
+
+@contextmanager
+def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, workflow: Workflow,
+                  *, webhook_url: str, dry_run: bool = False
+                  ) -> Iterator[tuple[StateFile, Pipeline, Any]]:
+    """The state file, the workflow's pipeline (with the saved setup, the HTTP client and the
+    sandbox account) and the journal (None for a dry run), closed on exit. Used by run, poll
+    and serve."""
+    from ..pipeline.journal import Journal
+    from ..pipeline.runner import Pipeline
+    from .http_options import http_service
+
+    state = open_state(args.state)
+    try:
+        setup = state.load_setup(workflow.name)
+        needs_setup(args.manifest, workflow, setup)
+        http = http_service(args, compiled, workflow.auth, trace=args.trace,
+                            stored=setup.credentials if setup else None,
+                            save_stored=_store_rotated(state, setup))
+        try:
+            env = make_env(args, compiled, state, http, ac=state.sandbox())
+            pipeline = Pipeline(compiled, workflow, setup, env, webhook_url=webhook_url,
+                                subdomain=http.subdomain, dry_run=dry_run)
+            journal = None if dry_run else Journal(state.db, state.lock)
+            yield state, pipeline, journal
+        finally:
+            http.close()
+    finally:
+        state.close()
+
+
+def needs_setup(manifest: str, workflow: Workflow, setup: Setup | None) -> None:
+    """UsageError when the workflow asks something at setup that the state file lacks."""
+    name = workflow.name
+    again = f"run: manifest-runtime setup {manifest} --workflow {name} [--answers FILE]"
+    if workflow.asks and setup is None:
+        raise UsageError(f"workflow {name!r} has select/map steps and no setup was saved in "
+                         f"the state file; {again}")
+    answered = setup.custom_data if setup is not None else {}
+    missing = [f for f in workflow.required_fields() if f not in answered]
+    if missing:
+        raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
+                         f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
+                         f"{again}")
+
+
+def _store_rotated(state: StateFile, setup: Setup | None) -> Any:
+    """Keep refreshed oauth2 tokens in the setup they came from."""
+    from dataclasses import replace
+
+    if setup is None:
+        return None
+
+    def save(creds: Any) -> None:
+        fresh = creds.as_json()
+        entry = dict(setup.credentials or {})
+        entry.update({k: fresh[k] for k in ("access_token", "refresh_token", "expires_at")
+                      if k in fresh})
+        state.save_setup(replace(setup, credentials=entry))
+
+    return save
+
+
+def print_trace(text: str) -> None:
+    """A trace block on stderr, or kept whole for the record this thread runs."""
+    from ..pipeline.tracebuf import captured
+
+    if not captured(text):
+        print(text, file=sys.stderr)
 
 
 def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
@@ -160,7 +259,7 @@ def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
             lines.append(f"  error:  {event.error}")
         else:
             lines.append(f"  output: {show(redactor.value(event.output))}")
-        print("\n".join(lines), file=sys.stderr)
+        print_trace("\n".join(lines))
 
     return emit
 

@@ -222,7 +222,7 @@ def _runtime_lines(report: dict[str, Any]) -> list[str]:
             if detail and status != "registered":
                 detail += "; check the provider, then `serve --forget-registration`"
             lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} ({status} "
-                         f"{r['registered_at']}{owner}){detail}")
+                         f"{r['registered_at']}{owner}{detail})")
     if report["webhook_journal"]:
         lines.append("\nwebhook journal:")
         for workflow, counts in report["webhook_journal"].items():

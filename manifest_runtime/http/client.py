@@ -258,7 +258,7 @@ class HttpClient:
                 left = not isinstance(exc, _NOT_SENT)
                 if attempt == attempts or not self.retry.retries_failure(request.method, left):
                     raise self._transport_error(request, url, exc, attempt,
-                                                unsafe=attempt < attempts) from None
+                                                unsafe=attempt < attempts, left=left) from None
                 self._wait(self.retry.delay(attempt, None, self.clock()), request.method, url,
                            attempt)
                 continue
@@ -342,7 +342,8 @@ class HttpClient:
         ))
 
     def _transport_error(self, request: HttpRequest, url: str, exc: httpx.HTTPError,
-                         attempts: int, unsafe: bool = False) -> EvaluationError:
+                         attempts: int, unsafe: bool = False, left: bool = False
+                         ) -> EvaluationError:
         timed_out = isinstance(exc, httpx.TimeoutException)
         what = f"timed out after {self.timeout:g} s" if timed_out else _describe(exc)
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
@@ -352,13 +353,19 @@ class HttpClient:
                     "server (it could act twice); --retry-unsafe retries it anyway")
         elif not isinstance(exc, httpx.TransportError):
             hint = "the server's answer could not be used; --trace shows the attempts"
-        return EvaluationError(Diagnostic(
+        kind = MaybeSent if left else EvaluationError
+        return kind(Diagnostic(
             "http-timeout" if timed_out else "http-connect",
             self.redactor.text(f"{request.method} {self.redactor.url(url)} failed: {what} "
                                f"({tries})"),
             request.where,
             hint=hint,
         ))
+
+
+class MaybeSent(EvaluationError):
+    """A transport failure after the request may have reached the server (a read timeout, a
+    dropped connection): whether it acted is unknown."""
 
 
 def with_placeholders(credentials: Credentials) -> Credentials:

@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 from ..errors import Diagnostic, EvaluationError, UsageError
 from ..http.redact import TOKEN_FIELDS, is_secret_name
 from ..pipeline.journal import DeadLetter
-from ..pipeline.records import MAX_NESTING, Record, too_deep
+from ..pipeline.records import MAX_NESTING, Record, loads_strict, too_deep
 from ..runtime.errors import excerpt, with_location
 from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
@@ -154,7 +154,7 @@ def parse_payload(incoming: Incoming) -> tuple[Any, str | None]:
     if incoming.content_type == FORM:
         return flat(parse_qsl(text, keep_blank_values=True)), None
     try:
-        payload = json.loads(text)
+        payload = loads_strict(text)  # no NaN / Infinity, as on every input
     except ValueError as exc:
         kind = incoming.content_type or "no Content-Type"
         return _cut(text), f"the request body ({kind}) is not JSON: {exc}"

@@ -11,7 +11,7 @@ a `DeadLetter` with the stage it happened in; nothing escapes and nothing is dro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
@@ -21,12 +21,14 @@ from ..runtime.errors import with_location
 from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
 from ..state import Setup
+from ..workflows import Workflow
 from .journal import DeadLetter
 from .personalize import personalize, personalized_fields
 from .records import Record
 from .transform import has_email, mapping_pairs, transform
 
 if TYPE_CHECKING:
+    from ..http.types import HttpService
     from ..model import CompiledManifest, Node
 
 
@@ -42,11 +44,18 @@ class Outcome:
 class Pipeline:
     """A workflow's pipeline, ready to process records; safe to share between threads."""
 
-    def __init__(self, compiled: CompiledManifest, index: int, setup: Setup | None, env: Env,
-                 *, webhook_url: str, subdomain: str | None, dry_run: bool = False) -> None:
+    def __init__(self, compiled: CompiledManifest, workflow: Workflow | int,
+                 setup: Setup | None, env: Env, *, webhook_url: str, subdomain: str | None,
+                 dry_run: bool = False) -> None:
+        if isinstance(workflow, int):  # by index
+            from ..workflows import workflows
+
+            workflow = workflows(compiled)[workflow]
         self.compiled = compiled
-        self.workflow: dict[str, Any] = compiled.data["workflows"][index]
-        self.name = str(self.workflow.get("name"))
+        self.view = workflow
+        self.workflow: dict[str, Any] = compiled.data["workflows"][workflow.index]
+        self.name = workflow.name
+        index = workflow.index
         base = ("workflows", index, "data_pipeline")
         self.source_path = (*base, "source")
         self.target_path = (*base, "target")
@@ -55,19 +64,17 @@ class Pipeline:
             raise ValueError(f"workflow {index} has no data_pipeline source and target")
         self.source: Node = source  # found once, run per record
         self.target: Node = target
-        self.inbound = self.workflow.get("type") == "generic"
+        self.inbound = workflow.inbound
+        # does a step send HTTP requests of its own (not to the ActiveCampaign account)?
+        self.sends_http = _sends_http(source) or _sends_http(target)
         self.env = env
         self._envs = {role: replace(env, contact=None, resource_role=role)
                       for role in ("source", "target")}  # inbound: no per-record contact
         self.dry_run = dry_run
-        setup_step = self.workflow.get("setup") if isinstance(self.workflow.get("setup"),
-                                                               dict) else {}
         # identity without a map step, or with one that has nothing to map to (the published
         # Twilio config's map has describe_source only, and its target reads the contact)
-        step = setup_step.get("map")
-        maps = isinstance(step, dict) and "describe_target" in step
         self.mapping: dict[str, Any] | None = dict(setup.mapping) \
-            if maps and setup is not None else None
+            if workflow.maps and setup is not None else None
         self.pairs = None if self.mapping is None else mapping_pairs(self.mapping)
         self.custom_data = dict(setup.custom_data) if setup is not None else {}
         selection = setup.selection if setup is not None else None
@@ -80,10 +87,11 @@ class Pipeline:
         if self.personalized and env.ac is not None:
             self.perstags = {f.perstag: f.id for f in getattr(env.ac, "custom_fields", ())}
 
-    def process(self, record: Record) -> Outcome:
-        """Never raises: a failure of any kind becomes a dead letter."""
+    def process(self, record: Record, http: HttpService | None = None) -> Outcome:
+        """Never raises (but for the state file failing): a failure of any kind becomes a
+        dead letter. `http`: this record's HTTP service (the run's by default)."""
         try:
-            return self._process(record)
+            return self._process(record, http)
         except SYSTEM_ERRORS:  # the state file failed: stop the run, don't fail each record
             raise
         except Exception as exc:  # a bug: still, the record must not be lost
@@ -93,11 +101,13 @@ class Pipeline:
                 hint="please report this with the record")))
             return outcome
 
-    def _process(self, record: Record) -> Outcome:
+    def _process(self, record: Record, http: HttpService | None) -> Outcome:
         outcome = Outcome(record.number)
         if record.error is not None:
+            hint = "each input line is one JSON value, in UTF-8" \
+                if record.code == "record-not-utf8" else "each input line is one JSON value"
             outcome.dead.append(self._dead(record, None, "read", Diagnostic(
-                "record-not-json", record.error, hint="each input line is one JSON value")))
+                record.code, record.error, hint=hint)))
             return outcome
         contact = None if self.inbound else record.value
         if not self.inbound and not isinstance(contact, dict):
@@ -107,7 +117,7 @@ class Pipeline:
             return outcome
         try:
             produced = run_node(self.source, record.value if self.inbound else None,
-                                self._context(contact, "source"))
+                                self._context(contact, "source", http))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, None, "source", exc.diagnostic))
             return outcome
@@ -116,11 +126,12 @@ class Pipeline:
             outcome.items = len(produced)
         for i, item in enumerate(items):
             self._deliver(record, i if isinstance(produced, list) else None, item, contact,
-                          outcome)
+                          outcome, http)
         return outcome
 
     def _deliver(self, record: Record, item: int | None, value: Any,
-                 contact: dict[str, Any] | None, outcome: Outcome) -> None:
+                 contact: dict[str, Any] | None, outcome: Outcome,
+                 http: HttpService | None) -> None:
         transformed = transform(value, self.pairs)
         if self.inbound and self.mapping is not None and not has_email(transformed):
             outcome.dead.append(self._dead(record, item, "transform", Diagnostic(
@@ -133,16 +144,19 @@ class Pipeline:
             outcome.outputs.append(transformed)
             return
         try:
-            output = run_node(self.target, transformed, self._context(contact, "target"))
+            output = run_node(self.target, transformed, self._context(contact, "target", http))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
             return
         outcome.delivered += 1
         outcome.outputs.append(output)
 
-    def _context(self, contact: dict[str, Any] | None, role: Any) -> EvalContext:
+    def _context(self, contact: dict[str, Any] | None, role: Any,
+                 http: HttpService | None = None) -> EvalContext:
         env = self._envs[role] if contact is None else \
             replace(self.env, contact=contact, resource_role=role)
+        if http is not None or env.trace is not None:  # this record's own services
+            env = replace(env, http=http or env.http, trace_args=[])
         custom_data = personalize(self.custom_data, self.personalized, contact, self.perstags)
         return EvalContext.create(custom_data=custom_data, webhook=self.webhook,
                                   subdomain=self.subdomain,
@@ -157,6 +171,11 @@ class Pipeline:
                                   resource=Missing if self.resource is None else self.resource,
                                   env=self.env, reload_data=False)
 
+    def dead_letter(self, record: Record, stage: str, d: Diagnostic) -> DeadLetter:
+        """A dead letter of `record` for a failure found outside the pipeline (the run's
+        journal)."""
+        return self._dead(record, None, stage, d)
+
     def _dead(self, record: Record, item: int | None, stage: str, d: Diagnostic
               ) -> DeadLetter:
         if d.path:
@@ -168,3 +187,25 @@ class Pipeline:
             message=redact(d.message + where + "".join(f"; {n}" for n in d.notes)),
             pointer=d.pointer, record=self.env.redact_value(record.value),
             hint=redact(d.hint) if d.hint else None)
+
+
+def _sends_http(node: Any) -> bool:
+    """Does the compiled node hold an `!http` command whose target is not the ActiveCampaign
+    account?"""
+    from ..commands.http import HttpNode
+
+    stack, seen = [node], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, HttpNode) and item.target != "activecampaign":
+            return True
+        if is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in fields(item))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False

@@ -1,5 +1,6 @@
 """A local receiving API for run tests (real loopback HTTP): POST /deliver records the JSON
-body, after `delay` seconds; an email listed in `fail` gets HTTP 500."""
+body (and its headers in `headers`), after `delay` seconds; an email listed in `fail` gets
+HTTP 500."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class DeliverApi(Loopback):
     delay: float = 0.0
     fail: set[str] = field(default_factory=set)
     received: list[Any] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
@@ -31,6 +33,7 @@ class DeliverApi(Loopback):
                     return
                 with lock:
                     api.received.append(body)
+                    api.headers.append({k.lower(): v for k, v in self.headers.items()})
                 self.reply(201, {"ok": True})
 
         return Handler

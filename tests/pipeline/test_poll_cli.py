@@ -199,3 +199,27 @@ def test_post_poll_runs_after_a_failed_request(tmp_path: Path,
                      "--remap", f"https://leads.example.com={url}"]) == 1
     assert seen == ["/api/post"]
     assert "error[error-command]: the API is down" in capsys.readouterr().err
+
+
+def test_a_poll_waits_for_no_one_with_no_wait_while_another_process_writes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One writer per workflow: a live process holding it (here the test's parent) makes
+    `poll --no-wait` exit 1 naming it, and nothing is requested."""
+    import socket
+
+    from manifest_runtime.state import process_started
+
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(SETUP)
+        assert s.claim("leads-in", "poll") is None
+        s.db.execute("UPDATE workflow_owners SET owner = ?, started = ?",
+                     (f"{socket.gethostname()}:{os.getppid()}",
+                      process_started(os.getppid())))
+        s.db.commit()
+    seen: list[str] = []
+    with leads_api([LEADS], seen) as url:
+        assert poll(url, "--no-wait") == 1
+    assert seen == []
+    err = capsys.readouterr().err
+    assert f"workflow 'leads-in' is being written by `poll` ({socket.gethostname()}:" \
+        f"{os.getppid()}, since " in err
