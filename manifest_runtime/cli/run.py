@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
+from .ac_options import account
 from .http_options import add_http_options, http_service, positive_int
 from .run_input import input_lines
 from .session import (
@@ -117,7 +118,7 @@ def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, index: i
                             stored=setup.credentials if setup else None,
                             save_stored=_store_rotated(state, setup))
         try:
-            env = make_env(args, compiled, state, http, ac=state.sandbox())
+            env = make_env(args, compiled, state, http, ac=account(args, state, http))
             pipeline = Pipeline(compiled, index, setup, env, webhook_url=args.webhook_url,
                                 subdomain=http.subdomain, dry_run=args.dry_run)
             journal = None if args.dry_run else Journal(state.db, state.lock)
@@ -165,6 +166,9 @@ def _needs_setup(manifest: str, workflow: dict[str, Any], setup: Setup | None) -
                          f"{again}")
 
 
+WARNINGS_SHOWN = 10
+
+
 @dataclass
 class Summary:
     read: int = 0
@@ -177,6 +181,8 @@ class Summary:
     empty: int = 0  # records whose source output an empty array: nothing to deliver
     interrupted: int | None = None  # the signal that stopped the run
     outputs: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the first WARNINGS_SHOWN
+    warned: int = 0  # every warning
 
     def add(self, outcome: Outcome) -> None:
         self.read += 1
@@ -186,6 +192,8 @@ class Summary:
         self.items += 1 if outcome.items is None else outcome.items
         self.fanned += 0 if outcome.items is None else 1
         self.empty += 1 if outcome.items == 0 else 0
+        self.warned += len(outcome.warnings)
+        self.warnings += outcome.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
 
     def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
         out = sys.stderr if args.dry_run else sys.stdout
@@ -202,6 +210,11 @@ class Summary:
             line += (f"; {self.skipped} of them skipped, done in an earlier run (--restart "
                      "runs them again)")
         print(line, file=out)
+        for warning in self.warnings:  # keys the target could not use: never silent
+            print(f"warning: {warning}", file=sys.stderr)
+        if self.warned > len(self.warnings):
+            print(f"warning: ... and {self.warned - len(self.warnings)} more ignored keys "
+                  "(--trace shows each record's)", file=sys.stderr)
         if self.failed:
             where = f"the dead_letters table of {state_path}"
             if args.dead_letter:
