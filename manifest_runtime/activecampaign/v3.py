@@ -22,6 +22,8 @@ with the sandbox (splitting a contact, sync's partial failures, ignored keys) ar
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..http.ratelimit import Limit, RateLimiter, TokenBucket
@@ -42,12 +44,13 @@ class AccountTransport(Protocol):
                      limiter: RateLimiter) -> HttpResponse: ...
 
 
-def account_limiter(requests_per_second: float = REQUESTS_PER_SECOND) -> RateLimiter:
-    """One bucket for reads and writes alike: the limit is per account."""
-    import time
-
-    bucket = TokenBucket(Limit(max(1, int(requests_per_second)), 1.0), time.monotonic,
-                         time.sleep)
+def account_limiter(requests_per_second: float | None = None,
+                    clock: Callable[[], float] = time.monotonic,
+                    sleep: Callable[[float], None] = time.sleep) -> RateLimiter:
+    """One bucket for reads and writes alike: the limit is per account (a burst of as many
+    requests as a second allows, then one every 1/rate s)."""
+    rate = REQUESTS_PER_SECOND if requests_per_second is None else requests_per_second
+    bucket = TokenBucket(Limit(max(1, int(rate)), 1.0), clock, sleep)
     return RateLimiter([bucket], [bucket])
 
 
@@ -95,7 +98,9 @@ class V3Account(AccountRules):
 
     def _listing(self, path: str, key: str, params: dict[str, Any] | None = None
                  ) -> list[dict[str, Any]]:
-        """Every item of a paged listing (limit/offset, until a short page or the total)."""
+        """Every item of a paged listing (limit/offset): until `meta.total` items are in (a
+        server may give fewer per page than asked), else until a short page; an empty page
+        always ends it."""
         items: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             body = self._ok("GET", path, f"the listing {path}",
@@ -103,7 +108,8 @@ class V3Account(AccountRules):
             page = [x for x in body.get(key) or () if isinstance(x, dict)]
             items += page
             total = _int((body.get("meta") or {}).get("total"))
-            if len(page) < PAGE or (total is not None and len(items) >= total):
+            done = len(items) >= total if total is not None else len(page) < PAGE
+            if not page or done:
                 break
         return items
 
