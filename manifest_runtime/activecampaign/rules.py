@@ -276,8 +276,10 @@ class AccountRules(ABC):
         if errors and len(errors) == tried:
             raise fail("sync-failed", "ActiveCampaign.sync: every record failed: "
                        + "; ".join(errors))
-        if errors:
+        if errors:  # the record is delivered, these parts are not: say so
             out["errors"] = errors
+            report_ignored(f"{part} (not written: {why})"
+                           for part, _, why in (e.partition(": ") for e in errors))
         return out
 
     def _custom_object(self, record: Any) -> Any:
