@@ -245,11 +245,15 @@ class AccountRules(ABC):
             tried += 1
             try:
                 out.update(self.account_sync({"account": payload["account"]}))
-                if "contact-id" in out:
-                    out["account_contact_id"] = self._link_account_contact(
-                        out["account_id"], out["contact-id"])
             except EvaluationError as exc:
                 errors.append(f"account: {exc.diagnostic.message}")
+            if "contact-id" in out and "account_id" in out:
+                try:
+                    out["account_contact_id"] = self._link_account_contact(
+                        out["account_id"], out["contact-id"])
+                except EvaluationError as exc:  # e.g. linked to an account already
+                    report_ignored([f"account_contact (not written: "
+                                    f"{exc.diagnostic.message})"])
         if "deal" in payload:
             tried += 1
             deal = dict(payload["deal"]) if isinstance(payload["deal"], dict) else payload["deal"]

@@ -40,3 +40,11 @@ def account(args: argparse.Namespace, state: StateFile, http: HttpClient,
         return state.sandbox(contact)
     http.redactor.add(settings.token)
     return V3Account(settings.url, settings.token, http, contact)
+
+
+def target_key(ac: ActiveCampaign | None) -> str:
+    """What a run's resume key adds for its account: "" for the sandbox (keys as before),
+    "@URL" for a real account, so records delivered into the sandbox are not skipped as
+    done when the same file then goes to a real account (or the reverse)."""
+    url = getattr(ac, "url", None)
+    return f"@{url}" if isinstance(url, str) else ""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
-from .ac_options import account
+from .ac_options import account, target_key
 from .http_options import add_http_options, http_service, positive_int
 from .run_input import input_lines
 from .session import (
@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         args.concurrency = 1
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
-        key = None if digest is None or journal is None else run_key(pipeline.name, digest)
+        key = None if digest is None or journal is None else \
+            run_key(pipeline.name + target_key(pipeline.env.ac), digest)
         if journal is not None and key is not None:
             if args.restart:
                 journal.forget(key)

@@ -110,6 +110,9 @@ class FakeAccount:
             return self.account(route, body.get("account") or {})
         if method == "POST" and route == "accountContacts":
             link = {k: str(v) for k, v in (body.get("accountContact") or {}).items()}
+            if any(x["contact"] == link.get("contact") for x in self.account_contacts):
+                return 422, error("Contact is already associated with an account.",
+                                  "duplicate", "/data/attributes/contact")
             link["id"] = self.next_id("accountContact")
             self.account_contacts.append(link)
             return 201, {"accountContact": link}

@@ -29,6 +29,10 @@ def test_example_run_into_a_real_account(fake_ac: FakeActiveCampaign, fast: None
                                          tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     setup_example(capsys)
+    # into the sandbox first: the same file then still goes to the real account (a resume
+    # key per account), not "skipped, done in an earlier run"
+    assert main(["run", MANIFEST, "--input", str(EXAMPLE / "payloads.jsonl")]) == 0
+    assert "read 3, delivered 3, failed 0" in capsys.readouterr().out
     cassette = tmp_path / "ac.yaml"
     code = main(["run", MANIFEST, "--input", str(EXAMPLE / "payloads.jsonl"), "--trace",
                  "--ac-url", fake_ac.url, "--ac-token", TOKEN, "--record", str(cassette)])

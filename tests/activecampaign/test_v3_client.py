@@ -157,3 +157,17 @@ def test_raw_api_calls_and_a_refused_token(fake_ac: FakeActiveCampaign, http: Ht
     assert d.code == "ac-rejected" and "HTTP 403" in d.message and "--ac-token" in (d.hint or "")
     cassette = (tmp_path / "cassette.yaml").read_text()
     assert "/api/3/contact/sync" in cassette and "SECRET" not in cassette
+
+
+def test_a_refused_account_link_is_a_warning_not_a_failure(fake_ac: FakeActiveCampaign,
+                                                           http: HttpClient) -> None:
+    from manifest_runtime.activecampaign.ignored import collecting
+
+    ac = account(fake_ac, http)
+    ac.sync({"contact": {"email": "cy@example.com"}, "account": {"name": "Acme"}})
+    with collecting() as ignored:
+        out = ac.sync({"contact": {"email": "cy@example.com"}, "account": {"name": "Beta"}})
+    assert out == {"contact-id": 1, "account_id": 2}
+    assert ignored == ["account_contact (not written: ActiveCampaign refused the contact's "
+                       "link to its account (HTTP 422): Contact is already associated with "
+                       "an account.)"]
