@@ -88,3 +88,34 @@ def test_a_recorded_run_replays_without_the_account(fake_ac: FakeActiveCampaign,
                  "--replay", cassette]) == 0  # no token: the cassette holds none
     assert "read 3, delivered 3, failed 0" in capsys.readouterr().out
     assert len(fake_ac.account.seen) == sent  # every answer came from the cassette
+
+
+def test_serve_delivers_webhooks_into_the_real_account(fake_ac: FakeActiveCampaign,
+                                                       fast: None) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # see tests/intake/conftest.py
+        warnings.filterwarnings("ignore", message=r"The anyio\.abc\.\w+ alias is deprecated",
+                                category=DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    from manifest_runtime.cli import build_parser
+    from manifest_runtime.cli.serve import serving
+    from manifest_runtime.cli.session import compile_or_report
+
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(Setup("contacts", connection={"account_id": "x", "description": "x"},
+                           mapping={"email": "email", "first": "firstName", "company": "1"},
+                           selection={"resource_id": "x", "display": "x"},
+                           credentials={"token": "conn-token"}))
+    args = build_parser().parse_args(["serve", PARITY, "--workflow", "contacts",
+                                      "--ac-url", fake_ac.url, "--ac-token", TOKEN])
+    compiled = compile_or_report(args.manifest)
+    assert compiled is not None
+    with serving(args, compiled) as service, TestClient(service.app) as client:
+        answer = client.post("/webhooks/contacts", json={"member": {
+            "email": "hook@example.com", "first": "Hook", "company": "Acme"}})
+        assert answer.json() == {"delivered": 1, "failed": 0}
+    contact = fake_ac.account.contacts["hook@example.com"]
+    assert contact["firstName"] == "Hook" and contact["fieldValues"] == {"1": "Acme"}
+    assert fake_ac.account.contact_tags_of("hook@example.com") == ["parity"]
