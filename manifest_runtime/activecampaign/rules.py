@@ -8,6 +8,7 @@ primitive writes that each account implements (`_write_contact`, `_write_account
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,8 +175,6 @@ class AccountRules(ABC):
     # ------------------------------------------------------------------ fields
 
     def current_contact(self) -> dict[str, Any] | None:
-        import copy
-
         return copy.deepcopy(self.contact) if self.contact is not None else None
 
     def contact_fields(self) -> list[dict[str, Any]]:
