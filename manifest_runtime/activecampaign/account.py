@@ -155,7 +155,8 @@ class Account(AccountRules):
             if problems:
                 raise api_rejected(422, api_errors(*problems), "the deal",
                                    "map the deal's title, value, currency and pipeline or "
-                                   "stage; ActiveCampaign.sync links the synced contact")
+                                   "stage; ActiveCampaign.sync links the synced contact",
+                                   code="ac-rejected")
             new_id = self._next("deal")
             self.storage.put("deal", str(new_id), {**deal, "id": new_id})
         return new_id

@@ -13,8 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compiler import describe
-from ..errors import Diagnostic, EvaluationError
+from ..errors import Diagnostic, EvaluationError, describe
 from ..http.types import HttpResponse
 from .ignored import report_ignored
 from .storage import CustomField

@@ -219,7 +219,8 @@ class V3Account(AccountRules):
             if response.status == 404:
                 raise fail("deal-not-found", f"deal {existing} does not exist")
             if not 200 <= response.status < 300:
-                raise api_rejected(response.status, response.body, f"deal {existing}")
+                raise api_rejected(response.status, response.body, f"deal {existing}",
+                                   code="ac-rejected")
             return existing
         made = self._ok("POST", "api/3/deals", "the deal", body={"deal": sent})
         return plain_id((made.get("deal") or {}).get("id"))
