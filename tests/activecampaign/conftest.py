@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_ac import FakeActiveCampaign
+from fake_ac import TOKEN, FakeActiveCampaign
 
 from manifest_runtime.activecampaign import v3
-
-TOKEN = "ac-SECRET-token-123"
 
 
 @pytest.fixture

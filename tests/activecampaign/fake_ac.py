@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from loopback import Loopback, QuietHandler
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+TOKEN = "ac-SECRET-token-123"  # the fake account's API token in the tests
 
 
 def error(title: str, code: str, pointer: str) -> dict[str, Any]:
@@ -200,7 +201,7 @@ class FakeAccount:
 
 
 class FakeActiveCampaign(Loopback):
-    def __init__(self, token: str = "ac-SECRET-token-123") -> None:
+    def __init__(self, token: str = TOKEN) -> None:
         self.account = FakeAccount(token)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:

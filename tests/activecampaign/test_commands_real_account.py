@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN
-from fake_ac import FakeActiveCampaign
+from fake_ac import TOKEN, FakeActiveCampaign
 from loopback import Loopback, QuietHandler
 
 from manifest_runtime.cli import main
@@ -91,7 +90,9 @@ def test_a_recorded_run_replays_without_the_account(fake_ac: FakeActiveCampaign,
 
 
 def test_serve_delivers_webhooks_into_the_real_account(fake_ac: FakeActiveCampaign,
-                                                       fast: None) -> None:
+                                                       fast: None,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
     import warnings
 
     with warnings.catch_warnings():  # see tests/intake/conftest.py
@@ -116,6 +117,17 @@ def test_serve_delivers_webhooks_into_the_real_account(fake_ac: FakeActiveCampai
         answer = client.post("/webhooks/contacts", json={"member": {
             "email": "hook@example.com", "first": "Hook", "company": "Acme"}})
         assert answer.json() == {"delivered": 1, "failed": 0}
+    args = build_parser().parse_args(["serve", PARITY, "--workflow", "sync",
+                                      "--ac-url", fake_ac.url, "--ac-token", TOKEN])
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(Setup("sync", connection={"account_id": "x", "description": "x"},
+                           mapping={"email": "contact.email"},
+                           selection={"resource_id": "x", "display": "x"},
+                           credentials={"token": "conn-token"}))
+    with serving(args, compiled) as service, TestClient(service.app) as client:
+        answer = client.post("/webhooks/sync", json={"email": "sync@example.com"})
+        assert answer.json() == {"delivered": 1, "failed": 0}
+    assert "webhook 2: warning: ignored key 'note' on record 2" in capsys.readouterr().err
     contact = fake_ac.account.contacts["hook@example.com"]
     assert contact["firstName"] == "Hook" and contact["fieldValues"] == {"1": "Acme"}
     assert fake_ac.account.contact_tags_of("hook@example.com") == ["parity"]

@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN
-from fake_ac import FakeActiveCampaign
+from fake_ac import TOKEN, FakeActiveCampaign
 
 from manifest_runtime.cli import main
 

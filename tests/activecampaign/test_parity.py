@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN
-from fake_ac import FakeAccount, FakeActiveCampaign
+from fake_ac import TOKEN, FakeAccount, FakeActiveCampaign
 
 from manifest_runtime.activecampaign import MemoryAccount
 from manifest_runtime.cli import main

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN
-from fake_ac import FakeActiveCampaign
+from fake_ac import TOKEN, FakeActiveCampaign
 
 from manifest_runtime.activecampaign.v3 import V3Account, account_limiter
 from manifest_runtime.compile import load_and_compile
