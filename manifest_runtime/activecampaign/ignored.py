@@ -10,8 +10,7 @@ while nothing collects is dropped: every command that delivers collects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from contextvars import ContextVar
 
 _current: ContextVar[list[str] | None] = ContextVar("manifest_runtime_ignored", default=None)
@@ -23,18 +22,22 @@ def report_ignored(keys: Iterable[str]) -> None:
         collected.extend(keys)
 
 
-@contextmanager
-def collecting() -> Iterator[list[str]]:
-    """The keys reported inside the block (also handed to an enclosing collection)."""
-    outer = _current.get()
-    mine: list[str] = []
-    token = _current.set(mine)
-    try:
-        yield mine
-    finally:
-        _current.reset(token)
-        if outer is not None:
-            outer.extend(mine)
+class collecting:  # lower case: used like a function, `with collecting() as keys:`
+    """The keys reported inside the block (also handed to an enclosing collection). A plain
+    class, not @contextmanager: it runs for every record (about 0.5 µs, not 2)."""
+
+    __slots__ = ("_keys", "_outer", "_token")
+
+    def __enter__(self) -> list[str]:
+        self._outer = _current.get()
+        self._keys: list[str] = []
+        self._token = _current.set(self._keys)
+        return self._keys
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)
+        if self._outer is not None:
+            self._outer.extend(self._keys)
 
 
 def describe_ignored(keys: Iterable[str]) -> list[str]:
