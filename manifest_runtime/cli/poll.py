@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
                 journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
+            for warning in outcome.warnings:  # keys the target could not use (issue 12)
+                print(f"{name}: warning: {warning}", file=sys.stderr)
 
         def load() -> Any:
             stored, value = state.load_polling_state(name)

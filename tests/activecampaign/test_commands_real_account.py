@@ -35,14 +35,22 @@ class Leads(Loopback):
 
 
 def test_poll_delivers_into_the_real_account(fake_ac: FakeActiveCampaign, fast: None,
+                                             tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """tests/pipeline/polling.yaml with a sync target given a key no record takes."""
+    text = Path(POLLING).read_text()
+    target = "      target: !resource ActiveCampaignContact\n"
+    assert target in text
+    manifest = tmp_path / "polling.yaml"
+    manifest.write_text(text.replace(target, "      target: !pipe [!jq '{contact: ., note: 1}',"
+                                             " !resource ActiveCampaign.sync]\n"))
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
         s.save_setup(Setup("leads-in", mapping={"email": "email", "name": "firstName"},
                            selection={"resource_id": "all", "display": "All"},
                            schedule={"import_option": "recurring", "frequency": 1800},
                            credentials={"token": "key-SECRET"}))
     with Leads() as leads:
-        code = main(["poll", POLLING, "--once", "--remap",
+        code = main(["poll", str(manifest), "--once", "--remap",
                      f"https://leads.example.com={leads.url}", "--ac-url", fake_ac.url,
                      "--ac-token", TOKEN])
     out, err = capsys.readouterr()
@@ -52,6 +60,7 @@ def test_poll_delivers_into_the_real_account(fake_ac: FakeActiveCampaign, fast: 
         "l1@example.com": "L1", "l2@example.com": "L2"}
     assert fake_ac.account.contact_tags_of("l2@example.com") == ["leads"]
     assert TOKEN not in out + err
+    assert "leads-in: warning: ignored key 'note' on record 2" in err.splitlines()
 
 
 def test_eval_warns_of_ignored_keys_and_traces_them(fake_ac: FakeActiveCampaign, fast: None,
