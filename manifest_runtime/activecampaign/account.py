@@ -196,21 +196,59 @@ class Account(AccountRules):
                 return HttpResponse(exc.status, headers, exc.body)
             return HttpResponse(201, headers, {"contact": contact})
         if method == "GET" and route == "tags":
-            return HttpResponse(200, headers, {"tags": [
-                {"id": str(i + 1), "tag": t} for i, t in enumerate(self.tags)]})
+            search = str((params or {}).get("search") or "").casefold()
+            tags = [{"id": str(i + 1), "tag": t, "tagType": "contact"}
+                    for i, t in enumerate(self.tags) if search in t.casefold()]
+            return HttpResponse(200, headers, _page("tags", tags, params))
         if method == "POST" and route == "tags" and isinstance(body, dict):
             given = body.get("tag")
             tag = str(given.get("tag", "") if isinstance(given, dict) else given or "")
-            if not tag:
-                return HttpResponse(422, headers, {"errors": [{"title": "tag is required"}]})
+            if not tag.strip():
+                return HttpResponse(422, headers, api_errors(api_error(
+                    "Tag name is required.", "field_missing", "/data/attributes/tag")))
+            if tag.casefold() in (t.casefold() for t in self.tags):
+                return HttpResponse(422, headers, api_errors(api_error(
+                    "Duplicate tag.", "duplicate", "/data/attributes/tag")))
             self.storage.add_tag(tag)
             return HttpResponse(201, headers, {"tag": {"id": str(self.tags.index(tag) + 1),
-                                                       "tag": tag}})
+                                                       "tag": tag, "tagType": "contact"}})
+        if method == "POST" and route == "contactTags" and isinstance(body, dict):
+            return self._api_contact_tag(body.get("contactTag"), headers)
         if method == "GET" and route == "fields":
-            return HttpResponse(200, headers, {"fields": [
-                {"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
-                for f in self.custom_fields]})
+            fields = [{"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
+                      for f in self.custom_fields]
+            return HttpResponse(200, headers, _page("fields", fields, params))
         return HttpResponse(404, headers, {"message": f"No Result found for {method} {path}"})
+
+
+    def _api_contact_tag(self, link: Any, headers: dict[str, str]) -> HttpResponse:
+        """`POST /api/3/contactTags {contactTag: {contact, tag}}`: ids as the API gives
+        them (the contact's id, the tag's position in `GET tags`)."""
+        link = link if isinstance(link, dict) else {}
+        contact = next((c for c in self.contacts.values()
+                        if str(c["id"]) == str(link.get("contact"))), None)
+        tags = self.tags
+        index = int(link["tag"]) - 1 if str(link.get("tag", "")).isdigit() else -1
+        if contact is None or not 0 <= index < len(tags):
+            what = "Contact" if contact is None else "Tag"
+            return HttpResponse(404, headers, {"message": f"No Result found for {what}"})
+        self.upsert_contact({"email": contact["email"], "_tags": [tags[index]]})
+        return HttpResponse(201, headers, {"contactTag": {
+            "contact": str(contact["id"]), "tag": str(index + 1)}})
+
+
+def _page(key: str, items: list[dict[str, Any]], params: dict[str, Any] | None
+          ) -> dict[str, Any]:
+    """A v3 listing page: `limit` (default 20, at most 100) items from `offset`, and
+    `meta.total`."""
+    params = params or {}
+
+    def number(name: str, default: int) -> int:
+        text = str(params.get(name, default))
+        return int(text) if text.isdigit() else default
+
+    limit, offset = min(number("limit", 20), 100), number("offset", 0)
+    return {key: items[offset:offset + limit], "meta": {"total": str(len(items))}}
 
 
 class MemoryAccount(Account):

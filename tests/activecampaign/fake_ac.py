@@ -88,6 +88,10 @@ class FakeAccount:
         if method == "POST" and route == "contactTags":
             link = body.get("contactTag") or {}
             pair = (str(link.get("contact")), str(link.get("tag")))
+            if pair[0] not in {c["id"] for c in self.contacts.values()}:
+                return 404, {"message": "No Result found for Contact"}
+            if pair[1] not in {t["id"] for t in self.tags}:
+                return 404, {"message": "No Result found for Tag"}
             if pair not in self.contact_tags:
                 self.contact_tags.append(pair)
             return 201, {"contactTag": {"id": str(self.contact_tags.index(pair) + 1),

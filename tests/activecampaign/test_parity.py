@@ -164,3 +164,39 @@ def test_the_sandbox_refuses_a_contact_as_the_api_does(fake_ac: FakeActiveCampai
     assert (sandbox.status, sandbox.body) == (real.status_code, real.json())
     assert real.status_code == 422 and real.json()["errors"][0]["source"] == {
         "pointer": "/data/attributes/email"}
+
+
+def test_raw_v3_calls_answer_alike(fake_ac: FakeActiveCampaign) -> None:
+    """`!http {target: activecampaign}` calls the sandbox answers: the same statuses, and the
+    same bodies where the API's are fixed (errors, tag and field listings)."""
+    from manifest_runtime.activecampaign.v3 import V3Account, account_limiter
+    from manifest_runtime.compile import load_and_compile
+    from manifest_runtime.http.client import HttpClient
+
+    calls: list[tuple[str, str, dict[str, Any] | None, Any]] = [
+        ("POST", "api/3/contact/sync", None, {"contact": {
+            "email": "a@b.co", "fieldValues": [{"field": "1", "value": "X"}]}}),
+        ("POST", "api/3/tags", None, {"tag": {"tag": "vip", "tagType": "contact"}}),
+        ("POST", "api/3/tags", None, {"tag": {"tag": "VIP", "tagType": "contact"}}),
+        ("POST", "api/3/tags", None, {"tag": {"tag": "", "tagType": "contact"}}),
+        ("GET", "api/3/tags", {"search": "V"}, None),
+        ("POST", "api/3/contactTags", None, {"contactTag": {"contact": "1", "tag": "1"}}),
+        ("POST", "api/3/contactTags", None, {"contactTag": {"contact": "99", "tag": "1"}}),
+        ("GET", "/api/3/fields", {"limit": 1, "offset": 1}, None),
+        ("POST", "api/3/contact/sync", None, {"contact": {"firstName": "No email"}}),
+        ("GET", "api/3/nothing", None, None),
+    ]
+    sandbox = MemoryAccount()
+    with HttpClient(load_and_compile(PARITY), None) as http:
+        real = V3Account(fake_ac.url, TOKEN, http, limiter=account_limiter(1000))
+        answers = [(sandbox.api(*call), real.api(*call)) for call in calls]
+    assert [a.status for a, _ in answers] == [b.status for _, b in answers] == [
+        201, 201, 422, 422, 200, 201, 404, 200, 422, 404]
+    for (a, b), call in zip(answers, calls, strict=True):
+        if a.status >= 400 and "errors" in b.body:
+            assert a.body == b.body, call
+    assert answers[4][0].body == answers[4][1].body  # the tag listing
+    assert answers[7][0].body == answers[7][1].body  # a page of fields
+    assert answers[0][0].body["contact"]["email"] == answers[0][1].body["contact"]["email"]
+    assert sandbox.contacts["a@b.co"]["tags"] == ["vip"]
+    assert fake_ac.account.contact_tags_of("a@b.co") == ["vip"]
