@@ -47,14 +47,14 @@ def account_settings(url: str | None, token: str | None, credentials_file: str |
         raise UsageError(f"an ActiveCampaign API token was given but no URL: pass --ac-url "
                          f"URL (or {ENV_URL}, or `url` under `{FILE_KEY}` in the credentials "
                          "file), e.g. https://NAME.api-us1.com")
+    parts = urlsplit(url)  # the given URL is not echoed: it may be a token put there by mistake
     if not token:
-        raise UsageError(f"--ac-url {url} needs the account's API token: {ENV_TOKEN}, "
+        raise UsageError(f"--ac-url needs the account's API token: {ENV_TOKEN}, "
                          f"`token` under `{FILE_KEY}` in the --credentials file, or "
                          "--ac-token TOKEN (Settings > Developer in the account)")
-    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--ac-url {url!r} is not an http(s) URL; give the account's API URL, "
-                         "e.g. https://NAME.api-us1.com")
+        raise UsageError("--ac-url is not an http(s) URL; give the account's API URL, e.g. "
+                         "https://NAME.api-us1.com")
     if parts.query or parts.fragment or parts.username:
         raise UsageError(f"--ac-url: give the account's API URL alone (no query, fragment or "
                          f"user), e.g. {parts.scheme}://{parts.hostname}")

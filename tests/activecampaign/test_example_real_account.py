@@ -86,6 +86,8 @@ def test_the_token_can_come_from_the_environment_or_the_credentials_file(
     (["--ac-url", "https://x.api-us1.com"], "needs the account's API token"),
     (["--ac-token", "abcdefgh"], "no URL"),
     (["--ac-url", "x.api-us1.com", "--ac-token", "abcdefgh"], "is not an http(s) URL"),
+    (["--ac-url", "abcdefgh"], "needs the account's API token"),  # the token, misplaced
+    (["--ac-url", "abcdefgh", "--ac-token", "x"], "is not an http(s) URL"),
 ])
 def test_half_a_real_account_is_a_usage_error(argv: list[str], message: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
