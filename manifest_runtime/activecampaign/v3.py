@@ -71,13 +71,6 @@ class V3Account(AccountRules):
         self._tag_ids: dict[str, str] = {}  # tag name (casefolded) -> id
         self._options: dict[str, list[dict[str, Any]]] = {}
 
-    def with_contact(self, contact: dict[str, Any] | None) -> V3Account:
-        """The same account (caches, rate limit) processing another contact."""
-        other = V3Account.__new__(V3Account)
-        other.__dict__.update(self.__dict__)
-        other.contact = contact
-        return other
-
     # ------------------------------------------------------------------ calls
 
     def _call(self, method: str, path: str, params: dict[str, Any] | None = None,
