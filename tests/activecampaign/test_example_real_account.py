@@ -111,3 +111,21 @@ def test_a_refused_token_fails_each_record_with_a_hint(fake_ac: FakeActiveCampai
     assert main(["state", "show", "--format", "json"]) == 0
     shown = capsys.readouterr().out
     assert "HTTP 403" in shown and "the API token was refused" in shown and wrong not in shown
+
+
+def test_concurrent_records_create_each_tag_once(fake_ac: FakeActiveCampaign, fast: None,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    setup_example(capsys)
+    many = tmp_path / "many.jsonl"
+    many.write_text("".join(f'{{"member": {{"email": "m{i}@example.com"}}}}\n'
+                            for i in range(12)))
+    assert main(["run", MANIFEST, "--input", str(many), "--concurrency", "4",
+                 "--ac-url", fake_ac.url, "--ac-token", TOKEN]) == 0
+    assert "read 12, delivered 12, failed 0" in capsys.readouterr().out
+    account = fake_ac.account
+    assert len(account.calls("POST", "/api/3/contact/sync")) == 12
+    assert [t["tag"] for t in account.tags] == ["activetrail", "vip"]
+    assert len(account.calls("POST", "/api/3/tags")) == 2  # one lookup and creation each
+    assert len(account.calls("GET", "/api/3/fields")) == 1  # the fields, read once
+    assert len(account.contact_tags) == 24
