@@ -49,7 +49,8 @@ def add_parser(sub: Any) -> None:
         description="Run source -> transform -> target for each record: webhook payloads "
         "(--input, inbound workflows) or contacts (--contacts, outbound workflows). Uses the "
         "choices saved by `setup` and delivers into the sandbox ActiveCampaign account of the "
-        "state file. Every record ends delivered or dead-lettered; exit 1 when any failed.",
+        "state file (or a real one: --ac-url, docs/targets.md). Every record ends delivered or "
+        "dead-lettered; exit 1 when any failed.",
         epilog="examples:\n  manifest-runtime run manifest.yaml --input payloads.jsonl\n"
         "  manifest-runtime run twilio.json --contacts contacts.jsonl --dry-run\n"
         "  cat payloads.jsonl | manifest-runtime run manifest.yaml --input -",
