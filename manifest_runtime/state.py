@@ -186,6 +186,7 @@ def open_db(path: str) -> sqlite3.Connection:
                          f"{os.path.join(path, 'state.db')}")
     if directory and not os.path.isdir(directory):
         raise UsageError(f"--state {path}: the directory {directory} does not exist")
+    private_file(path)
     try:
         db = sqlite3.connect(path, check_same_thread=False, timeout=30.0,  # wait for writers
                              factory=StateConnection)
@@ -269,6 +270,25 @@ def _migrate(db: sqlite3.Connection, path: str) -> None:
         sqlite3.Connection.rollback(db)
         raise
     sqlite3.Connection.commit(db)
+
+
+def private_file(path: str) -> None:
+    """The state file holds credentials (setup's stored connection): readable by its owner
+    only. A new file is created with mode 0600 (SQLite gives its -wal and -shm files the
+    database file's mode); an existing one, and its -wal/-shm, are narrowed to 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            try:
+                if os.stat(name).st_mode & 0o077:
+                    os.chmod(name, 0o600)
+            except OSError:  # absent, or not ours: SQLite reports what matters
+                pass
+    except OSError:  # e.g. a read-only directory: SQLite reports it
+        return
+    else:
+        os.close(fd)
 
 
 APPLICATION_ID = 0x4D525354  # "MRST": marks a SQLite file as a manifest-runtime state file

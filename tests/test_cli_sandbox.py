@@ -76,15 +76,18 @@ def test_sync_is_all_or_partial_in_both_storages(make: object) -> None:
     """The same rules over memory and SQLite: a failing part leaves the others written; every
     part failing writes nothing."""
     account = make()  # type: ignore[operator]
-    out = account.sync({"contact": {"email": "c@example.com"}, "deal": {"value": 5}})
-    assert out["contact-id"] == 1 and out["errors"] == ["deal: a new deal needs a title"]
+    out = account.sync({"contact": {"email": "c@example.com"},
+                        "deal": {"value": 5, "currency": "usd", "group": "1"}})
+    assert out["contact-id"] == 1 and out["errors"] == [
+        "deal: ActiveCampaign refused the deal (HTTP 422): Deal title is required."]
     with pytest.raises(EvaluationError):
         account.sync({"contact": {"email": "nope"}, "account": {"name": ""}})
     assert list(account.contacts) == ["c@example.com"]
     assert account.accounts == {} and account.deals == {}
-    assert account.deal_sync({"deal": {"title": "Big"}}) == {"deal_id": 1}
+    big = {"title": "Big", "value": 0, "currency": "usd", "stage": "1", "account": 1}
+    assert account.deal_sync({"deal": big}) == {"deal_id": 1}
     assert account.deal_sync({"deal": {"id": 1, "value": 9}}) == {"deal_id": 1}
-    assert account.deals == {1: {"id": 1, "title": "Big", "value": 9}}
+    assert account.deals == {1: {**big, "id": 1, "value": 9}}
 
 
 # `_tags` as written by a target -> the contact's tags, or the error code (nothing written)

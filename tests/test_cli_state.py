@@ -127,6 +127,26 @@ def test_a_damaged_setup_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
         capsys.readouterr().err
 
 
+def test_the_state_file_and_its_wal_and_shm_are_private(tmp_path: Path) -> None:
+    """It holds credentials: 0600 when created (whatever the umask), and an older 0644 file
+    is narrowed when opened (issue 12)."""
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "state.db"
+        with StateFile(str(path)) as state:
+            state.store.merge("workflow", {"k": "v"})
+            names = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+            assert all(p.exists() for p in names)
+            assert [stat.S_IMODE(p.stat().st_mode) for p in names] == [0o600] * 3
+        os.chmod(path, 0o644)
+        StateFile(str(path)).close()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
 HISTORICAL = str(ROOT / "tests/pipeline/historical.yaml")
 
 

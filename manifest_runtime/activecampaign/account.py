@@ -6,72 +6,60 @@ deterministic (1, 2, 3, ... per kind)."""
 
 from __future__ import annotations
 
-import copy
 import json
+import re
 import sqlite3
 import threading
 from typing import Any
 
-from ..errors import Diagnostic, EvaluationError, describe
 from ..http.types import HttpResponse
+from .errors import ApiRejected, api_error, api_errors, api_rejected, contact_email_error
+from .rules import (
+    ACCOUNT_FIELDS,
+    DEAL_FIELDS,
+    STANDARD_CONTACT_FIELDS,
+    TAGS_HINT,
+    AccountRules,
+    ContactData,
+    contact_tags,
+    fail,
+    option,
+)
 from .storage import DEFAULT_CUSTOM_FIELDS, CustomField, MemoryStorage, SqliteStorage, Storage
 
-STANDARD_CONTACT_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("email", "Email", True),
-    ("firstName", "First Name", False),
-    ("lastName", "Last Name", False),
-    ("phone", "Phone", False),
-)
-ACCOUNT_FIELDS = (("name", "Account Name", True), ("accountUrl", "Account URL", False),
-                  ("owner", "Account Owner", False))
-DEAL_FIELDS = (("title", "Deal Title", True), ("value", "Deal Value", False),
-               ("currency", "Deal Currency", False), ("description", "Description", False),
-               ("group", "Deal Pipeline", False), ("stage", "Deal Stage", False),
-               ("owner", "Deal Owner", False))
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+__all__ = ["ACCOUNT_FIELDS", "DEAL_FIELDS", "STANDARD_CONTACT_FIELDS", "TAGS_HINT", "Account",
+           "MemoryAccount", "SandboxAccount", "contact_tags", "option"]
 
 
-def option(id_: str, title: str, required: bool = False, **extra: Any) -> dict[str, Any]:
-    """A field as both a map option ({id, title, required}) and a select option
-    ({value, display})."""
-    return {"id": id_, "title": title, "required": required, "value": id_, "display": title,
-            **extra}
+def deal_problems(deal: dict[str, Any]) -> list[dict[str, Any]]:
+    """Why the v3 API would refuse to create this deal (its required fields), as its 422
+    `errors` items; empty when it would take it."""
+    problems = []
+    if not deal.get("title"):
+        problems.append(api_error("Deal title is required.", "field_missing",
+                                  "/data/attributes/title"))
+    if deal.get("contact") in (None, "") and deal.get("account") in (None, ""):
+        problems.append(api_error("A deal needs a contact or an account.", "field_missing",
+                                  "/data/attributes/contact"))
+    value = deal.get("value")
+    if not ((isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+            or (isinstance(value, str) and value.strip().isdigit())):
+        problems.append(api_error("Deal value must be a whole number of cents, 0 or more.",
+                                  "field_invalid", "/data/attributes/value"))
+    if not isinstance(deal.get("currency"), str) or len(deal["currency"]) != 3:
+        problems.append(api_error("Deal currency must be a 3-letter ISO code, e.g. usd.",
+                                  "field_invalid", "/data/attributes/currency"))
+    if deal.get("group") in (None, "") and deal.get("stage") in (None, ""):
+        problems.append(api_error("A deal needs a pipeline (group) or a stage.",
+                                  "field_missing", "/data/attributes/group"))
+    return problems
 
-
-def _fail(code: str, message: str, hint: str | None = None) -> EvaluationError:
-    return EvaluationError(Diagnostic(code=code, message=message, hint=hint))
-
-
-TAGS_HINT = 'give `_tags` a list of tags, e.g. ["activetrail", "vip"], or one tag as a string'
-
-
-def contact_tags(raw: Any) -> list[str]:
-    """The tags a contact's `_tags` names: a list of texts or numbers (a number is taken as
-    its text), or one string (one tag); null or absent is none. Anything else, and a blank tag,
-    is a `contact-tags` error: a string is never split into characters, an object's keys are
-    not tags."""
-    if raw is None:
-        return []
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list):
-        raise _fail("contact-tags", f"`_tags` must be a list of tags or one tag, got "
-                    f"{describe(raw)}", TAGS_HINT)
-    tags: list[str] = []
-    for i, item in enumerate(items):
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise _fail("contact-tags", f"`_tags` item {i} must be a text or a number, got "
-                        f"{describe(item)}", TAGS_HINT)
-        tag = item if isinstance(item, str) else str(item)
-        if not tag.strip():
-            which = "`_tags`" if isinstance(raw, str) else f"`_tags` item {i}"
-            raise _fail("contact-tags", f"{which} is blank: a tag needs a name", TAGS_HINT)
-        if tag not in tags:
-            tags.append(tag)
-    return tags
-
-
-class Account:
+class Account(AccountRules):
     """An ActiveCampaign account over a Storage (implements `ActiveCampaign`). Each public
-    write is one storage transaction."""
+    write is one storage transaction. What it refuses it refuses as the v3 API does (the same
+    422 answers, errors.py)."""
 
     users: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Admin User"},)
     pipelines: tuple[dict[str, Any], ...] = ({"id": "1", "title": "Sales Pipeline"},)
@@ -81,10 +69,22 @@ class Account:
     def __init__(self, storage: Storage, contact: dict[str, Any] | None = None) -> None:
         self.storage = storage
         self.contact = contact  # the contact being processed (outbound source)
+        # tag names by casefold, read from the storage once (tags are never deleted), so a
+        # record's tags cost no scan of the tag table
+        self._tag_names: dict[str, str] | None = None
 
     @property
     def custom_fields(self) -> tuple[CustomField, ...]:
         return self.storage.custom_fields()
+
+    def user_options(self) -> list[dict[str, Any]]:
+        return [dict(u) for u in self.users]
+
+    def pipeline_options(self) -> list[dict[str, Any]]:
+        return [dict(p) for p in self.pipelines]
+
+    def stage_options(self) -> list[dict[str, Any]]:
+        return [dict(s) for s in self.stages]
 
     @property
     def contacts(self) -> dict[str, dict[str, Any]]:
@@ -106,160 +106,76 @@ class Account:
     def _next(self, kind: str) -> int:
         return self.storage.next_id(kind)
 
-    # ------------------------------------------------------------------ fields
-
-    def current_contact(self) -> dict[str, Any] | None:
-        return copy.deepcopy(self.contact) if self.contact is not None else None
-
-    def contact_fields(self) -> list[dict[str, Any]]:
-        out = [option(i, t, r) for i, t, r in STANDARD_CONTACT_FIELDS]
-        out += [option(f.id, f.title, perstag=f.perstag) for f in self.custom_fields]
-        return out
-
-    def account_fields(self) -> list[dict[str, Any]]:
-        return [option(i, t, r, source_fields=list(self.users)) if i == "owner"
-                else option(i, t, r) for i, t, r in ACCOUNT_FIELDS]
-
-    def deal_fields(self) -> list[dict[str, Any]]:
-        fixed = {"group": list(self.pipelines), "stage": list(self.stages),
-                 "owner": list(self.users),
-                 "currency": [{"id": "usd", "title": "USD"}, {"id": "eur", "title": "EUR"}]}
-        return [option(i, t, r, source_fields=fixed[i]) if i in fixed else option(i, t, r)
-                for i, t, r in DEAL_FIELDS]
-
-    def all_fields(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for group, items in (("contact", self.contact_fields()),
-                             ("account", self.account_fields()),
-                             ("deal", self.deal_fields())):
-            out += [{**item, "group": group} for item in items]
-        return out
-
     # ------------------------------------------------------------------ writes
 
-    def upsert_contact(self, data: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(data, dict):  # e.g. ActiveCampaign.sync {"contact": "a@b.c"}
-            raise _fail("contact-email", f"a contact is an object with an email, got "
-                        f"{type(data).__name__}", 'e.g. {"email": "ada@example.com"}')
-        email = data.get("email")
-        if not isinstance(email, str) or "@" not in email:
-            raise _fail("contact-email", f"a contact needs an email address, got {email!r}",
-                        "map a source field to the ActiveCampaign Email field")
-        known = {i for i, _, _ in STANDARD_CONTACT_FIELDS} | {f.id for f in self.custom_fields}
-        unknown = [name for name in data if name not in ("email", "_tags") and name not in known]
-        if unknown:  # checked before anything is written
-            raise _fail("contact-field", f"contact field {unknown[0]!r} does not exist",
-                        f"fields: {', '.join(sorted(known))}")
-        tags = contact_tags(data.get("_tags"))  # also checked before anything is written
+    def _write_contact(self, data: ContactData) -> dict[str, Any]:
+        email = data.email
+        if not isinstance(email, str) or not EMAIL.fullmatch(email.strip()):
+            raise contact_email_error(email)
         key = email.lower()
         with self.storage.transaction():
             contact = self.storage.get("contact", key)
             if contact is None:
                 contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
                            "tags": []}
-            for name, value in data.items():
-                if name in ("email", "_tags"):
-                    continue
-                if name.isdigit():
-                    contact["fieldValues"][name] = value
-                else:
-                    contact[name] = value
-            for tag in tags:
-                if tag not in contact["tags"]:
-                    contact["tags"].append(tag)
-                self.storage.add_tag(tag)
+            contact.update(data.fields)
+            contact["fieldValues"].update(data.field_values)
+            for tag in data.tags:
+                if tag.casefold() not in (t.casefold() for t in contact["tags"]):
+                    contact["tags"].append(self._tag(tag))
             self.storage.put("contact", key, contact)
         return contact
 
-    def account_sync(self, data: dict[str, Any]) -> dict[str, Any]:
-        account = data.get("account", data)
-        name = account.get("name") if isinstance(account, dict) else None
-        if not isinstance(account, dict) or not isinstance(name, str) or not name:
-            raise _fail("account-name", "an account needs a name")
+    def _tag(self, tag: str) -> str:
+        """The account's tag of this name, created when missing (names compare without case,
+        as ActiveCampaign's do)."""
+        if self._tag_names is None:
+            self._tag_names = {}
+            for known in self.storage.tags():
+                self._tag_names.setdefault(known.casefold(), known)
+        name = self._tag_names.setdefault(tag.casefold(), tag)
+        self.storage.add_tag(name)  # idempotent; writes it again after a rolled-back batch
+        return name
+
+    def _write_account(self, account: dict[str, Any]) -> Any:
+        name = account["name"]
         with self.storage.transaction():
             stored = self.storage.get("account", name) or {"id": self._next("account")}
             stored.update(account)
             self.storage.put("account", name, stored)
-        return {"account_id": stored["id"]}
+        return stored["id"]
 
-    def deal_sync(self, data: dict[str, Any]) -> dict[str, Any]:
-        deal = data.get("deal", data)
-        if not isinstance(deal, dict):
-            raise _fail("deal", "a deal is an object")
+    def _link_account_contact(self, account_id: Any, contact_id: Any) -> Any:
+        return self._next("account_contact")
+
+    def _write_deal(self, deal: dict[str, Any], existing: int | None) -> Any:
         with self.storage.transaction():
-            if "id" in deal:
-                deal_id = _deal_id(deal["id"])
-                stored = self.storage.get("deal", str(deal_id))
+            if existing is not None:
+                stored = self.storage.get("deal", str(existing))
                 if stored is None:
-                    raise _fail("deal-not-found", f"deal {deal_id} does not exist")
-                self.storage.put("deal", str(deal_id), {**stored, **deal, "id": deal_id})
-                return {"deal_id": deal_id}
-            if not deal.get("title"):
-                raise _fail("deal-title", "a new deal needs a title")
-            deal_id = self._next("deal")
-            self.storage.put("deal", str(deal_id), {**deal, "id": deal_id})
-        return {"deal_id": deal_id}
+                    raise fail("deal-not-found", f"deal {existing} does not exist")
+                self.storage.put("deal", str(existing), {**stored, **deal, "id": existing})
+                return existing
+            problems = deal_problems(deal)
+            if problems:
+                raise api_rejected(422, api_errors(*problems), "the deal",
+                                   "map the deal's title, value, currency and pipeline or "
+                                   "stage; ActiveCampaign.sync links the synced contact",
+                                   code="ac-rejected")
+            new_id = self._next("deal")
+            self.storage.put("deal", str(new_id), {**deal, "id": new_id})
+        return new_id
 
-    def sync(self, payload: dict[str, Any]) -> dict[str, Any]:
-        with self.storage.transaction():
-            return self._sync(payload)
-
-    def _sync(self, payload: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        errors: list[str] = []
-        tried = 0
-        if "contact" in payload:
-            tried += 1
-            try:
-                out["contact-id"] = self.upsert_contact(payload["contact"])["id"]
-            except EvaluationError as exc:
-                errors.append(f"contact: {exc.diagnostic.message}")
-        if "account" in payload:
-            tried += 1
-            try:
-                out.update(self.account_sync({"account": payload["account"]}))
-                if "contact-id" in out:
-                    out["account_contact_id"] = self._next("account_contact")
-            except EvaluationError as exc:
-                errors.append(f"account: {exc.diagnostic.message}")
-        if "deal" in payload:
-            tried += 1
-            deal = dict(payload["deal"]) if isinstance(payload["deal"], dict) else payload["deal"]
-            if isinstance(deal, dict):
-                deal.setdefault("contact", out.get("contact-id"))
-                deal.setdefault("account", out.get("account_id"))
-            try:
-                out.update(self.deal_sync({"deal": deal}))
-            except EvaluationError as exc:
-                errors.append(f"deal: {exc.diagnostic.message}")
-        records = payload.get("customObjects") or ()
-        if isinstance(records, dict):  # one record given bare
-            records = [records]
-        for record in records if isinstance(records, list | tuple) else [records]:
-            tried += 1
-            try:
-                out.setdefault("external_ids", []).append(self._custom_object(record))
-            except EvaluationError as exc:
-                errors.append(f"customObjects: {exc.diagnostic.message}")
-        if tried == 0:
-            raise _fail("sync-empty", "ActiveCampaign.sync got none of contact, account, deal, "
-                        "customObjects", "nest the mapped fields under their group names")
-        if errors and len(errors) == tried:
-            raise _fail("sync-failed", "ActiveCampaign.sync: every record failed: "
-                        + "; ".join(errors))
-        if errors:
-            out["errors"] = errors
-        return out
-
-    def _custom_object(self, record: Any) -> Any:
-        if not isinstance(record, dict) or not record.get("schemaId") or \
-                not record.get("externalId"):
-            raise _fail("custom-object", "a custom object record needs schemaId and externalId")
+    def _write_custom_object(self, record: dict[str, Any]) -> Any:
         key = json.dumps([str(record["schemaId"]), str(record["externalId"])])
         with self.storage.transaction():
             stored = self.storage.get("custom_object", key) or {}
             self.storage.put("custom_object", key, {**stored, **record})
         return record["externalId"]
+
+    def sync(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.storage.transaction():
+            return super().sync(payload)
 
     # ------------------------------------------------------------------ v3 API
 
@@ -274,34 +190,70 @@ class Account:
             return HttpResponse(200, headers, {"contacts": found,
                                                "meta": {"total": str(len(found))}})
         if method == "POST" and route == "contact/sync" and isinstance(body, dict):
-            contact = self.upsert_contact(body.get("contact", {}))
+            given = body.get("contact")
+            given = dict(given) if isinstance(given, dict) else {}
+            for item in given.pop("fieldValues", None) or ():  # the v3 form of custom values
+                if isinstance(item, dict) and "field" in item:
+                    given[str(item["field"])] = item.get("value")
+            try:
+                contact = self.upsert_contact(given)
+            except ApiRejected as exc:
+                return HttpResponse(exc.status, headers, exc.body)
             return HttpResponse(201, headers, {"contact": contact})
         if method == "GET" and route == "tags":
-            return HttpResponse(200, headers, {"tags": [
-                {"id": str(i + 1), "tag": t} for i, t in enumerate(self.tags)]})
+            search = str((params or {}).get("search") or "").casefold()
+            tags = [{"id": str(i + 1), "tag": t, "tagType": "contact"}
+                    for i, t in enumerate(self.tags) if search in t.casefold()]
+            return HttpResponse(200, headers, _page("tags", tags, params))
         if method == "POST" and route == "tags" and isinstance(body, dict):
             given = body.get("tag")
             tag = str(given.get("tag", "") if isinstance(given, dict) else given or "")
-            if not tag:
-                return HttpResponse(422, headers, {"errors": [{"title": "tag is required"}]})
+            if not tag.strip():
+                return HttpResponse(422, headers, api_errors(api_error(
+                    "Tag name is required.", "field_missing", "/data/attributes/tag")))
+            if tag.casefold() in (t.casefold() for t in self.tags):
+                return HttpResponse(422, headers, api_errors(api_error(
+                    "Duplicate tag.", "duplicate", "/data/attributes/tag")))
             self.storage.add_tag(tag)
             return HttpResponse(201, headers, {"tag": {"id": str(self.tags.index(tag) + 1),
-                                                       "tag": tag}})
+                                                       "tag": tag, "tagType": "contact"}})
+        if method == "POST" and route == "contactTags" and isinstance(body, dict):
+            return self._api_contact_tag(body.get("contactTag"), headers)
         if method == "GET" and route == "fields":
-            return HttpResponse(200, headers, {"fields": [
-                {"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
-                for f in self.custom_fields]})
+            fields = [{"id": f.id, "title": f.title, "perstag": f.perstag, "type": f.type}
+                      for f in self.custom_fields]
+            return HttpResponse(200, headers, _page("fields", fields, params))
         return HttpResponse(404, headers, {"message": f"No Result found for {method} {path}"})
 
 
-def _deal_id(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise _fail("deal-not-found", f"a deal id is a number, got {value!r}",
-                "leave id out to create a deal; give the id ActiveCampaign returned to "
-                "update one")
+    def _api_contact_tag(self, link: Any, headers: dict[str, str]) -> HttpResponse:
+        """`POST /api/3/contactTags {contactTag: {contact, tag}}`: ids as the API gives
+        them (the contact's id, the tag's position in `GET tags`)."""
+        link = link if isinstance(link, dict) else {}
+        contact = next((c for c in self.contacts.values()
+                        if str(c["id"]) == str(link.get("contact"))), None)
+        tags = self.tags
+        index = int(link["tag"]) - 1 if str(link.get("tag", "")).isdigit() else -1
+        if contact is None or not 0 <= index < len(tags):
+            what = "Contact" if contact is None else "Tag"
+            return HttpResponse(404, headers, {"message": f"No Result found for {what}"})
+        self.upsert_contact({"email": contact["email"], "_tags": [tags[index]]})
+        return HttpResponse(201, headers, {"contactTag": {
+            "contact": str(contact["id"]), "tag": str(index + 1)}})
+
+
+def _page(key: str, items: list[dict[str, Any]], params: dict[str, Any] | None
+          ) -> dict[str, Any]:
+    """A v3 listing page: `limit` (default 20, at most 100) items from `offset`, and
+    `meta.total`."""
+    params = params or {}
+
+    def number(name: str, default: int) -> int:
+        text = str(params.get(name, default))
+        return int(text) if text.isdigit() else default
+
+    limit, offset = min(number("limit", 20), 100), number("offset", 0)
+    return {key: items[offset:offset + limit], "meta": {"total": str(len(items))}}
 
 
 class MemoryAccount(Account):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..activecampaign.ignored import collecting, describe_ignored
 from ..errors import EvaluationError, UsageError
+from .ac_options import account
 from .http_options import add_http_options, http_service
 from .jq_engine import add_jq_engine_option
 from .session import (
@@ -88,13 +91,16 @@ def run(args: argparse.Namespace) -> int:
     redactor = http.redactor
     try:
         ctx = _context(args, compiled, path, state, http)
-        output = run_at(compiled, path, value, ctx)
+        with collecting() as ignored:
+            output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
         report_error(exc.diagnostic, compiled, redactor.text)
         return 1
     finally:
         state.close()
         http.close()
+    for warning in describe_ignored(ignored):  # keys the target could not use
+        print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
     return 0
 
@@ -148,7 +154,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     contact = _json_arg(args.contact, "--contact")
     polling = _json_arg(args.polling_state, "--polling-state")
     resource = _json_arg(args.resource, "--resource")
-    env = make_env(args, compiled, state, http, ac=state.sandbox(contact),
+    env = make_env(args, compiled, state, http, ac=account(args, state, http, contact),
                    role=_pipeline_role(path))
     return EvalContext.create(
         custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),

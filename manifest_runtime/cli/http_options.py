@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from .ac_options import add_ac_options
 
 if TYPE_CHECKING:
     from ..http.client import HttpClient
@@ -43,6 +44,7 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-unsafe", action="store_true",
                    help="also retry POST/PATCH after a 5xx or a lost answer (the server may "
                    "then act twice); by default they are retried only when surely not acted on")
+    add_ac_options(p)
 
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,

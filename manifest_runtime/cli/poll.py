@@ -41,8 +41,9 @@ def add_parser(sub: Any) -> None:
         help="run a polling data_intake and its data_pipeline",
         description="Poll as App Studio would: initial_setup (first time), pre_poll, the "
         "request until an exit rule, post_poll; every result goes through the workflow's "
-        "data_pipeline into the sandbox. Repeats at the schedule's frequency until stopped, "
-        "or once with --once (a historical_data_intake always runs once).",
+        "data_pipeline into the sandbox (or a real account: --ac-url). Repeats at the "
+        "schedule's frequency until stopped, or once with --once (a historical_data_intake "
+        "always runs once).",
     )
     add_pipeline_options(p, "result")
     p.add_argument("--once", action="store_true", help="one poll cycle, then exit")
@@ -119,6 +120,8 @@ def _run(args: argparse.Namespace) -> int:
                 dry_run.printed += len(outcome.outputs)
                 for value in outcome.outputs:
                     write(encode(value) + "\n")
+            for warning in outcome.warnings:  # keys the target could not use (issue 12)
+                print(f"{name}: warning: {warning}", file=sys.stderr)
 
         def load() -> Any:
             if dry_run.state:

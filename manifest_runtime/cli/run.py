@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
+from .ac_options import target_key
 from .http_options import add_http_options, positive_int
 from .run_input import input_lines
 from .session import (
@@ -40,9 +41,9 @@ def add_parser(sub: Any) -> None:
         description="Run source -> transform -> target for each record: webhook payloads "
         "(--input, inbound workflows) or contacts (--contacts, outbound workflows). Uses the "
         "choices saved by `setup` and delivers into the sandbox ActiveCampaign account of the "
-        "state file. Every record ends delivered, dead-lettered, or with its outcome unknown "
-        "(a request that may have acted); records done before are skipped. Exit 1 when any "
-        "failed or is unknown.",
+        "state file (or a real one: --ac-url, docs/targets.md). Every record ends delivered, "
+        "dead-lettered, or with its outcome unknown (a request that may have acted); records "
+        "done before are skipped. Exit 1 when any failed or is unknown.",
         epilog="examples:\n  manifest-runtime run manifest.yaml --input payloads.jsonl\n"
         "  manifest-runtime run twilio.json --contacts contacts.jsonl --dry-run\n"
         "  cat payloads.jsonl | manifest-runtime run manifest.yaml --input -",
@@ -116,13 +117,15 @@ def run(args: argparse.Namespace) -> int:
                 summary = BatchRun(pipeline, state, options, on_result=printer.result,
                                    should_stop=lambda: stop.signal is not None
                                    ).run(read_jsonl(lines, salt=None if args.dry_run
-                                                    else workflow.name))
+                                                    else workflow.name
+                                                    + target_key(pipeline.env.ac)))
         except Busy as exc:
             print(f"manifest-runtime: error: {exc}", file=sys.stderr)
             return 1
         finally:
             printer.close()
-        return report(summary, args, workflow.name, state.path, stop.signal)
+        return report(summary, args, workflow.name, state.path, stop.signal,
+                      (printer.warnings, printer.warned))
 
 
 def _writer(state: Any, workflow: str, args: argparse.Namespace) -> Any:
@@ -161,6 +164,9 @@ def _is_sandbox(account: Any) -> bool:
     return isinstance(account, SandboxAccount)
 
 
+WARNINGS_SHOWN = 10
+
+
 def _sandbox_in_file(pipeline: Any, state: Any) -> bool:
     """Does the pipeline deliver into the sandbox account of the state file itself (no HTTP
     of its own)? Then a chunk of records is one transaction."""
@@ -177,6 +183,8 @@ class Printer:
         self.dead_file = open_dead_letter(args.dead_letter)
         self.progress = _Progress(sys.stderr.isatty() and not args.trace)
         self.counts = {"read": 0, "delivered": 0, "failed": 0, "unknown": 0}
+        self.warnings: list[str] = []  # the first WARNINGS_SHOWN keys a target could not use
+        self.warned = 0
 
     def result(self, r: RecordResult) -> None:
         for block in r.trace:
@@ -185,6 +193,8 @@ class Printer:
             for value in r.outputs:
                 print(json.dumps(value, ensure_ascii=False))
         write_dead(self.dead_file, list(r.dead))
+        self.warned += len(r.warnings)
+        self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
         self.counts["read"] += 1
         if r.status in self.counts:
             self.counts[r.status] += 1
@@ -197,7 +207,7 @@ class Printer:
 
 
 def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
-           signal: int | None) -> int:
+           signal: int | None, warnings: tuple[list[str], int] = ([], 0)) -> int:
     """Print the summary; the exit code."""
     out = sys.stderr if args.dry_run else sys.stdout
     done = "transformed" if args.dry_run else "delivered"
@@ -214,6 +224,12 @@ def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
         line += (f"; {s.skipped} of them skipped, done in an earlier run (--restart "
                  "runs them again)")
     print(line, file=out)
+    shown, warned = warnings
+    for warning in shown:  # keys the target could not use: never silent
+        print(f"warning: {warning}", file=sys.stderr)
+    if warned > len(shown):
+        print(f"warning: ... and {warned - len(shown)} more ignored keys (--trace shows each "
+              "record's)", file=sys.stderr)
     if s.skipped_unknown:
         print(f"{s.skipped_unknown} skipped record(s) have an unknown outcome from an earlier "
               "run: check the receiving side, then --retry-unknown sends them again", file=out)

@@ -42,7 +42,8 @@ def add_parser(sub: Any) -> None:
         help="receive a webhook data_intake's payloads locally",
         description="Serve a local webhook receiver for an inbound workflow whose data_intake "
         "is a webhook intake: register ${webhook.url} with the intake's create command, run "
-        "verification, routing and the data_pipeline for each webhook (into the sandbox), and "
+        "verification, routing and the data_pipeline for each webhook (into the sandbox, or a "
+        "real account with --ac-url), and "
         "remove the registration with delete on Ctrl-C / SIGTERM. See docs/serve.md.",
         epilog="examples:\n  manifest-runtime serve manifest.yaml\n"
         "  manifest-runtime serve manifest.yaml --port 9000 --public-url "

@@ -182,6 +182,7 @@ def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, workflow
     and serve."""
     from ..pipeline.journal import Journal
     from ..pipeline.runner import Pipeline
+    from .ac_options import account
     from .http_options import http_service
 
     state = open_state(args.state)
@@ -192,7 +193,7 @@ def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, workflow
                             stored=setup.credentials if setup else None,
                             save_stored=_store_rotated(state, setup))
         try:
-            env = make_env(args, compiled, state, http, ac=state.sandbox())
+            env = make_env(args, compiled, state, http, ac=account(args, state, http))
             pipeline = Pipeline(compiled, workflow, setup, env, webhook_url=webhook_url,
                                 subdomain=http.subdomain, dry_run=dry_run)
             journal = None if dry_run else Journal(state.db, state.lock)

@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestRuntimeError, UsageError
+from .ac_options import account
 from .http_options import add_http_options, cassette_options, http_service
 from .session import add_state_option, compile_or_report, make_env, open_state, report_error
 
@@ -133,7 +134,7 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
         answerer.redact = redactor.text  # errors shown by the terminal prompts
     flow = SetupFlow(compiled, index, answerer, base_credentials=base, open_http=open_http,
                      make_env=lambda http: make_env(args, compiled, state, http,
-                                                    ac=state.sandbox()),
+                                                    ac=account(args, state, http)),
                      replaying=args.replay is not None, warn=warn, redact=redactor.text)
     complete = False
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..activecampaign.ignored import collecting, describe_ignored
 from ..errors import choices_hint, describe
 from ..model import Node
 from ..runtime.errors import fail
@@ -78,11 +79,16 @@ def run_resource(node: ResourceNode, value: Any, ctx: EvalContext) -> Any:
     if not isinstance(data, dict):
         raise fail("resource-input", f"{name} takes an object, got {describe(data)}")
     ctx.note("data", data)
-    if name == "ActiveCampaign.sync":
-        return ac.sync(data)
-    if name == "ActiveCampaignAccount.sync":
-        return ac.account_sync(data)
-    return ac.deal_sync(data)
+    with collecting() as ignored:  # keys the account could not use: in the trace
+        if name == "ActiveCampaign.sync":
+            out = ac.sync(data)
+        elif name == "ActiveCampaignAccount.sync":
+            out = ac.account_sync(data)
+        else:
+            out = ac.deal_sync(data)
+    if ignored:
+        ctx.note("warnings", describe_ignored(ignored))
+    return out
 
 
 def _contact(value: Any, ctx: EvalContext, ac: ActiveCampaign) -> Any:
@@ -95,7 +101,11 @@ def _contact(value: Any, ctx: EvalContext, ac: ActiveCampaign) -> Any:
         if not isinstance(value, dict):
             raise fail("resource-input", f"ActiveCampaignContact (target) takes a contact "
                        f"object, got {describe(value)}")
-        return ac.upsert_contact(value)
+        with collecting() as ignored:
+            out = ac.upsert_contact(value)
+        if ignored:
+            ctx.note("warnings", describe_ignored(ignored))
+        return out
     contact = ctx.env.contact if ctx.env.contact is not None else ac.current_contact()
     if contact is None:
         raise fail("no-contact", "ActiveCampaignContact: no contact is being processed",

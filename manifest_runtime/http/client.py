@@ -211,6 +211,13 @@ class HttpClient:
         roots = {"subdomain": self.subdomain} if self.subdomain is not None else {}
         return paginate(settings, fetch, request.url, roots, notice=self._notify)
 
+    def send_account(self, request: HttpRequest, auth_headers: dict[str, str],
+                     limiter: RateLimiter) -> HttpResponse:
+        """One call of an ActiveCampaign account's v3 API (activecampaign/v3.py): the same
+        attempts as `!http` (retries, remaps, record/replay, trace, redaction) with the
+        account's own token header and its own rate limit."""
+        return self._attempts(request, auth_headers, True, "request", limiter=limiter)
+
     def verify(self, credentials: Credentials | None = None) -> tuple[bool, str]:
         """Check credentials against the auth's verify_url (200 = valid); (ok, detail)."""
         creds = credentials or self.credentials
@@ -239,7 +246,8 @@ class HttpClient:
         return self._attempts(request, {}, False, purpose, max_attempts)
 
     def _attempts(self, request: HttpRequest, auth_headers: dict[str, str], limited: bool,
-                  purpose: str, max_attempts: int | None = None) -> HttpResponse:
+                  purpose: str, max_attempts: int | None = None,
+                  limiter: RateLimiter | None = None) -> HttpResponse:
         headers = merge_headers(request.headers, auth_headers)
         url = str(httpx.URL(request.url).copy_merge_params(_query(request.params))) \
             if request.params else request.url
@@ -248,7 +256,7 @@ class HttpClient:
         attempts = max_attempts or self.retry.max_attempts
         for attempt in range(1, attempts + 1):
             if limited and not self.replaying:
-                self.rate_limiter.acquire(request.method)
+                (limiter or self.rate_limiter).acquire(request.method)
             started = self.clock()
             try:
                 response = self._exchange(request, url, headers, body, secret_headers, attempt,

@@ -245,6 +245,7 @@ class _Handled:
     delivered: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
     detail: str | None = None
+    warnings: list[str] = field(default_factory=list)  # keys the target could not use
 
 
 class Receiver:
@@ -341,6 +342,8 @@ class Receiver:
             self.counts[handled.outcome] += 1
         if self.log is not None:
             self.log(self.pipeline.env.redact(self._line(number, incoming.method, handled)))
+            for warning in handled.warnings:  # never a silent drop (issue 12)
+                self.log(self.pipeline.env.redact(f"webhook {number}: warning: {warning}"))
         return handled.reply
 
     def _line(self, number: int, method: str, h: _Handled) -> str:
@@ -390,7 +393,7 @@ class Receiver:
         outcome: Outcome = self.pipeline.process(Record(number, payload))
         return _Handled(Reply(200, {"delivered": outcome.delivered, "failed": len(outcome.dead)}),
                         "failed" if outcome.dead else "delivered", delivered=outcome.delivered,
-                        dead=outcome.dead)
+                        dead=outcome.dead, warnings=outcome.warnings)
 
     def _verify(self, number: int, node: Node, incoming: Incoming, payload: Any,
                 ctx: EvalContext) -> _Handled | None:

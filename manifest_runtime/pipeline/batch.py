@@ -77,6 +77,7 @@ class RecordResult:
     dead: tuple[DeadLetter, ...] = ()
     outputs: tuple[Any, ...] = ()  # transformed (dry run) or target outputs
     trace: tuple[str, ...] = ()  # its --trace lines, whole
+    warnings: tuple[str, ...] = ()  # keys the target could not use (never dropped silently)
 
     def as_json(self) -> dict[str, Any]:
         return {"line": self.line, "id": self.key, "status": self.status, "code": self.code,
@@ -341,7 +342,8 @@ def _result(record: Record, status: Status, dead: tuple[DeadLetter, ...],
         items=outcome.items if outcome else None,
         delivered=(len(outcome.outputs) if dry_run else outcome.delivered) if outcome else 0,
         dead=dead,
-        outputs=tuple(outcome.outputs) if outcome else (), trace=trace)
+        outputs=tuple(outcome.outputs) if outcome else (), trace=trace,
+        warnings=tuple(outcome.warnings) if outcome else ())
 
 
 def _unknown(d: DeadLetter) -> DeadLetter:

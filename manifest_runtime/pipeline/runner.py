@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..activecampaign.ignored import collecting, ignored_warnings
 from ..errors import Diagnostic, EvaluationError
 from ..expressions.nodes import Missing
 from ..runtime.context import Env, EvalContext
@@ -39,6 +40,7 @@ class Outcome:
     delivered: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
     outputs: list[Any] = field(default_factory=list)  # transformed (dry run) or target outputs
+    warnings: list[str] = field(default_factory=list)  # keys the target could not use
 
 
 class Pipeline:
@@ -143,11 +145,16 @@ class Pipeline:
         if self.dry_run:
             outcome.outputs.append(transformed)
             return
+        ignored: list[str] = []
         try:
-            output = run_node(self.target, transformed, self._context(contact, "target", http))
+            with collecting() as ignored:  # keys the target could not use: warnings
+                output = run_node(self.target, transformed,
+                                  self._context(contact, "target", http))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
             return
+        finally:
+            outcome.warnings += ignored_warnings(ignored, record.number, item)
         outcome.delivered += 1
         outcome.outputs.append(output)
 
