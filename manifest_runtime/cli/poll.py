@@ -70,6 +70,17 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
                      "`manifest-runtime run MANIFEST --input payloads.jsonl`")
 
 
+def first_import(compiled: CompiledManifest, workflow: dict[str, Any]) -> int | None:
+    """Index of the polling `historical_data_intake` of a workflow whose `data_intake` polls
+    too: it runs once, before the workflow's first poll (and again after --reset)."""
+    intakes = [d if isinstance(d, dict) else {} for d in compiled.data.get("data_intake") or []]
+    names = [d.get("name") for d in intakes]
+    polls = [names.index(workflow.get(key)) for key in ("data_intake", "historical_data_intake")
+             if workflow.get(key) in names
+             and intakes[names.index(workflow.get(key))].get("type") == "polling"]
+    return polls[1] if len(polls) == 2 else None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.polling import Poller
 
@@ -87,27 +98,41 @@ def run(args: argparse.Namespace) -> int:
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
-        def on_outcome(outcome: Any) -> None:
-            if journal is not None:
-                journal.finish(run_key, outcome.record_no, outcome.dead)
-            write_dead(dead_file, outcome.dead)
-            summary.add(outcome)
+        def outcomes(key: str) -> Any:
+            def on_outcome(outcome: Any) -> None:
+                if journal is not None:
+                    journal.finish(key, outcome.record_no, outcome.dead)
+                write_dead(dead_file, outcome.dead)
+                summary.add(outcome)
+            return on_outcome
 
         def load() -> Any:
             stored, value = state.load_polling_state(name)
             return value if stored else Missing
 
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
-        poller = Poller(compiled, intake_index, pipeline,
-                        context_for=pipeline.intake_context, load_state=load,
-                        save_state=lambda value: state.save_polling_state(name, value),
-                        on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
-                        initialised=lambda: state.mark_polling_initialised(name))
+
+        def poller_of(at: int, key: str) -> Poller:
+            return Poller(compiled, at, pipeline,
+                          context_for=pipeline.intake_context, load_state=load,
+                          save_state=lambda value: state.save_polling_state(name, value),
+                          on_outcome=outcomes(key), should_stop=lambda: stop.signal is not None,
+                          initialised=lambda: state.mark_polling_initialised(name))
+
+        poller = poller_of(intake_index, run_key)
+        historic = first_import(compiled, workflow)
+        importer = poller_of(historic, f"{run_key}:historical") \
+            if historic is not None and not state.polling_initialised(name) else None
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
+                if importer is not None:  # the historical import, once, before the first poll
+                    code = _loop(importer, state, name, True, every, summary, args, stop,
+                                 "historical import")
+                    if code != 0:  # the next poll goes on with the scheduled intake
+                        return code
                 code = _loop(poller, state, name, once, every, summary, args, stop)
         finally:
             if dead_file is not None:
@@ -116,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, label: str = "poll") -> int:
     failed_cycle = False
     try:
         while True:
@@ -134,7 +159,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 read, delivered, failed = (summary.read - before[0],
                                            summary.delivered - before[1],
                                            summary.failed - before[2])
-                print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
+                print(f"{name}: {label}: {report.requests} request(s), read {read}, delivered "
                       f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
                       flush=True)
             if once or stop.signal is not None:
