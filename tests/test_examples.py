@@ -406,3 +406,75 @@ def test_the_examples_cover_every_command_intake_and_auth() -> None:
     assert used == set(COMMANDS)
     assert intakes == {"webhook", "polling", "historical", "application scope"}
     assert auths == {"token", "basic", "oauth2", "session"}
+
+
+# ---------------------------------------------------------------------- the READMEs are true
+
+EXAMPLE_READMES = sorted(ROOT.glob("examples/*/README.md"))
+
+
+def _commands(block: str) -> list[str]:
+    """The commands of a ```sh block: continuation lines joined, comments dropped."""
+    joined = block.replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _run_combined(argv: list[str]) -> str:
+    """One command in-process, stdout and stderr in one stream as a terminal shows them."""
+    import contextlib
+    import io
+
+    from manifest_runtime.cli import main
+
+    stream = io.StringIO()
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream), \
+            contextlib.suppress(SystemExit):  # usage errors exit through argparse
+        main(argv)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("readme", EXAMPLE_READMES, ids=lambda p: p.parent.name)
+def test_example_readme_output_is_what_the_commands_print(
+        readme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```sh block of an example's README that is followed at once by a ```text block,
+    and holds only `manifest-runtime` commands, prints exactly that text when run in order
+    from the repository root with a fresh default state file (a copy of examples/ in a
+    temporary directory, so nothing is written into the checkout)."""
+    import re
+    import shlex
+    import shutil
+
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MANIFEST_RUNTIME_STATE", raising=False)
+    pairs = re.findall(r"```sh\n(.*?)```\s*```text\n(.*?)```", readme.read_text(), re.S)
+    ran = 0
+    for block, expected in pairs:
+        commands = _commands(block)
+        if not all(c.startswith("manifest-runtime ") for c in commands):
+            continue
+        shown = "".join(_run_combined(shlex.split(c)[1:]) for c in commands)
+        assert shown.rstrip("\n") == expected.rstrip("\n"), f"{readme}: {commands}"
+        ran += 1
+    assert ran or not pairs, f"{readme}: no block with its output was run"
+
+
+def test_examples_index_lists_every_example_with_a_command_that_runs(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/README.md: one row per example directory, each with its command; the
+    commands (but serve, which the PayPal test runs in-process) exit 0 offline."""
+    import re
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    index = (ROOT / "examples/README.md").read_text()
+    rows = re.findall(r"^\| \[([\w-]+)\]\(\1/\) \|.*?\| `(manifest-runtime [^`]+)`", index, re.M)
+    assert sorted(name for name, _ in rows) == sorted(
+        p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+    for _, chain in rows:
+        for command in chain.split(" && "):
+            argv = shlex.split(command)[1:]
+            if argv[0] == "serve":
+                continue
+            assert _cli(capsys, *argv)[0] == 0, command
