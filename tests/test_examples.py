@@ -196,7 +196,9 @@ def test_activetrail_actions_end_to_end(capsys: pytest.CaptureFixture[str],
         for who in ("ada", "grace", "alan")]
     assert _dead_letters() == [("activetrail-add-to-group", 3, "target", "error-command")]
     code, out, _ = _cli(capsys, "state", "show")
-    assert "error-command: ActiveTrail says this contact unsubscribed from the group" in out
+    assert "activetrail-add-to-group error-command at target: 1 (record 3): ActiveTrail " \
+        "refuses: the contact unsubscribed from this group (examples/activetrail-actions/" \
+        "manifest.yaml:94:15)" in out
     assert _contacts(capsys) == []  # outbound: the sandbox account is only read
 
 

@@ -17,6 +17,7 @@ from types import ModuleType
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
 from . import eval, poll, run, sandbox, serve, setup, state, validate
+from .jq_engine import apply_jq_engine
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, serve, sandbox, state)
 
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_jq_engine(args)
     try:
         code: int = args.handler(args)
         return code

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EvaluationError, UsageError
 from .http_options import add_http_options, http_service
+from .jq_engine import add_jq_engine_option
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_state_option,
@@ -58,6 +59,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--trace", action="store_true",
                    help="print each step's path, input, expanded arguments and output, and "
                    "every HTTP attempt, to stderr")
+    add_jq_engine_option(p)
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
     add_http_options(p)

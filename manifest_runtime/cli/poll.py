@@ -49,7 +49,8 @@ def add_parser(sub: Any) -> None:
                    help="seconds between polls (default: the saved schedule's frequency, else "
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
-                   help="forget the stored polling_state first (initial_setup runs again)")
+                   help="forget the stored polling_state first (initial_setup runs again; a "
+                   "completed historical import runs again)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
@@ -72,7 +73,7 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
 
 def first_import(compiled: CompiledManifest, workflow: dict[str, Any]) -> int | None:
     """Index of the polling `historical_data_intake` of a workflow whose `data_intake` polls
-    too: it runs once, before the workflow's first poll (and again after --reset)."""
+    too: it runs once per setup, before the workflow's first poll (again after --reset)."""
     intakes = [d if isinstance(d, dict) else {} for d in compiled.data.get("data_intake") or []]
     names = [d.get("name") for d in intakes]
     polls = [names.index(workflow.get(key)) for key in ("data_intake", "historical_data_intake")
@@ -82,7 +83,7 @@ def first_import(compiled: CompiledManifest, workflow: dict[str, Any]) -> int | 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.polling import Poller
+    from ..pipeline.polling import HistoricalImports, Poller
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
@@ -92,8 +93,19 @@ def run(args: argparse.Namespace) -> int:
     name = str(workflow.get("name"))
     summary = Summary()
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        historic = first_import(compiled, workflow)
+        history = HistoricalImports(state.db, state.lock) \
+            if historical or historic is not None else None
         if args.reset:
             state.forget_polling_state(name)
+            if history is not None:
+                history.forget(name)
+        done = history.get(name) if history is not None else None
+        if historical and done is not None and done.finished_at:  # once per setup (§4.3)
+            print(f"{name}: the historical import ran already ({done.results} result(s), "
+                  f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
+                  "`poll --reset` (or a new `setup`) runs it again")
+            return 0
         dead_file = open_dead_letter(args.dead_letter)
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
@@ -120,9 +132,12 @@ def run(args: argparse.Namespace) -> int:
                           initialised=lambda: state.mark_polling_initialised(name))
 
         poller = poller_of(intake_index, run_key)
-        historic = first_import(compiled, workflow)
-        importer = poller_of(historic, f"{run_key}:historical") \
-            if historic is not None and not state.polling_initialised(name) else None
+        if historical and history is not None:
+            poller.history = (history, name, str(intake.get("name")))
+        importer = None  # a polling workflow's first import, once per setup
+        if historic is not None and history is not None and not (done and done.finished_at):
+            importer = poller_of(historic, f"{run_key}:historical")
+            importer.history = (history, name, str(workflow.get("historical_data_intake")))
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
