@@ -272,6 +272,10 @@ def test_email_api_polling_end_to_end(capsys: pytest.CaptureFixture[str],
         assert state.load_polling_state("email-api-users") == (True, {
             "updated_after": "2026-11-20T10:10:00Z", "newest": "2026-11-20T10:10:00Z",
             "cursor": ""})
+    # --reset forgets the polling state and the completed import: both run again
+    code, out, _ = _cli(capsys, "poll", manifest, "--once", "--reset", "--replay", cassette)
+    assert code == 0 and out.startswith("email-api-users: historical import: 2 request(s), "
+                                        "read 4, delivered 4")
 
 
 def test_email_api_cassette_keeps_no_credential() -> None:
