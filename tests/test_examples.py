@@ -126,11 +126,17 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def _contacts(capsys: pytest.CaptureFixture[str]) -> list[tuple[str, str, str, list[str]]]:
+def _contacts(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The sandbox account's contacts, whole (all fields, custom ones included, and tags),
+    in creation order, without the ids."""
     code, out, _ = _cli(capsys, "sandbox", "contacts", "--format", "json")
     assert code == 0
-    return [(c["email"], c.get("firstName", ""), c.get("lastName", ""), c["tags"])
-            for c in json.loads(out)]
+    return [{k: v for k, v in c.items() if k != "id"} for c in json.loads(out)]
+
+
+def _contact(email: str, first: str, last: str, tags: list[str], **more: Any
+             ) -> dict[str, Any]:
+    return {"email": email, "firstName": first, "lastName": last, **more, "tags": tags}
 
 
 def _dead_letters() -> list[tuple[str, int, str, str]]:
@@ -159,9 +165,10 @@ def test_activetrail_contacts_end_to_end(capsys: pytest.CaptureFixture[str],
     assert (code, out.strip()) == (0, "activetrail-member-to-contact: read 3, delivered 3, "
                                       "failed 0")
     assert _contacts(capsys) == [
-        ("ada@example.com", "Ada", "Lovelace", ["activetrail", "vip"]),
-        ("grace@example.com", "Grace", "Hopper", ["activetrail", "vip"]),
-        ("alan@example.com", "Alan", "Turing", ["activetrail", "vip"])]
+        _contact("ada@example.com", "Ada", "Lovelace", ["activetrail", "vip"], phone="+15550100"),
+        _contact("grace@example.com", "Grace", "Hopper", ["activetrail", "vip"],
+                 phone="+15550101"),
+        _contact("alan@example.com", "Alan", "Turing", ["activetrail", "vip"], phone=None)]
     code, out, _ = _cli(capsys, *run)
     assert code == 0 and "3 of them skipped" in out
 
@@ -262,11 +269,14 @@ def test_email_api_polling_end_to_end(capsys: pytest.CaptureFixture[str],
     assert (code, out.strip()) == (0, "email-api-users: poll: 1 request(s), read 0, "
                                       "delivered 0, failed 0; stopped: no results")
     assert _contacts(capsys) == [
-        ("ada@example.com", "Ada", "King", ["email-api"]),
-        ("grace@example.com", "Grace", "Hopper", ["email-api", "email-api-deactivated"]),
-        ("alan@example.com", "Alan", "Turing", ["email-api", "email-api-deactivated"]),
-        ("edsger@example.com", "Edsger", "Dijkstra", ["email-api", "email-api-deleted"]),
-        ("barbara@example.com", "Barbara", "Liskov", ["email-api"])]
+        _contact("ada@example.com", "Ada", "King", ["email-api"], phone="+15550100"),
+        _contact("grace@example.com", "Grace", "Hopper", ["email-api", "email-api-deactivated"],
+                 phone="+15550101"),
+        _contact("alan@example.com", "Alan", "Turing", ["email-api", "email-api-deactivated"],
+                 phone="+15550102"),
+        _contact("edsger@example.com", "Edsger", "Dijkstra", ["email-api", "email-api-deleted"],
+                 phone=""),
+        _contact("barbara@example.com", "Barbara", "Liskov", ["email-api"], phone="+15550106")]
     assert _dead_letters() == []
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
         assert state.load_polling_state("email-api-users") == (True, {
@@ -345,9 +355,10 @@ def test_activetrail_contacts_serve(capsys: pytest.CaptureFixture[str],
     assert f"registered {url} (create ran)" in err
     assert f"removed the registration for {url} (delete ran)" in err
     assert _contacts(capsys) == [
-        ("ada@example.com", "Ada", "Lovelace", ["activetrail", "vip"]),
-        ("grace@example.com", "Grace", "Hopper", ["activetrail", "vip"]),
-        ("alan@example.com", "Alan", "Turing", ["activetrail", "vip"])]
+        _contact("ada@example.com", "Ada", "Lovelace", ["activetrail", "vip"], phone="+15550100"),
+        _contact("grace@example.com", "Grace", "Hopper", ["activetrail", "vip"],
+                 phone="+15550101"),
+        _contact("alan@example.com", "Alan", "Turing", ["activetrail", "vip"], phone=None)]
 
 
 def test_paypal_checkout_end_to_end(capsys: pytest.CaptureFixture[str],
@@ -395,9 +406,10 @@ def test_paypal_checkout_end_to_end(capsys: pytest.CaptureFixture[str],
     assert "removed the registration for http://127.0.0.1:8787/webhooks/" \
         "paypal-checkout-contacts (delete ran)" in err
     assert _contacts(capsys) == [
-        ("ada@example.com", "Ada", "Lovelace",
+        _contact("ada@example.com", "Ada", "Lovelace",
          ["paypal", "paypal-checkout-order-approved", "paypal-checkout-order-completed"]),
-        ("grace@example.com", "Grace", "Hopper", ["paypal", "paypal-checkout-order-approved"])]
+        _contact("grace@example.com", "Grace", "Hopper",
+                 ["paypal", "paypal-checkout-order-approved"])]
     assert _dead_letters() == []
 
 
