@@ -538,3 +538,56 @@ def test_examples_index_lists_every_example_with_a_command_that_runs(
             if argv[0] == "serve":
                 continue
             assert _cli(capsys, *argv)[0] == 0, command
+
+
+def test_paypal_readme_flow_with_a_real_server_and_the_stand_in_delivering(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's serve steps as processes: `serve --replay` listening (any free port; the
+    URL registered is the recorded one, given as --public-url), `fake_api.py challenge` and
+    `fake_api.py deliver` posting to it, then SIGINT: delete runs, exit 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.chdir(ROOT)
+    manifest, cassette = f"{PAYPAL}/manifest.json", f"{PAYPAL}/cassette.yaml"
+    assert _cli(capsys, "setup", manifest, "--answers", f"{PAYPAL}/answers.yaml",
+                "--replay", cassette)[0] == 0
+    public = "http://127.0.0.1:8787" + PAYPAL_HOOK
+    argv = [sys.executable, "-m", "manifest_runtime", "serve", manifest, "--replay", cassette,
+            "--port", "0", "--public-url", public]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        try:
+            assert proc.stderr is not None
+            started = time.monotonic()
+            lines: list[str] = []
+            while not any("receiving webhooks at" in line for line in lines):
+                assert time.monotonic() - started < 30 and proc.poll() is None, lines
+                lines.append(proc.stderr.readline())
+            # "... receiving webhooks at PUBLIC (listening on 127.0.0.1:PORT); ..."
+            listening = next(line for line in lines if "receiving webhooks at" in line)
+            port = listening.split("(listening on 127.0.0.1:", 1)[1].split(")", 1)[0]
+            url = f"http://127.0.0.1:{port}{PAYPAL_HOOK}"
+            stand_in = [sys.executable, f"{PAYPAL}/fake_api.py"]
+            said = subprocess.run([*stand_in, "challenge", url], capture_output=True,
+                                  text=True, check=True).stdout
+            assert said == "challenge -> 200: verified\n"
+            said = subprocess.run([*stand_in, "deliver", url, f"{PAYPAL}/events.jsonl"],
+                                  capture_output=True, text=True, check=True).stdout
+            assert [line.split(" -> ")[1][:3] for line in said.splitlines()] == [
+                "200", "200", "200", "202", "202"]
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 130, err
+    assert "delete ran" in err and "Traceback" not in err
+    assert "received 6 webhook(s): delivered 3, failed 0, ignored 2, answered by " \
+        "verification 1" in out
+    assert [c["tags"] for c in _contacts(capsys)] == [
+        ["paypal", "paypal-checkout-order-approved", "paypal-checkout-order-completed"],
+        ["paypal", "paypal-checkout-order-approved"]]
