@@ -29,8 +29,9 @@ from .session import (
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
+    from ..model import CompiledManifest
     from ..pipeline.batch import Summary
-    from ..workflows import Intake
+    from ..workflows import Intake, Workflow
 
 DEFAULT_FREQUENCY = 1800  # seconds (reference §5.2: the schedule frequency is fixed at 1800)
 
@@ -67,6 +68,18 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def first_import(compiled: CompiledManifest, workflow: Workflow) -> int | None:
+    """Index of the polling `historical_data_intake` of a workflow whose `data_intake` polls
+    too: it runs once per setup, before the workflow's first poll (again after --reset)."""
+    from ..workflows import intake_named
+
+    scheduled = intake_named(compiled, workflow.data_intake)
+    first = intake_named(compiled, workflow.historical_data_intake)
+    if scheduled is not None and first is not None and scheduled.polling and first.polling:
+        return first.index
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
@@ -91,14 +104,16 @@ def _run(args: argparse.Namespace) -> int:
     with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url, dry_run=dry
                        ) as (state, pipeline, journal), \
             (nullcontext() if dry else one_writer(state, name, "poll", args.no_wait)):
-        history = HistoricalImports(state.db, state.lock) if historical else None
+        historic = first_import(compiled, workflow)
+        history = HistoricalImports(state.db, state.lock) \
+            if historical or historic is not None else None
         if args.reset and not dry:
             state.forget_polling_state(name)
             if history is not None:
                 history.forget(name)
         # --dry-run --reset: as if forgotten, without forgetting
         done = history.get(name) if history is not None and not (dry and args.reset) else None
-        if done is not None and done.finished_at:  # once per setup (reference §4.3)
+        if historical and done is not None and done.finished_at:  # once per setup
             print(f"{name}: the historical import ran already ({done.results} result(s), "
                   f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
                   "`poll --reset` (or a new `setup`) runs it again")
@@ -111,17 +126,19 @@ def _run(args: argparse.Namespace) -> int:
         encode = json.JSONEncoder(ensure_ascii=False).encode
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
-        def on_outcome(outcome: Any) -> None:
-            if journal is not None:
-                journal.finish(run_key, outcome.record_no, outcome.dead)
-            write_dead(dead_file, outcome.dead)
-            summary.add(outcome_result(outcome))
-            if dry:  # as `run --dry-run`: the transformed records, one JSON line each
-                dry_run.printed += len(outcome.outputs)
-                for value in outcome.outputs:
-                    write(encode(value) + "\n")
-            for warning in outcome.warnings:  # keys the target could not use (issue 12)
-                print(f"{name}: warning: {warning}", file=sys.stderr)
+        def outcomes(key: str) -> Any:
+            def on_outcome(outcome: Any) -> None:
+                if journal is not None:
+                    journal.finish(key, outcome.record_no, outcome.dead)
+                write_dead(dead_file, outcome.dead)
+                summary.add(outcome_result(outcome))
+                if dry:  # as `run --dry-run`: the transformed records, one JSON line each
+                    dry_run.printed += len(outcome.outputs)
+                    for value in outcome.outputs:
+                        write(encode(value) + "\n")
+                for warning in outcome.warnings:  # keys the target could not use (issue 12)
+                    print(f"{name}: warning: {warning}", file=sys.stderr)
+            return on_outcome
 
         def load() -> Any:
             if dry_run.state:
@@ -138,19 +155,33 @@ def _run(args: argparse.Namespace) -> int:
                 state.save_polling_state(name, value)
 
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
-        poller = Poller(compiled, intake.index, pipeline,
-                        context_for=pipeline.intake_context, load_state=load,
-                        save_state=save,
-                        on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
-                        initialised=dry_run.mark if dry else
-                        lambda: state.mark_polling_initialised(name))
-        if history is not None and not dry:
+
+        def poller_of(at: int, key: str) -> Poller:
+            return Poller(compiled, at, pipeline,
+                          context_for=pipeline.intake_context, load_state=load,
+                          save_state=save,
+                          on_outcome=outcomes(key), should_stop=lambda: stop.signal is not None,
+                          initialised=dry_run.mark if dry else
+                          lambda: state.mark_polling_initialised(name))
+
+        poller = poller_of(intake.index, run_key)
+        if historical and history is not None and not dry:
             poller.history = (history, name, intake.name)
+        importer = None  # a polling workflow's first import, once per setup
+        if historic is not None and history is not None and not dry \
+                and not (done and done.finished_at):
+            importer = poller_of(historic, f"{run_key}:historical")
+            importer.history = (history, name, str(workflow.historical_data_intake))
         setup = state.load_setup(name)
         once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
+                if importer is not None:  # the historical import, once, before the first poll
+                    code = _loop(importer, state, name, True, every, summary, args, stop,
+                                 dry_run, "historical import")
+                    if code != 0:  # the next poll goes on with the scheduled intake
+                        return code
                 code = _loop(poller, state, name, once, every, summary, args, stop, dry_run)
         finally:
             if dead_file is not None:
@@ -171,7 +202,8 @@ class _DryRun:
 
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun,
+          label: str = "poll") -> int:
     failed_cycle = False
     try:
         while True:
@@ -191,11 +223,12 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                                            summary.delivered - before[1],
                                            summary.failed - before[2])
                 if args.dry_run:  # stdout holds the records
-                    print(f"{name}: poll (dry run): {report.requests} request(s), read {read}, "
-                          f"transformed {dry_run.printed - before[3]}, failed {failed}; stopped: "
-                          f"{report.stopped_by}", file=sys.stderr, flush=True)
+                    print(f"{name}: {label} (dry run): {report.requests} request(s), read "
+                          f"{read}, transformed {dry_run.printed - before[3]}, failed "
+                          f"{failed}; stopped: {report.stopped_by}", file=sys.stderr,
+                          flush=True)
                 else:
-                    print(f"{name}: poll: {report.requests} request(s), read {read}, "
+                    print(f"{name}: {label}: {report.requests} request(s), read {read}, "
                           f"delivered {delivered}, failed {failed}; stopped: "
                           f"{report.stopped_by}", flush=True)
             if args.catch_up and report is not None and report.capped and stop.signal is None:

@@ -110,7 +110,12 @@ def _contact(value: Any, ctx: EvalContext, ac: ActiveCampaign) -> Any:
     if contact is None:
         raise fail("no-contact", "ActiveCampaignContact: no contact is being processed",
                    hint="give one with --contacts (run) or --input (eval)")
-    return contact
+    if not isinstance(contact, dict):
+        return contact
+    # custom field values also under their field ids (the ids ActiveCampaignContact.fields
+    # gives them), so a map step that pairs a custom field with a target field carries it
+    from ..pipeline.personalize import field_values
+    return {**contact, **{k: v for k, v in field_values(contact).items() if k not in contact}}
 
 
 SPEC = CommandSpec("!resource", "read or write ActiveCampaign contacts, fields, accounts, deals",
