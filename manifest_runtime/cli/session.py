@@ -59,14 +59,21 @@ if TYPE_CHECKING:
     from ..state import StateFile
 
 
-def compile_or_report(manifest: str) -> CompiledManifest | None:
-    """The compiled manifest; None after printing its errors (the caller exits 1)."""
+def compile_or_report(manifest: str, *, json_errors: bool = False,
+                      command: str | None = None) -> CompiledManifest | None:
+    """The compiled manifest; None after printing its errors (the caller exits 1): as text
+    on stderr, or (`json_errors`, --format json) as one JSON object on stdout."""
     from ..compile import load_and_compile
     from ..report import render_text
 
     if not os.path.exists(manifest):
         raise UsageError(f"no such file: {manifest}")
     compiled = load_and_compile(manifest)
+    if not compiled.valid and json_errors:
+        from .output import invalid_manifest, print_json
+
+        print_json(invalid_manifest(manifest, compiled.diagnostics, command))
+        return None
     if not compiled.valid:  # stderr: stdout is the command's output (JSON for eval)
         sys.stderr.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
@@ -80,11 +87,17 @@ def report_error(d: Diagnostic, compiled: CompiledManifest, redact: Callable[[st
     (file:line:col, caret) unless it is located already or has no place there, and with every
     secret masked."""
     from ..report import render_one
+
+    sys.stderr.write(redact(render_one(located(d, compiled))))
+
+
+def located(d: Diagnostic, compiled: CompiledManifest) -> Diagnostic:
+    """`d` with file:line:col in the manifest, unless located already or placeless."""
     from ..runtime.errors import with_location
 
     if d.file is None and d.path and d.code != "no-such-node":
-        d = with_location(d, compiled.source)
-    sys.stderr.write(redact(render_one(d)))
+        return with_location(d, compiled.source)
+    return d
 
 
 def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateFile,
