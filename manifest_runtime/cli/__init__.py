@@ -18,11 +18,11 @@ from typing import NoReturn
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
-from . import eval, poll, run, sandbox, serve, setup, state, testcases, validate
+from . import eval, graph, init, poll, run, sandbox, serve, setup, state, testcases, validate
 from .output import diagnostic_error, emit_error, usage_error
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, testcases, setup, run, poll, serve,
-                                       sandbox, state)
+SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
+                                       poll, serve, sandbox, state)
 
 EPILOG = """examples (offline, on the bundled ActiveTrail example):
   manifest-runtime validate examples/*/manifest.*
@@ -135,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _asks_json(argv: Sequence[str]) -> bool:
+    if "init" in argv:  # init's --format is the manifest's; its --json the summary's
+        return "--json" in argv
     return "--format=json" in argv or any(
         a == "--format" and b == "json" for a, b in itertools.pairwise(argv))
 
