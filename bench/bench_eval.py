@@ -35,8 +35,7 @@ def best(fn: Callable[[], None], runs: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from manifest_runtime.commands import COMMANDS
-    from manifest_runtime.compiler import Compiler, Scope
+    from manifest_runtime.compile import Scope, compile_value
     from manifest_runtime.runtime import EvalContext, evaluate
     from manifest_runtime.source import SourceMap
 
@@ -45,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
 
-    c = Compiler(COMMANDS, SourceMap("bench"), [])
-    node = c.value({"!pipe": [{"!jq": PROGRAM}]}, ("bench",), Scope(polling=True))
-    assert not c.diagnostics, c.diagnostics
+    node, diagnostics = compile_value({"!pipe": [{"!jq": PROGRAM}]}, ("bench",),
+                                      Scope(polling=True), SourceMap("bench"))
+    assert not diagnostics, diagnostics
     ctx = EvalContext.create(custom_data={"tag": {"value": "vip", "display": "VIP"}},
                              polling_state={"batch": 7})
     program = node.node.steps[0].node.program  # type: ignore[union-attr]

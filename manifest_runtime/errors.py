@@ -106,8 +106,24 @@ def misspelt_required_hint(required: str) -> str:
 def choices_hint(name: str, choices: Iterable[str], what: str = "expected one of") -> str:
     options = sorted(set(choices))
     guess = did_you_mean(name, options)
-    listing = f"{what}: {', '.join(options)}"
+    listing = f"{what}: {', '.join(options) or 'none'}"
     return f"{guess} ({listing})" if guess else listing
+
+
+def describe(raw: object) -> str:
+    """A short description of a raw value for messages: `a string ("abc")`, `an array`."""
+    if raw is None:
+        return "null"
+    if isinstance(raw, bool):
+        return f"a boolean ({str(raw).lower()})"
+    if isinstance(raw, int | float):
+        return f"a number ({raw})"
+    if isinstance(raw, str):
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(raw, list):
+        return "an array"
+    return "an object"
 
 
 class ManifestRuntimeError(Exception):

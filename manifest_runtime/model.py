@@ -10,7 +10,7 @@ A manifest value compiles to one of:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
@@ -44,16 +44,30 @@ class Arr:
     path: Path
 
 
+# a command's run step: (its compiled node, the input value, the evaluation context) -> output
+RunFn = Callable[[Any, Any, Any], Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str  # "!jq", "!pipe", ...
     node: Any  # the command's compiled argument (JqNode, PipeNode, ...); None when invalid
     path: Path  # of the command object; the argument is at path + (name,)
+    # the run step of the registry the manifest was compiled with, bound at compile time
+    run: RunFn | None = field(default=None, compare=False, repr=False)
 
 
 Node = Const | Tmpl | Obj | Arr | Command
 
 HttpOutput = Literal["wrapped", "body"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpDecision:
+    """The output shape of one `!http` step and why (compile/passes/http_output.py)."""
+
+    output: HttpOutput = "wrapped"  # {status, headers, body}; "body": the parsed body
+    reason: str = "no later step reads fields of the response"
 
 
 @dataclass(frozen=True)
@@ -133,3 +147,21 @@ def _argument_nodes(value: Any) -> Iterator[Node]:
     elif is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
             yield from _argument_nodes(getattr(value, f.name))
+
+
+def iter_commands(node: Any) -> Iterator[Command]:
+    """Every command inside a compiled node, depth first, the node itself included."""
+    if isinstance(node, Command):
+        yield node
+        yield from iter_commands(node.node)
+    elif isinstance(node, Obj):
+        for child in node.items.values():
+            yield from iter_commands(child)
+    elif isinstance(node, Arr | tuple | list):
+        items = node.items if isinstance(node, Arr) else node
+        for child in items:
+            yield from iter_commands(child)
+    elif is_dataclass(node) and not isinstance(node, type) and \
+            not isinstance(node, Const | Tmpl):
+        for f in fields(node):
+            yield from iter_commands(getattr(node, f.name))

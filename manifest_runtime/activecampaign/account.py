@@ -12,8 +12,7 @@ import sqlite3
 import threading
 from typing import Any
 
-from ..compiler import describe
-from ..errors import Diagnostic, EvaluationError
+from ..errors import Diagnostic, EvaluationError, describe
 from ..http.types import HttpResponse
 from .storage import DEFAULT_CUSTOM_FIELDS, CustomField, MemoryStorage, SqliteStorage, Storage
 

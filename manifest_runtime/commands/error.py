@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
+from ..errors import describe
 from ..expressions.evaluate import as_text
 from ..model import Const, Node
 from ..runtime.errors import fail
@@ -13,7 +13,7 @@ from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
+from ..errors import describe
 from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

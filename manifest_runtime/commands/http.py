@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
-from ..errors import choices_hint
-from ..model import HttpOutput, Node
+from ..errors import choices_hint, describe
+from ..model import HttpDecision, HttpOutput, Node
 from ..runtime.errors import excerpt, fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..http.types import HttpRequest
     from ..paths import Path
     from ..runtime.context import EvalContext
@@ -42,8 +42,21 @@ class HttpNode:
     headers: Node | None
     pagination: bool
     where: Path
-    output: HttpOutput = "wrapped"  # "wrapped" ({status, headers, body}) or "body" (parsed body)
-    output_reason: str = "no later step reads fields of the response"
+    # the output-shape table of the compile (passes/http_output.py fills it), read by `where`
+    decisions: Mapping[Path, HttpDecision] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    @property
+    def decision(self) -> HttpDecision:
+        return self.decisions.get(self.where) or _DEFAULT
+
+    @property
+    def output(self) -> HttpOutput:
+        """"wrapped" ({status, headers, body}) or "body" (the parsed body)."""
+        return self.decision.output
+
+
+_DEFAULT = HttpDecision()
 
 
 def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | None:
@@ -100,8 +113,8 @@ def compile_http(raw: Any, path: Path, c: Compiler, scope: Scope) -> HttpNode | 
         headers=part("headers"),
         pagination=pagination,
         where=path[:-1],  # the command object, as every other !http error names it
+        decisions=c.http_outputs,
     )
-    c.http_nodes[path[:-1]] = node  # keyed by the command's path; a pipe may update it
     return node
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..compiler import describe
+from ..errors import describe
 from ..expressions.evaluate import as_text, evaluate_expansion
 from ..http.types import HttpRequest
 from ..model import Const, Node, Tmpl

@@ -15,7 +15,7 @@ from ..jqtext import _StringTracker, rewrite, root_fields
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 
@@ -47,7 +47,7 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
                     ) -> JqNode | None:
     """Compile a jq program string (with expansions) at `path`; report problems."""
     if not isinstance(raw, str):
-        from ..compiler import describe
+        from ..errors import describe
 
         c.report("invalid-argument", f"{what} takes a jq program (a string), got {describe(raw)}",
                  path, hint='e.g. {"!jq": ".body | {id: .id}"}')

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
-from ..errors import choices_hint
+from ..errors import choices_hint, describe
 from ..model import Node
 from ..runtime.errors import fail
 from ..runtime.evaluate import evaluate
@@ -14,7 +13,7 @@ from .base import CommandSpec
 
 if TYPE_CHECKING:
     from ..activecampaign.types import ActiveCampaign
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import SAVE_SCOPES, describe
-from ..errors import choices_hint
+from ..compile.roots import SAVE_SCOPES
+from ..errors import choices_hint, describe
 from ..runtime.errors import fail
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

@@ -7,8 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
-from ..errors import choices_hint
+from ..errors import choices_hint, describe
 from ..expressions.evaluate import as_text
 from ..model import Node
 from ..runtime.errors import fail
@@ -16,7 +15,7 @@ from ..runtime.evaluate import evaluate
 from .base import CommandSpec
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

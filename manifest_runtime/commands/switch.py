@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiler import describe
-from ..errors import Diagnostic, EvaluationError
+from ..errors import Diagnostic, EvaluationError, describe
 from ..model import Command
 from ..runtime.errors import excerpt
 from ..runtime.evaluate import run_command
@@ -14,7 +13,7 @@ from .base import CommandSpec
 from .jq import JqNode, compile_program, run_program
 
 if TYPE_CHECKING:
-    from ..compiler import Compiler, Scope
+    from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
 

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ..errors import Span, choices_hint
+from .filters import FILTERS
 from .nodes import Expansion, FilterCall, Missing, Segment, Template
 
 ROOTS = (
@@ -26,7 +27,6 @@ ROOTS = (
     "subdomain",
     "resource",
 )
-FILTER_NAMES = ("default",)
 
 _TERMINAL_NAMES = {
     "ROOT": "a root name (custom_data, piped_content, ...)",
@@ -120,12 +120,12 @@ def _parse_expansion(text: str, start: int, end: int) -> Expansion:
         )
     filters = []
     for name, arg, fstart, fend in tree["filters"]:
-        if name not in FILTER_NAMES:
+        if name not in FILTERS:
             raise TemplateSyntaxError(
                 "unknown-filter",
                 f"unknown filter {name!r}",
                 Span(offset + fstart, offset + fstart + len(name)),
-                choices_hint(name, FILTER_NAMES, "filters"),
+                choices_hint(name, FILTERS, "filters"),
             )
         filters.append(FilterCall(name, arg, Span(offset + fstart, offset + fend)))
     return Expansion(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..compiler import SAVE_SCOPES
+from ..compile.roots import SAVE_SCOPES
 from ..expressions.nodes import Missing
 from ..model import HttpOutput
 from .store import MemoryStore, Store

@@ -18,23 +18,17 @@ from ..model import Arr, Command, Const, Obj, Tmpl
 from .context import EvalContext, TraceEvent
 
 if TYPE_CHECKING:
-    from ..commands.base import RunFn
-    from ..model import Node
-
-_RUNNERS: dict[str, RunFn] = {}
+    from ..model import Node, RunFn
 
 
-def _runner(name: str) -> RunFn:
-    run = _RUNNERS.get(name)
-    if run is None:
-        from ..commands import COMMANDS
-
-        spec = COMMANDS.get(name)
-        if spec is None or spec.run is None:
-            raise EvaluationError(Diagnostic(code="not-runnable",
-                                             message=f"{name} cannot run (no run function)"))
-        run = _RUNNERS[name] = spec.run
-    return run
+def _runner(command: Command) -> RunFn:
+    """The run step the compiler bound into the command (from the registry it compiled with)."""
+    if command.run is None:
+        raise EvaluationError(Diagnostic(
+            code="not-runnable", message=f"{command.name} cannot run (no run function)",
+            path=command.path, hint="the command registry the manifest was compiled with "
+            "gives this command no run step"))
+    return command.run
 
 
 def evaluate(node: Node, value: Any, ctx: EvalContext) -> Any:
@@ -71,7 +65,7 @@ def run_command(command: Command, value: Any, ctx: EvalContext) -> Any:
     if ctx.env.trace is not None:
         return _traced(command, value, ctx)
     try:
-        return _runner(command.name)(command.node, value, ctx)
+        return _runner(command)(command.node, value, ctx)
     except EvaluationError as exc:
         raise _located(exc, command) from None
     except SYSTEM_ERRORS:  # the state file or the machine failed, not this command
@@ -86,7 +80,7 @@ def _traced(command: Command, value: Any, ctx: EvalContext) -> Any:
     args: dict[str, Any] = {}
     env.trace_args.append(args)
     try:
-        output = _runner(command.name)(command.node, value, ctx)
+        output = _runner(command)(command.node, value, ctx)
     except Exception as exc:
         error = exc if isinstance(exc, EvaluationError) else _foreign(exc, command)
         env.trace_args.pop()

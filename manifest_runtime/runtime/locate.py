@@ -8,7 +8,7 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
-from ..model import Arr, Command, Obj
+from ..model import Arr, Command, Obj, iter_commands
 from ..paths import Path, to_pointer
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ def known_pointers(compiled: CompiledManifest) -> list[str]:
 
 
 def _walk(node: Any, out: list[str]) -> None:
-    from ..commands.base import iter_commands
-
     if isinstance(node, Command):
         out.append(to_pointer(node.path))
         for inner in iter_commands(node.node):

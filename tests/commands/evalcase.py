@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 
 from manifest_runtime.activecampaign import MemoryAccount
-from manifest_runtime.commands import COMMANDS
-from manifest_runtime.compiler import Compiler, Scope
+from manifest_runtime.compile import Scope, compile_value
 from manifest_runtime.expressions.nodes import Missing
 from manifest_runtime.http.simple import SimpleHttpService
 from manifest_runtime.model import Node
@@ -24,9 +23,8 @@ OPEN_SCOPE = Scope(polling=True, webhook_lifecycle=True, pipe_step=100)
 
 def compile_raw(raw: Any, scope: Scope = OPEN_SCOPE) -> tuple[Node, list[Any]]:
     """The compiled node and the error diagnostics."""
-    c = Compiler(COMMANDS, SourceMap("case.yaml"), [])
-    node = c.value(raw, ("case",), scope)
-    return node, [d for d in c.diagnostics if d.severity == "error"]
+    node, diagnostics = compile_value(raw, ("case",), scope, SourceMap("case.yaml"))
+    return node, [d for d in diagnostics if d.severity == "error"]
 
 
 @dataclass

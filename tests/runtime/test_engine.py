@@ -18,7 +18,7 @@ from manifest_runtime.compile import load_and_compile
 from manifest_runtime.errors import EvaluationError
 from manifest_runtime.http.simple import SimpleHttpService
 from manifest_runtime.http.types import HttpRequest
-from manifest_runtime.model import Command, HttpOutput
+from manifest_runtime.model import Command, HttpDecision, HttpOutput
 from manifest_runtime.paths import Path as ManifestPath
 from manifest_runtime.runtime import Env, EvalContext, TraceEvent, evaluate, run_at
 from manifest_runtime.state import SqliteStore
@@ -96,8 +96,9 @@ def test_http_output_override_wins_over_the_compiled_mode() -> None:
 
 
 def test_http_output_is_typed_with_the_model_literal() -> None:
-    hints = get_type_hints(HttpNode, localns={"Path": ManifestPath})
+    hints = get_type_hints(HttpDecision, localns={"Path": ManifestPath})
     assert hints["output"] == HttpOutput
+    assert get_type_hints(HttpNode.output.fget)["return"] == HttpOutput
 
 
 @pytest.mark.parametrize(("consumer", "mode"), [

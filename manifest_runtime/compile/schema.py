@@ -14,9 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .compiler import COMMENT, Compiler, describe, not_a_command_hint
-from .errors import choices_hint, did_you_mean, misspelt_required, misspelt_required_hint
-from .paths import Path
+from ..errors import choices_hint, describe, did_you_mean, misspelt_required, misspelt_required_hint
+from ..paths import Path
+from .compiler import COMMENT, Compiler, not_a_command_hint
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Load + compile a manifest: schema, every command and expansion, semantic checks.
+"""Load + walk a manifest: schema, every command and expansion, semantic checks.
 
 `compile_manifest` never raises for a bad manifest: it returns a CompiledManifest whose
 `diagnostics` hold every problem, sorted by position. `validate` is exactly this.
@@ -8,39 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import Diagnostic, sort_key
+from ..model import Arr, CompiledManifest, Const, Node, Obj
+from ..paths import Path
+from ..source import LoadedManifest, SourceMap, load_file
 from .checks import dig, run_checks
-from .commands import COMMANDS, CommandSpec
-from .compiler import COMMENT, Compiler, FieldInfo, Scope
-from .errors import Diagnostic, sort_key
-from .expressions.parser import ROOTS
-from .model import CompiledManifest, Const, Node, Obj
-from .paths import Path
+from .compiler import COMMENT, Compiler
+from .passes.http_output import decide_http_outputs, note_http_outputs
+from .roots import (
+    API_ROOTS_HINT,
+    AUTH_ROOTS_HINT,
+    CONNECT_ROOTS,
+    CONNECT_ROOTS_HINT,
+    ONLY_SUBDOMAIN,
+    ROUTING_KEYS,
+    WEBHOOK_LIFECYCLE,
+    FieldInfo,
+    Scope,
+)
 from .schema import check_schema
-from .source import LoadedManifest, load_file
 
-WEBHOOK_LIFECYCLE = ("create", "update", "delete")
-# data_intake keys that read an incoming payload to route it, before any selection is known
-ROUTING_KEYS = ("resource_id", "account_id")
-
-# auth and api values are evaluated with the user's credentials only (reference §2.6)
-ONLY_SUBDOMAIN = frozenset({"subdomain"})
-AUTH_ROOTS_HINT = (
-    "auth values are resolved when an account is connected, before any workflow step runs: "
-    "only ${subdomain} (declared in defined_fields) exists there"
-)
-API_ROOTS_HINT = (
-    "api values are shared by every request of every workflow and resolved from the "
-    "connection alone: only ${subdomain} (declared in the auth's defined_fields) exists there"
-)
-# the connect step runs when the account is connected, before the select step
-CONNECT_ROOTS = frozenset(ROOTS) - {"custom_data"}
-CONNECT_ROOTS_HINT = (
-    "the connect step runs when the account is connected, before the select step: "
-    "custom_data exists from the select step on (options of later fields, "
-    "describe_selection, map, data_intake commands, data_pipeline)"
-)
+if TYPE_CHECKING:
+    from ..commands.base import CommandSpec
 
 
 def load_and_compile(filename: str) -> CompiledManifest:
@@ -49,8 +40,13 @@ def load_and_compile(filename: str) -> CompiledManifest:
 
 
 def compile_manifest(
-    loaded: LoadedManifest, commands: Mapping[str, CommandSpec] = COMMANDS
+    loaded: LoadedManifest, commands: Mapping[str, CommandSpec] | None = None
 ) -> CompiledManifest:
+    """Compile a loaded manifest with `commands` (default: the registry of every command)."""
+    if commands is None:
+        from ..commands import COMMANDS
+
+        commands = COMMANDS
     c = Compiler(commands, loaded.source, list(loaded.diagnostics))
     data = loaded.data
     if not isinstance(data, dict):
@@ -60,20 +56,29 @@ def compile_manifest(
     check_schema(data, c)
     root = _ManifestWalker(data, c).compile()
     run_checks(data, c)
-    _note_http_outputs(c)
+    note_http_outputs(c)
     return _finish(loaded, root, c)
+
+
+def compile_value(
+    raw: Any, path: Path, scope: Scope, source: SourceMap,
+    commands: Mapping[str, CommandSpec] | None = None,
+) -> tuple[Node, tuple[Diagnostic, ...]]:
+    """Compile one manifest value (not a whole manifest) in `scope`, passes included: the
+    compiled node and its diagnostics (notes included)."""
+    if commands is None:
+        from ..commands import COMMANDS
+
+        commands = COMMANDS
+    c = Compiler(commands, source, [])
+    node = c.value(raw, path, scope)
+    decide_http_outputs(c)
+    return node, tuple(c.diagnostics)
 
 
 def _finish(loaded: LoadedManifest, root: Node, c: Compiler) -> CompiledManifest:
     diagnostics = tuple(sorted(dict.fromkeys(c.diagnostics), key=sort_key))
     return CompiledManifest(loaded.source.file, loaded.data, root, loaded.source, diagnostics)
-
-
-def _note_http_outputs(c: Compiler) -> None:
-    for path, node in c.http_nodes.items():
-        shape = "{status, headers, body}" if node.output == "wrapped" else "the parsed body"
-        c.report("http-output", f"!http output: {node.output} = {shape}; {node.output_reason}",
-                 path, severity="info")
 
 
 def field_infos(workflow: Any) -> dict[str, FieldInfo]:
@@ -265,11 +270,9 @@ def _obj(items: dict[str, Node], path: Path) -> Node:
 
 
 def _arr(items: list[Node], path: Path) -> Node:
-    from .model import Arr
-
     if all(isinstance(n, Const) for n in items):
         return Const([n.value for n in items], path)  # type: ignore[union-attr]
     return Arr(tuple(items), path)
 
 
-__all__ = ["Diagnostic", "compile_manifest", "field_infos", "load_and_compile"]
+__all__ = ["compile_manifest", "compile_value", "field_infos", "load_and_compile"]

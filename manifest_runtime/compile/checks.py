@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..errors import choices_hint
+from ..paths import Path
 from .compiler import Compiler
-from .errors import choices_hint
-from .paths import Path
 
 
 def run_checks(data: dict[str, Any], c: Compiler) -> None:
@@ -34,6 +34,13 @@ def dig(raw: Any, *keys: str) -> Any:
             return None
         raw = raw.get(key)
     return raw
+
+
+def name_of(raw: Any, key: str = "name") -> str | None:
+    """raw[key] when raw is an object and that is a string (a name or a reference to one);
+    None otherwise: a malformed name is the schema's `wrong-type`, not a crash here."""
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _unique(c: Compiler, entries: list[tuple[Path, Any]], what: str) -> None:
@@ -67,7 +74,10 @@ def check_unique_names(data: dict[str, Any], c: Compiler) -> None:
 def check_references(data: dict[str, Any], c: Compiler) -> None:
     raw_auth = data.get("auth")
     auths: dict[str, Any] = raw_auth if isinstance(raw_auth, dict) else {}
-    intakes = {d.get("name"): d for _, d in _items(data, "data_intake")}
+    intakes = {name: d for _, d in _items(data, "data_intake")
+               if (name := name_of(d)) is not None}
+    # a name that is not a string is the schema's error; what refers to it cannot be judged
+    names_known = all(isinstance(d.get("name"), str) for _, d in _items(data, "data_intake"))
     for i, w in _items(data, "workflows"):
         ref = w.get("auth")
         if isinstance(ref, str) and ref not in auths:
@@ -75,11 +85,11 @@ def check_references(data: dict[str, Any], c: Compiler) -> None:
                      ("workflows", i, "auth"), hint=choices_hint(ref, auths, "auth names"))
         for key in ("data_intake", "historical_data_intake"):
             ref = w.get(key)
-            if isinstance(ref, str) and ref not in intakes:
-                names = [n for n in intakes if isinstance(n, str)]
+            if isinstance(ref, str) and ref not in intakes and names_known:
                 c.report("unknown-reference", f"{key} {ref!r} is not a data_intake name",
-                         ("workflows", i, key), hint=choices_hint(ref, names, "data_intake names"))
-        hist = intakes.get(w.get("historical_data_intake"))
+                         ("workflows", i, key),
+                         hint=choices_hint(ref, intakes, "data_intake names"))
+        hist = intakes.get(name_of(w, "historical_data_intake") or "")
         if isinstance(hist, dict) and hist.get("type") != "polling":
             c.report("historical-not-polling",
                      f"historical_data_intake {hist.get('name')!r} must be a polling intake",
@@ -116,9 +126,10 @@ def check_inbound(data: dict[str, Any], c: Compiler) -> None:
 def check_polling_schedule(data: dict[str, Any], c: Compiler) -> None:
     if isinstance(data.get("objects"), list) and data["objects"]:
         return  # custom-object apps take frequency/import_option from the intake
-    polling = {d.get("name") for _, d in _items(data, "data_intake") if d.get("type") == "polling"}
+    polling = {name_of(d) for _, d in _items(data, "data_intake") if d.get("type") == "polling"}
     for i, w in _items(data, "workflows"):
-        if w.get("data_intake") in polling and not isinstance(dig(w, "setup", "schedule"), dict):
+        polls = name_of(w, "data_intake") in polling - {None}
+        if polls and not isinstance(dig(w, "setup", "schedule"), dict):
             c.report("polling-needs-schedule",
                      f"workflow {w.get('name')!r} polls ({w.get('data_intake')!r}) but has no "
                      "schedule step", ("workflows", i, "setup"),
@@ -177,12 +188,13 @@ def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
 def check_pagination(data: dict[str, Any], c: Compiler) -> None:
     """`"pagination": true` follows api.pagination; without a known style only one page
     would be fetched."""
-    from .http.pagination import STYLES
+    from ..http.pagination import STYLES
 
     if dig(data, "api", "pagination", "style", "type") in STYLES:
         return
-    for path, node in c.http_nodes.items():
-        if node.pagination:
+    for command in c.built:
+        if command.name == "!http" and command.node is not None and command.node.pagination:
+            path = command.path
             c.report("pagination-without-style",
                      "!http has pagination: true, but api.pagination declares no style "
                      f"({', '.join(STYLES)}): only the first page would be fetched",
@@ -195,9 +207,12 @@ def check_pagination(data: dict[str, Any], c: Compiler) -> None:
 def check_unused_intakes(data: dict[str, Any], c: Compiler) -> None:
     used = set()
     for _, w in _items(data, "workflows"):
-        used.update({w.get("data_intake"), w.get("historical_data_intake")})
+        for key in ("data_intake", "historical_data_intake"):
+            if w.get(key) is not None and not isinstance(w[key], str):
+                return  # a malformed reference (the schema's error) may mean any intake
+            used.add(w.get(key))
     for i, d in _items(data, "data_intake"):
-        if d.get("name") not in used:
+        if isinstance(d.get("name"), str) and d["name"] not in used:
             c.report("unused-intake", f"data_intake {d.get('name')!r} is used by no workflow",
                      ("data_intake", i, "name"), severity="warning",
                      hint="reference it from a workflow's data_intake or historical_data_intake")
