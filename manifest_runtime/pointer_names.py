@@ -90,8 +90,7 @@ class Evaluable:
 
 def evaluable(compiled: CompiledManifest) -> list[Evaluable]:
     """Every command of the manifest, in document order, inner steps after their command."""
-    from .commands.base import iter_commands
-    from .model import Arr, Command, Obj
+    from .model import Arr, Command, Obj, iter_commands
 
     out: list[Evaluable] = []
 
