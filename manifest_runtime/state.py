@@ -124,6 +124,7 @@ def open_db(path: str) -> sqlite3.Connection:
 APPLICATION_ID = 0x4D525354  # "MRST": marks a SQLite file as a manifest-runtime state file
 OUR_TABLES = frozenset({"saved_data", "setups", "polling_state", "run_records",
                         "dead_letters", "webhook_journal", "webhook_registrations", "ac_ids",
+                        "historical_imports",
                         "ac_records", "ac_tags", "ac_custom_fields", "sqlite_sequence"})
 
 
@@ -227,6 +228,15 @@ class StateFile:
                 "updated_at = excluded.updated_at",
                 (workflow, json.dumps(state, ensure_ascii=False),
                  datetime.now(UTC).isoformat(timespec="seconds")))
+
+    def polling_states(self) -> list[tuple[str, bool, Any, str]]:
+        """(workflow, stored?, ${polling_state}, updated_at) of every polling workflow whose
+        initial_setup has run (for `state show`)."""
+        with self.lock:
+            rows = self.db.execute("SELECT workflow, state, updated_at FROM polling_state "
+                                   "ORDER BY workflow").fetchall()
+        return [(w, s is not None, None if s is None else json.loads(s), at)
+                for w, s, at in rows]
 
     def forget_polling_state(self, workflow: str) -> None:
         with self.lock, self.db:

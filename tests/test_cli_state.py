@@ -37,7 +37,8 @@ def test_state_show_masks_secrets_and_lists_dead_letters(
     assert "group: Group 1 (1001)" in out and "map email -> email" in out
     assert "credentials: subdomain=acme, token=***" in out
     assert 'saved data (workflow): {"webhook_id": 77}' in out
-    assert "dead letters: 1" in out and "record 1 at transform: no-email" in out
+    assert "dead letters: 1 (by error code" in out
+    assert "activetrail-member-to-contact no-email at transform: 1 (record 1): " in out
 
     assert main(["state", "show", "--format", "json"]) == 0
     raw = capsys.readouterr().out
@@ -124,3 +125,63 @@ def test_a_damaged_setup_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
     assert main(["state", "show"]) == 2
     assert "the saved setup of workflow 'w' is damaged (custom_data is a list)" in \
         capsys.readouterr().err
+
+
+HISTORICAL = str(ROOT / "tests/pipeline/historical.yaml")
+
+
+def test_state_show_lists_everything_design_5_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """polling_state per workflow, the historical import, webhook registrations and journal
+    counts, dead letters grouped by code with long errors cut; secrets masked everywhere."""
+    from manifest_runtime.intake.journal import WebhookJournal
+
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
+        state.save_setup(Setup("historical-sync", mapping={"email": "email"},
+                               credentials={"token": SECRET}))
+        state.save_setup(Setup("activetrail-member-to-contact", mapping={"email": "email"},
+                               custom_data={"group": {"value": "1001", "display": "G"}}))
+        journal = WebhookJournal(state.db, state.lock)
+        journal.registered("historical-sync", "webhook",
+                           f"http://127.0.0.1:8000/webhooks/historical-sync?k={SECRET}")
+        for outcome, delivered, failed in (("delivered", 1, 0), ("delivered", 1, 0),
+                                           ("failed", 0, 1), ("ignored", 0, 0)):
+            number = journal.received("historical-sync", "webhook", "POST")
+            journal.finish(number, outcome, 200, delivered=delivered, failed=failed)
+    assert main(["poll", HISTORICAL]) == 0  # 14 records, then the import is complete
+    payloads = tmp_path / "in.jsonl"
+    long_name = "x" * 300
+    payloads.write_text("".join(f'{{"member": {{"first_name": "{long_name}"}}}}\n'
+                                for _ in range(3)) + "not json\n")
+    assert main(["run", AT, "--input", str(payloads)]) == 1
+    capsys.readouterr()
+
+    assert main(["state", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "polling state:\n  historical-sync: {\"iterations\": 15} (updated " in out
+    assert "historical-sync (historical-sync): completed " in out
+    assert "14 request(s), 14 result(s); stopped: iterate is false" in out
+    assert "historical-sync (webhook): http://127.0.0.1:8000/webhooks/historical-sync?k=***" \
+        in out
+    assert "historical-sync: 4 received (delivered 2, failed 1, ignored 1); 2 record(s) " \
+        "delivered, 1 failed" in out
+    assert "dead letters: 4 (by error code" in out
+    lines = [line for line in out.splitlines() if line.startswith("  activetrail")]
+    assert len(lines) == 2  # one line per code
+    assert lines[0].startswith("  activetrail-member-to-contact no-email at transform: 3 "
+                               "(record 1, 2, 3): ")
+    assert lines[1].startswith("  activetrail-member-to-contact record-not-json at read: 1 "
+                               "(record 4): ")
+    assert all(len(line) < 220 for line in lines) and lines[0].endswith("...")
+    assert SECRET not in out
+
+    assert main(["state", "show", "--format", "json", "--workflow", "historical-sync"]) == 0
+    raw = capsys.readouterr().out
+    report = json.loads(raw)
+    assert report["polling_state"]["historical-sync"]["polling_state"] == {"iterations": 15}
+    assert report["historical_imports"]["historical-sync"]["status"] == "completed"
+    assert report["webhook_registrations"][0]["url"].endswith("?k=***")
+    assert report["webhook_journal"]["historical-sync"]["outcomes"] == \
+        {"delivered": 2, "failed": 1, "ignored": 1}
+    assert report["dead_letters"] == [] and report["dead_letter_codes"] == []
+    assert SECRET not in raw

@@ -19,6 +19,7 @@ from typing import NoReturn
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one
 from . import eval, graph, init, poll, run, sandbox, serve, setup, state, testcases, validate
+from .jq_engine import apply_jq_engine
 from .output import diagnostic_error, emit_error, usage_error
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
@@ -105,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the subcommand, with its own usage, not the top-level one
         _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extras)}")
+    apply_jq_engine(args)
     try:
         code: int = args.handler(args)
         return code

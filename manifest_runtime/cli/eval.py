@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import EvaluationError, UsageError
 from ..paths import to_pointer
 from .http_options import add_http_options, http_service
+from .jq_engine import add_jq_engine_option
 from .output import add_format_option, diagnostic_error, print_json, wants_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
@@ -69,6 +70,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--trace", action="store_true",
                    help="print each step's path, input, expanded arguments and output, and "
                    "every HTTP attempt, to stderr")
+    add_jq_engine_option(p)
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
     add_http_options(p)

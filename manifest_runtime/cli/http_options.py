@@ -23,8 +23,16 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--credentials", metavar="FILE",
                    help="credentials file (JSON/YAML keyed by auth name; see docs/http.md); "
                    "refreshed oauth2 tokens are saved back into it")
-    p.add_argument("--record", metavar="FILE", help="write every HTTP exchange to a cassette")
+    p.add_argument("--record", metavar="FILE",
+                   help="write every HTTP exchange to a cassette (added to an existing one)")
+    p.add_argument("--record-mode", choices=("append", "new", "all"), metavar="MODE",
+                   help="with --record: append (default: keep what the cassette holds and add "
+                   "to it), new (refuse an existing file) or all (record it afresh)")
     p.add_argument("--replay", metavar="FILE", help="answer HTTP requests from a cassette")
+    p.add_argument("--match", metavar="PARTS",
+                   help="with --replay: the request parts compared, default method,url,body; "
+                   "method,url ignores bodies (a cassette's `match: {ignore: [...]}` leaves "
+                   "out single fields)")
     p.add_argument("--remap", action="append", default=[], metavar="FROM=TO",
                    help="send requests for FROM (scheme://host[:port]) to TO instead "
                    "(repeatable)")
@@ -41,19 +49,21 @@ def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name
                  *, trace: bool, stored: dict[str, Any] | None = None,
                  save_stored: Callable[[Credentials], None] | None = None,
                  credentials: Credentials | None = None,
-                 redactor: Redactor | None = None) -> HttpClient:
+                 redactor: Redactor | None = None,
+                 record_mode: str | None = None) -> HttpClient:
     """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
 
     Credentials: `credentials` when given (complete: setup merges its answers over the file
     and the environment itself), else --credentials FILE, else `stored` (what setup kept in
     the state file), then the MANIFEST_RUNTIME_* variables, then --subdomain (when the
     command has it) on top. Refreshed oauth2 tokens go back where the credentials came from
-    (`save_stored` for the state file). `redactor`: share one across clients of a run."""
+    (`save_stored` for the state file). `redactor`: share one across clients of a run.
+    `record_mode` overrides --record-mode (setup opens a client per credentials try: after
+    the first, it appends)."""
     from ..http import build_http_service, load_credentials
     from ..http.credentials import apply_env, credentials_from_mapping
 
-    if args.record and args.replay:
-        raise UsageError("--record and --replay cannot be used together")
+    match = cassette_options(args)
     if credentials is not None:  # the caller keeps them (setup saves them in the state)
         saver = _saver(args.credentials, auth_name, warn_lost=False)
     elif args.credentials is None and stored:
@@ -80,7 +90,24 @@ def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name
         notice=print_notice,
         retry_unsafe=args.retry_unsafe,
         redactor=redactor,
+        record_mode=record_mode or getattr(args, "record_mode", None) or "append",
+        match=match,
     )
+
+
+def cassette_options(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """Check --record/--replay/--record-mode/--match together; the parsed --match (None:
+    the default). Usage errors before anything is asked or sent."""
+    from ..http.cassette import parse_match
+
+    if args.record and args.replay:
+        raise UsageError("--record and --replay cannot be used together")
+    if getattr(args, "record_mode", None) is not None and not args.record:
+        raise UsageError("--record-mode goes with --record FILE")
+    if getattr(args, "match", None) is not None and not args.replay:
+        raise UsageError("--match goes with --replay FILE (it says how recorded requests "
+                         "are matched)")
+    return None if getattr(args, "match", None) is None else parse_match(args.match)
 
 
 def print_attempt(event: TraceEvent) -> None:

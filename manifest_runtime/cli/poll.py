@@ -49,7 +49,8 @@ def add_parser(sub: Any) -> None:
                    help="seconds between polls (default: the saved schedule's frequency, else "
                    "the intake's, else 1800)")
     p.add_argument("--reset", action="store_true",
-                   help="forget the stored polling_state first (initial_setup runs again)")
+                   help="forget the stored polling_state first (initial_setup runs again; a "
+                   "completed historical import runs again)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL, help="${webhook.url}")
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
@@ -71,7 +72,7 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.polling import Poller
+    from ..pipeline.polling import HistoricalImports, Poller
 
     compiled = compile_or_report(args.manifest)
     if compiled is None:
@@ -81,8 +82,17 @@ def run(args: argparse.Namespace) -> int:
     name = str(workflow.get("name"))
     summary = Summary()
     with open_pipeline(args, compiled, index, workflow) as (state, pipeline, journal):
+        history = HistoricalImports(state.db, state.lock) if historical else None
         if args.reset:
             state.forget_polling_state(name)
+            if history is not None:
+                history.forget(name)
+        done = history.get(name) if history is not None else None
+        if done is not None and done.finished_at:  # once per setup (reference §4.3)
+            print(f"{name}: the historical import ran already ({done.results} result(s), "
+                  f"completed {done.finished_at}; stopped: {done.stopped_by}); nothing to do. "
+                  "`poll --reset` (or a new `setup`) runs it again")
+            return 0
         dead_file = open_dead_letter(args.dead_letter)
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
@@ -103,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
                         save_state=lambda value: state.save_polling_state(name, value),
                         on_outcome=on_outcome, should_stop=lambda: stop.signal is not None,
                         initialised=lambda: state.mark_polling_initialised(name))
+        if history is not None:
+            poller.history = (history, name, str(intake.get("name")))
         setup = state.load_setup(name)
         once = args.once or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)

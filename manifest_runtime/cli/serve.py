@@ -13,7 +13,7 @@ import argparse
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,10 +25,13 @@ from .session import add_pipeline_options, compile_or_report, report_error
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
+    from ..http.redact import Redactor
+    from ..intake.journal import WebhookJournal
     from ..intake.webhook import Receiver
     from ..model import CompiledManifest
     from ..pipeline.runner import Pipeline
 
+DEDUPE_WINDOW = 600.0  # = intake.webhook.DEDUPE_WINDOW (not imported: --help stays light)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 
@@ -62,6 +65,14 @@ def add_parser(sub: Any) -> None:
     register.add_argument("--keep-registration", action="store_true",
                           help="do not run delete on stop: the next serve with the same URL "
                           "reuses the registration")
+    p.add_argument("--forget-registration", action="store_true",
+                   help="first clear the registration recorded in the state file (e.g. one "
+                   "whose outcome is unknown, once checked at the provider); nothing is asked "
+                   "of the provider")
+    p.add_argument("--dedupe-window", type=_seconds, default=DEDUPE_WINDOW, metavar="SECONDS",
+                   help="a payload (method and body) seen again within this many seconds is "
+                   f"answered 200 as a duplicate, not processed (default {DEDUPE_WINDOW:g}; "
+                   "0: off)")
     add_http_options(p)
     p.set_defaults(handler=run, dry_run=False)
 
@@ -73,6 +84,16 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"give 0 or more seconds, got {text!r}")
     return value
 
 
@@ -91,6 +112,7 @@ class Service:
     workflow: str
     state_path: str
     stop_failed: bool = False  # delete failed: the registration is left behind
+    on_stop: str = "then removing the registration (delete)"  # what stopping does to it
 
 
 def webhook_url(args: argparse.Namespace, workflow: str, port: int) -> str:
@@ -112,6 +134,7 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
 
     from ..intake.app import build_app, webhook_path
     from ..intake.journal import WebhookJournal
+    from ..intake.lifecycle import forget, register, stop_plan, unregister
     from ..intake.webhook import Receiver, WebhookIntake
 
     index, workflow = choose_workflow(compiled, args.workflow)
@@ -131,29 +154,37 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
         dead_file = open_dead_letter(args.dead_letter)
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
                             journal=journal, on_dead=lambda dead: write_dead(dead_file, dead),
-                            log=_say)
+                            log=_say, window=args.dedupe_window,
+                            redactor=redactor_of(pipeline))
         try:
             for notice in receiver.notices:
                 _say(f"{name}: {notice}")
-            if "delete" not in intake.nodes and not args.no_register:
-                _say(f"{name}: warning: webhook intake {intake.name!r} has no delete "
-                     "command: the registration stays with the provider after serve stops")
+            if args.forget_registration:
+                _say(f"{name}: {forget(webhooks, name, intake.name)}")
             if not args.no_register:
-                _lifecycle(pipeline, name, "create", lambda: _register(
-                    intake, name, url, webhooks, pipeline))
+                _lifecycle(pipeline, name, "create", lambda: register(
+                    intake, name, url, webhooks, pipeline.intake_context(),
+                    warn=lambda message: _say(f"{name}: warning: {message}"),
+                    provider=provider_of(compiled)),
+                    lambda: _after_create(webhooks, name, intake.name))
+            plan = stop_plan(intake, webhooks.registration(name, intake.name),
+                             no_register=args.no_register, keep=args.keep_registration)
             service = Service(build_app(receiver, paths), receiver, url, paths, name,
-                              state.path)
+                              state.path, on_stop=plan)
+            if not plan.startswith("then removing"):
+                _say(f"{name}: on stop: {plan}")
             try:
                 yield service
             finally:
                 receiver.close()
                 if args.no_register or args.keep_registration:
-                    if args.keep_registration:
-                        _say(f"{name}: registration kept for {url} (--keep-registration)")
+                    _say(f"{name}: {plan}")
                 else:
                     try:
-                        _lifecycle(pipeline, name, "delete", lambda: _unregister(
-                            intake, name, webhooks, pipeline))
+                        _lifecycle(pipeline, name, "delete", lambda: unregister(
+                            intake, name, webhooks, pipeline.intake_context()),
+                            lambda: "the registration is left with the provider (serve "
+                            "again, then stop, to retry)")
                     except Reported:
                         service.stop_failed = True
         finally:
@@ -161,29 +192,39 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
                 dead_file.close()
 
 
-def _register(intake: Any, name: str, url: str, webhooks: Any, pipeline: Pipeline) -> str:
-    from ..intake.webhook import register
+def redactor_of(pipeline: Pipeline) -> Redactor | None:
+    """The run's redactor (the HTTP client's: the one traces and errors go through)."""
+    from ..http.client import HttpClient
 
-    return register(intake, name, url, webhooks, pipeline.intake_context(),
-                    warn=lambda message: _say(f"{name}: warning: {message}"))
-
-
-def _unregister(intake: Any, name: str, webhooks: Any, pipeline: Pipeline) -> str:
-    from ..intake.webhook import unregister
-
-    return unregister(intake, name, webhooks, pipeline.intake_context())
+    http = pipeline.env.http
+    return http.redactor if isinstance(http, HttpClient) else None
 
 
-def _lifecycle(pipeline: Pipeline, name: str, what: str, step: Any) -> None:
-    """Run create/delete; print what it did, or its located error and raise Reported."""
+def provider_of(compiled: CompiledManifest) -> str | None:
+    """The provider's API, to say where to check a registration (api.base_url)."""
+    api = compiled.data.get("api") if isinstance(compiled.data, dict) else None
+    base = api.get("base_url") if isinstance(api, dict) else None
+    return base if isinstance(base, str) else None
+
+
+def _lifecycle(pipeline: Pipeline, name: str, what: str, step: Callable[[], str],
+               left: Callable[[], str]) -> None:
+    """Run create/delete; print what it did, or its located error, what is `left`, and raise
+    Reported."""
     try:
         _say(f"{name}: {step()}")
     except EvaluationError as exc:
         report_error(exc.diagnostic, pipeline.compiled, pipeline.env.redact)
-        left = "nothing is registered" if what == "create" else \
-            "the registration is left with the provider (serve again, then stop, to retry)"
-        _say(f"{name}: the webhook intake's {what} command failed; {left}")
+        _say(f"{name}: the webhook intake's {what} command failed; {left()}")
         raise Reported from None
+
+
+def _after_create(webhooks: WebhookJournal, name: str, intake: str) -> str:
+    known = webhooks.registration(name, intake)
+    if known is not None and known.status == "unknown":
+        return ("its outcome is unknown (the provider may have registered the URL): the next "
+                "serve says what to check and does not register it twice")
+    return "nothing is registered"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,7 +242,8 @@ def run(args: argparse.Namespace) -> int:
     counts = service.receiver.counts
     print(f"{service.workflow}: received {sum(counts.values())} webhook(s): delivered "
           f"{counts['delivered']}, failed {counts['failed']}, ignored {counts['ignored']}, "
-          f"answered by verification {counts['answered']}", flush=True)
+          f"answered by verification {counts['answered']}, duplicate {counts['duplicate']}",
+          flush=True)
     if counts["failed"]:
         print(f"failed payloads are in the dead_letters table of {service.state_path}"
               + (f" and {args.dead_letter}" if args.dead_letter else ""), flush=True)
@@ -241,8 +283,8 @@ def _serve(service: Service, sock: socket.socket, args: argparse.Namespace) -> i
     def force(signum: int) -> None:
         server.force_exit = True  # a second Ctrl-C: do not wait for open connections
 
-    stop = StopOnSignal("\nstopping: finishing the webhooks in hand, then removing the "
-                        "registration", first=lambda signum: setattr(server, "should_exit", True),
+    stop = StopOnSignal(f"\nstopping: finishing the webhooks in hand; {service.on_stop}",
+                        first=lambda signum: setattr(server, "should_exit", True),
                         again=force)
     with stop:
         thread.start()

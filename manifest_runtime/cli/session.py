@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
+from .jq_engine import add_jq_engine_option
 
 ROOT = "''"  # the root pointer as RFC 6901 writes it
 DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
@@ -29,6 +30,7 @@ def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
     add_state_option(p)
+    add_jq_engine_option(p)
 
 
 def existing_state(given: str | None) -> StateFile:

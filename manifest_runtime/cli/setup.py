@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ManifestRuntimeError, UsageError
-from .http_options import add_http_options, http_service
+from .http_options import add_http_options, cassette_options, http_service
 from .session import add_state_option, compile_or_report, make_env, open_state, report_error
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from ..http.remap import parse_remap
     from ..setup import AnswerError, FileAnswerer
 
-    if args.record and args.replay:
-        raise UsageError("--record and --replay cannot be used together")
+    cassette_options(args)
     for remap in args.remap:  # bad values are usage errors before any question is asked
         parse_remap(remap)
     answerer: Answerer | None = None
@@ -107,10 +106,16 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     redactor.add_basic(base.username, base.password)
     state = open_state(args.state)
 
+    opened = 0
+
     def open_http(credentials: Credentials) -> HttpClient:
-        # the answers' credentials over --credentials and the environment: complete already
+        # the answers' credentials over --credentials and the environment: complete already;
+        # a client per credentials try: the first applies --record-mode, the others append
+        nonlocal opened
+        opened += 1
         return http_service(args, compiled, auth_name, trace=args.trace,
-                            credentials=credentials, redactor=redactor)
+                            credentials=credentials, redactor=redactor,
+                            record_mode="append" if opened > 1 else None)
 
     def warn(message: str) -> None:
         print(redactor.text(f"manifest-runtime: warning: {message}"), file=sys.stderr)
@@ -122,8 +127,18 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     try:
         outcome = flow.run()
         state.save_setup(outcome.setup)
+        historical = workflow.get("historical_data_intake")
+        if isinstance(historical, str):  # a new setup imports once more (reference §4.3)
+            from ..pipeline.polling import HistoricalImports
+
+            HistoricalImports(state.db, state.lock).forget(outcome.setup.workflow)
+            state.forget_polling_state(outcome.setup.workflow)
     finally:
         flow.close()
         state.close()
-    print(redactor.text("\n".join(summary_lines(outcome, state.path))))
+    lines = summary_lines(outcome, state.path)
+    if isinstance(historical, str):
+        lines.append(f"  historical import: {historical!r} runs once on the next `manifest-runtime "
+                     "poll`")
+    print(redactor.text("\n".join(lines)))
     return 0

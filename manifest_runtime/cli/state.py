@@ -1,6 +1,9 @@
 """`manifest-runtime state show [--workflow NAME] [--format json]`: what the state file holds
 (DESIGN §5): each workflow's setup (connection, custom_data, selection, mapping, schedule,
-credentials masked), the `!save` data, and the dead letters of `run`.
+credentials masked), the `!save` data, each polling workflow's `polling_state`, the historical
+imports, the webhook registrations and the webhook journal's counts (serve), and the dead
+letters of `run`, `poll` and `serve` (text: grouped by error code, one line each; JSON: every
+one, plus the groups).
 
 Secrets never reach the output: the `credentials` of a setup are masked field by field, and
 the whole report goes through a Redactor that knows every setup's secret values (and those of
@@ -12,8 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..http.credentials import ENV_VARS, credentials_from_mapping
@@ -21,9 +27,12 @@ from ..http.redact import Redactor
 from ..pipeline.transform import PAIRS, mapping_pairs
 from .session import add_state_option, existing_state
 
+if TYPE_CHECKING:
+    from ..intake.journal import Registration
+
 MASK = "***"
 NOT_SECRET = frozenset({"subdomain", "expires_at"})
-SHOWN_DEAD = 20  # dead letters listed in text (JSON lists them all)
+ERROR_WIDTH = 120  # an error message in a text line is cut to this many characters
 
 
 def add_parser(sub: Any) -> None:
@@ -40,20 +49,38 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..intake.journal import WebhookJournal
     from ..pipeline.journal import Journal
+    from ..pipeline.polling import HistoricalImports
 
+    wanted = args.workflow
     with existing_state(args.state) as state:
         path = state.path
         every = state.setups()
         saved = {scope: state.store.get_all(scope)
                  for scope in ("workflow", "connection", "application")}
-        dead = Journal(state.db, state.lock).dead_letters(args.workflow)
-    setups = [s for s in every if args.workflow in (None, s.workflow)]
+        dead = Journal(state.db, state.lock).dead_letters(wanted)
+        polling = [(w, stored, value, at) for w, stored, value, at in state.polling_states()
+                   if wanted in (None, w)]
+        imports = [h for h in HistoricalImports(state.db, state.lock).all()
+                   if wanted in (None, h.workflow)]
+        WebhookJournal(state.db, state.lock)  # its tables, in a file serve never used
+        registrations = [r for r in webhook_registrations(state.db, state.lock)
+                         if wanted in (None, r.workflow)]
+        journal = webhook_counts(state.db, state.lock, wanted)
+    setups = [s for s in every if wanted in (None, s.workflow)]
     redactor = secrets_of(s.credentials for s in every)
     report = redactor.value({
         "state": path,
         "setups": [{**s.as_json(), "credentials": masked(s.credentials)} for s in setups],
         "saved_data": {k: v for k, v in saved.items() if v},
+        "polling_state": {w: {"polling_state": value if stored else None,
+                              "initial_setup_ran": True, "updated_at": at}
+                          for w, stored, value, at in polling},
+        "historical_imports": {h.workflow: h.as_json() for h in imports},
+        "webhook_registrations": [asdict(r) for r in registrations],
+        "webhook_journal": journal,
+        "dead_letter_codes": dead_letter_codes([d.as_json() for d in dead]),
         "dead_letters": [d.as_json() for d in dead],
     })
     if args.format == "json":
@@ -121,15 +148,106 @@ def text(report: dict[str, Any]) -> str:
             lines.append(f"  credentials: {shown}")
     for scope, values in report["saved_data"].items():
         lines.append(f"\nsaved data ({scope}): {json.dumps(values, ensure_ascii=False)}")
-    dead = report["dead_letters"]
-    lines.append(f"\ndead letters: {len(dead)}")
-    for d in dead[-SHOWN_DEAD:]:
-        item = f"[{d['item']}]" if d["item"] is not None else ""
-        lines.append(f"  {d['workflow']} record {d['record']}{item} at {d['stage']}: "
-                     f"{d['code']}: {d['error']}")
-    if len(dead) > SHOWN_DEAD:
-        lines.append(f"  ... the first {len(dead) - SHOWN_DEAD} not shown (--format json)")
+    lines += _runtime_lines(report)
     return "\n".join(lines)
+
+
+def webhook_registrations(db: sqlite3.Connection, lock: threading.RLock
+                          ) -> list[Registration]:
+    """Every webhook registration `serve` keeps (intake/journal.py's table)."""
+    from ..intake.journal import Registration
+
+    with lock:
+        rows = db.execute("SELECT workflow, intake, url, registered_at, owner FROM "
+                          "webhook_registrations ORDER BY workflow, intake").fetchall()
+    return [Registration(*row) for row in rows]
+
+
+def webhook_counts(db: sqlite3.Connection, lock: threading.RLock, workflow: str | None
+                   ) -> dict[str, dict[str, Any]]:
+    """Per workflow: webhooks received, by outcome, and the records delivered / failed."""
+    query = "SELECT workflow, outcome, COUNT(*), SUM(delivered), SUM(failed) FROM " \
+            "webhook_journal"
+    args: tuple[str, ...] = ()
+    if workflow is not None:
+        query += " WHERE workflow = ?"
+        args = (workflow,)
+    with lock:
+        rows = db.execute(query + " GROUP BY workflow, outcome ORDER BY workflow, outcome",
+                          args).fetchall()
+    out: dict[str, dict[str, Any]] = {}
+    for name, outcome, count, delivered, failed in rows:
+        entry = out.setdefault(name, {"received": 0, "outcomes": {}, "delivered": 0,
+                                      "failed": 0})
+        entry["received"] += count
+        entry["outcomes"][outcome] = count
+        entry["delivered"] += delivered or 0
+        entry["failed"] += failed or 0
+    return out
+
+
+def dead_letter_codes(dead: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dead letters grouped by (workflow, stage, code): how many, which records, and the
+    first one's error."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for d in dead:
+        key = (d["workflow"], d["stage"], d["code"])
+        group = groups.setdefault(key, {"workflow": key[0], "stage": key[1], "code": key[2],
+                                        "count": 0, "records": [], "error": d["error"]})
+        group["count"] += 1
+        if d["record"] not in group["records"]:
+            group["records"].append(d["record"])
+    return list(groups.values())
+
+
+def _short(text: Any, width: int = ERROR_WIDTH) -> str:
+    one = " ".join(str(text).split())
+    return one if len(one) <= width else one[:width - 3] + "..."
+
+
+def _records(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5])
+    return shown + (f" ... ({len(numbers) - 5} more)" if len(numbers) > 5 else "")
+
+
+def _runtime_lines(report: dict[str, Any]) -> list[str]:
+    """polling_state, historical imports, webhook registrations and journal, dead letters."""
+    lines: list[str] = []
+    if report["polling_state"]:
+        lines.append("\npolling state:")
+        for workflow, entry in report["polling_state"].items():
+            value = entry["polling_state"]
+            shown = json.dumps(value, ensure_ascii=False) if value is not None else \
+                "(none stored; initial_setup ran)"
+            lines.append(f"  {workflow}: {_short(shown, 200)} (updated {entry['updated_at']})")
+    if report["historical_imports"]:
+        lines.append("\nhistorical imports:")
+        for workflow, h in report["historical_imports"].items():
+            when = f"completed {h['finished_at']}" if h["finished_at"] else \
+                f"started {h['started_at']}, not completed (the next poll goes on)"
+            lines.append(f"  {workflow} ({h['intake']}): {when}; {h['requests']} request(s), "
+                         f"{h['results']} result(s)"
+                         + (f"; stopped: {h['stopped_by']}" if h["stopped_by"] else ""))
+    if report["webhook_registrations"]:
+        lines.append("\nwebhook registrations:")
+        for r in report["webhook_registrations"]:
+            owner = f", by {r['owner']}" if r.get("owner") else ""
+            lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} (registered "
+                         f"{r['registered_at']}{owner})")
+    if report["webhook_journal"]:
+        lines.append("\nwebhook journal:")
+        for workflow, counts in report["webhook_journal"].items():
+            outcomes = ", ".join(f"{k} {v}" for k, v in counts["outcomes"].items())
+            lines.append(f"  {workflow}: {counts['received']} received ({outcomes}); "
+                         f"{counts['delivered']} record(s) delivered, {counts['failed']} "
+                         "failed")
+    dead = report["dead_letters"]
+    lines.append(f"\ndead letters: {len(dead)}"
+                 + (" (by error code; --format json lists each)" if dead else ""))
+    for g in report["dead_letter_codes"]:
+        lines.append(f"  {g['workflow']} {g['code']} at {g['stage']}: {g['count']} "
+                     f"(record {_records(g['records'])}): {_short(g['error'])}")
+    return lines
 
 
 def _answer(answer: Any) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .. import jqfast
 from ..errors import Diagnostic, EvaluationError, Span
 from ..expressions.evaluate import evaluate_expansion
 from ..expressions.nodes import Expansion, Template
@@ -29,12 +30,15 @@ class JqNode:
     reads: frozenset[str]  # root fields the program reads (chooses !http output shape)
 
 
-@lru_cache(maxsize=4096)
 def compile_jq_text(program: str) -> Any:
-    """Compile a jq program (cached by text: identical programs compile once)."""
-    import jq
+    """Compile a jq program (cached by text: identical programs compile once) on the engine
+    chosen (`--jq-engine`, default the fast path with libjq behind it; see jqfast/)."""
+    return _compile_cached(program, jqfast.engine())
 
-    return jq.compile(program)
+
+@lru_cache(maxsize=4096)
+def _compile_cached(program: str, engine: str) -> Any:
+    return jqfast.compile_program(program, engine)
 
 
 _JQ_POS = re.compile(r"line (\d+), column (\d+)")

@@ -43,10 +43,13 @@ def build_http_service(
     notice: Callable[[str], None] | None = None,
     retry_unsafe: bool = False,
     redactor: Redactor | None = None,
+    record_mode: str = "append",
+    match: tuple[str, ...] | None = None,
 ) -> HttpClient:
     """The HttpClient for one run. `remaps` may be parsed Remaps or "FROM=TO" strings;
     credentials come from `credentials` or the file, then MANIFEST_RUNTIME_* variables.
     Raises UsageError for a bad credentials file or remap."""
+    from .cassette import DEFAULT_MATCH
     from .client import HttpClient
     from .credentials import apply_env
 
@@ -59,7 +62,8 @@ def build_http_service(
         compiled, auth_name, credentials=creds, transport=transport, max_attempts=max_attempts,
         timeout=timeout, remaps=parsed, record=record, replay=replay, trace=trace, ac=ac,
         on_credentials_changed=on_credentials_changed, notice=notice,
-        retry_unsafe=retry_unsafe, redactor=redactor,
+        retry_unsafe=retry_unsafe, redactor=redactor, record_mode=record_mode,
+        match=DEFAULT_MATCH if match is None else match,
     )
 
 

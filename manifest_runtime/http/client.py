@@ -24,7 +24,7 @@ import httpx
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
 from .auth import Auth, CredentialsChanged, check_credentials, make_auth
-from .cassette import Cassette
+from .cassette import DEFAULT_MATCH, Cassette
 from .config import AuthSettings, api_value, auth_settings, resolve
 from .credentials import Credentials
 from .pagination import PaginationSettings, paginate, pagination_settings
@@ -82,6 +82,8 @@ class HttpClient:
         redactor: Redactor | None = None,
         notice: Callable[[str], None] | None = None,
         retry_unsafe: bool = False,
+        record_mode: str = "append",
+        match: tuple[str, ...] = DEFAULT_MATCH,
     ) -> None:
         if record is not None and replay is not None:
             raise ValueError("record and replay cannot be used together")
@@ -102,9 +104,9 @@ class HttpClient:
         self.on_credentials_changed = on_credentials_changed
         self.cassette: Cassette | None = None
         if record is not None:
-            self.cassette = Cassette(record, "record", self.redactor)
+            self.cassette = Cassette(record, "record", self.redactor, record_mode=record_mode)
         elif replay is not None:
-            self.cassette = Cassette(replay, "replay", self.redactor)
+            self.cassette = Cassette(replay, "replay", self.redactor, match=match)
         self.replaying = replay is not None
         if self.replaying:  # a cassette needs no real credentials: it was recorded scrubbed
             self.credentials = with_placeholders(self.credentials)

@@ -10,12 +10,17 @@ Parsers run on each page's parsed body: `total_pages`, `next_page_url`, `total_i
 `next_result_token`. A parser written without the leading dot (`page_count`) means the field
 (`.page_count`), not a jq function call.
 
-The combined response is the first page with its item array holding every page's items, and
-without `content-length` / `content-encoding` headers (they described page 1's bytes). The item
-array is the body itself when it is a list, else its array-valued top-level key: the only one,
-or, when there are several, the only non-empty one on the first page. Several non-empty arrays
-are ambiguous: an error (`pagination-items`) when a parser says there are more pages, else the
-first page is returned as is (as is a body with no array).
+The combined response has the pages' shape: its item array holds every page's items, and
+everything else (cursors, next links, page numbers, totals; the status and headers too) is
+the **last** page's, so a merged result never claims more pages (a jq step reading
+`.next_cursor` of the merged body sees the last page's, null when paging ended). The last page
+is the last one fetched with a 2xx status: an empty final page counts (it usually says "no
+more"). `content-length` / `content-encoding` are dropped (they described one page's bytes).
+
+The item array is the body itself when it is a list, else its array-valued top-level key: the
+only one, or, when there are several, the only non-empty one on the first page. Several
+non-empty arrays are ambiguous: an error (`pagination-items`) when a parser says there are more
+pages, else the first page is returned as is (as is a body with no array).
 
 Paging stops at the parser's end (total pages or items reached, no next URL or token), on an
 empty page, on a page repeating the previous one, or after MAX_PAGES pages; stopping at the cap
@@ -219,7 +224,7 @@ class Paginator:
             return first
         key, items = found
         collected = list(items)
-        body, previous, pages = first.body, items, 1
+        body, previous, pages, last = first.body, items, 1, first
         while items:
             step = self.next_step(body, params, len(collected), len(items), pages)
             if step is None:
@@ -234,13 +239,15 @@ class Paginator:
             if not _ok(response):
                 return response
             page_items = _items(response.body, key)
+            if page_items is not None:  # an empty or repeated page still has the last word
+                last = response
             if not page_items or page_items == previous:
                 break
             collected += page_items
             body, previous, items, pages = response.body, page_items, page_items, pages + 1
-        combined = collected if key is None else {**first.body, key: collected}
-        headers = {k: v for k, v in first.headers.items() if k.lower() not in _BYTE_HEADERS}
-        return HttpResponse(first.status, headers, combined)
+        combined = collected if key is None else {**last.body, key: collected}
+        headers = {k: v for k, v in last.headers.items() if k.lower() not in _BYTE_HEADERS}
+        return HttpResponse(last.status, headers, combined)
 
     def check_ambiguous(self, body: Any, params: dict[str, Any]) -> None:
         """Several non-empty arrays on the first page: fine when it is the only page; an error

@@ -10,6 +10,11 @@ text (username `user` would turn `/v3/users/list` into `/v3/***s/list`), and som
 in URLs (Twilio's Account SID is the Basic username), which a masked cassette could not replay.
 It is masked inside the Basic header (the base64 of `username:password`, see `add_basic`) and
 under a secret-looking name; the password is masked everywhere.
+
+`scoped(values)` adds secrets for the current thread only, while a block runs: `serve` masks
+the secrets of the webhook in hand (its authorization, cookie, signature headers, its secret
+query values) in every trace, error and dead letter of that webhook, without keeping every
+request's signature in the run-wide set.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -48,6 +54,20 @@ def is_secret_name(name: str) -> bool:
     return any(part in lowered for part in _CONTAINS) or lowered.endswith(("_key", "-key"))
 
 
+def _forms(values: Iterable[str | None]) -> frozenset[str]:
+    """Values worth masking, with their URL-encoded forms (short or empty ones: none)."""
+    fresh: set[str] = set()
+    for value in values:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            fresh.update({value, quote(value, safe=""), quote_plus(value)})
+    return frozenset(fresh)
+
+
+def _pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(secrets, key=len, reverse=True)
+    return re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+
+
 class Redactor:
     """Replaces known secret values with `***`. Thread-safe; values can be added at run time."""
 
@@ -55,20 +75,27 @@ class Redactor:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._scope = threading.local()  # .values: this thread's scoped secrets; .pattern
         self.add(*secrets)
 
     def add(self, *values: str | None) -> None:
         """Learn secret values (and their URL-encoded forms). Short or empty values are ignored."""
-        fresh: set[str] = set()
-        for value in values:
-            if not value or len(value) < MIN_SECRET_LENGTH:
-                continue
-            fresh.update({value, quote(value, safe=""), quote_plus(value)})
+        fresh = _forms(values)
         with self._lock:
             if fresh - self._secrets:
                 self._secrets |= fresh
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+                self._pattern = _pattern(self._secrets)
+
+    @contextmanager
+    def scoped(self, values: Iterable[str | None]) -> Iterator[None]:
+        """Mask `values` too, in this thread, until the block ends (nested scopes add up)."""
+        outer: frozenset[str] = getattr(self._scope, "values", frozenset())
+        fresh = outer | _forms(values)
+        self._scope.values, self._scope.pattern = fresh, None
+        try:
+            yield
+        finally:
+            self._scope.values, self._scope.pattern = outer, None
 
     def add_basic(self, username: str | None, password: str | None) -> None:
         """Learn a Basic credential pair: the password and the base64 header form of the pair.
@@ -85,6 +112,14 @@ class Redactor:
 
     def text(self, text: str) -> str:
         pattern = self._pattern
+        scoped = getattr(self._scope, "values", None)
+        if scoped:  # one pattern, longest first: a secret inside another is masked whole
+            cached = getattr(self._scope, "pattern", None)
+            if cached is None or cached[0] is not pattern:
+                with self._lock:
+                    cached = (pattern, _pattern(self._secrets | scoped))
+                self._scope.pattern = cached
+            pattern = cached[1]
         return pattern.sub(MASK, text) if pattern is not None else text
 
     def value(self, value: Any) -> Any:

@@ -1,32 +1,39 @@
 """A workflow's webhook data_intake (reference §4.1, DESIGN §4), as `serve` runs it.
 
 * `WebhookIntake` finds the intake and its compiled commands once.
-* `register` / `unregister` run `create` on start and `delete` on stop, keeping the URL that
-  is registered in the state file (`webhook_registrations`, intake/journal.py), so `create`
-  is not run again for a URL registered already. `update` is not run.
+* Registration (create / update / delete) is in intake/lifecycle.py.
 * `Receiver.handle` takes one request, whatever the web framework: the body is parsed
   (JSON, or form-encoded), `verification` runs first when there is one (its `!respond`
   output either is the reply, or lets the payload through with `process_payload: true`),
   an application-scope intake routes by its `account_id` / `resource_id` commands, and the
   payload goes through the workflow's pipeline like one line of `run --input`. Every
-  payload ends delivered, dead-lettered, or ignored (another account's), and each webhook
-  is a numbered row of the webhook journal; the number is its dead letters' record number.
+  payload ends delivered, dead-lettered, ignored (another account's) or duplicate (the same
+  method and payload handled within the de-duplication window: a doubled registration or a
+  provider's retry), and each webhook is a numbered row of the webhook journal; the number
+  is its dead letters' record number.
 
-Nothing here prints: messages go to the `log` callback the command line gives.
+Nothing here prints: messages go to the `log` callback the command line gives. While a
+webhook is in hand, its secrets (`secrets_of`: authorization, cookie, API-key, token and
+signature headers, secret-named query and form values) are masked in everything said about
+it: traces, errors, dead letters, the journal (`Redactor.scoped`, http/redact.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ..errors import Diagnostic, EvaluationError, UsageError
+from ..http.redact import TOKEN_FIELDS, is_secret_name
 from ..pipeline.journal import DeadLetter
 from ..pipeline.records import MAX_NESTING, Record, too_deep
 from ..runtime.errors import excerpt, with_location
@@ -34,6 +41,7 @@ from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
 
 if TYPE_CHECKING:
+    from ..http.redact import Redactor
     from ..model import CompiledManifest, Node
     from ..paths import Path
     from ..pipeline.journal import Journal
@@ -45,6 +53,7 @@ if TYPE_CHECKING:
 LIFECYCLE = ("create", "update", "delete")
 COMMANDS = (*LIFECYCLE, "verification", "account_id", "resource_id")
 MAX_BODY = 10 * 1024 * 1024  # bytes; a larger body is refused (413) and dead-lettered
+DEDUPE_WINDOW = 600.0  # seconds: the same payload again within it is a duplicate
 KEPT_TEXT = 10_000  # characters of a body that is not JSON kept in its dead letter
 FORM = "application/x-www-form-urlencoded"
 
@@ -84,56 +93,6 @@ class WebhookIntake:
             if node is not None:
                 nodes[key] = node
         return cls(index, str(name), str(intake.get("scope") or "workflow"), nodes)
-
-
-# ---------------------------------------------------------------------- registration
-
-
-def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJournal,
-             ctx: EvalContext, warn: Callable[[str], None]) -> str:
-    """Run `create` unless the state file says `url` is registered already; a registration
-    for another URL is removed first (its `delete`, when there is one). Returns what was done;
-    raises EvaluationError when `create` fails."""
-    known = webhooks.registration(workflow, intake.name)
-    if known is not None and known.held_by_another_live_process():
-        raise UsageError(f"another `serve` ({known.owner}) is receiving the webhooks of "
-                         f"workflow {workflow!r} at {known.url}; stop it first (one receiver "
-                         "per workflow and state file)")
-    if known is not None and known.url == url:
-        return (f"registered already for {url} (since {known.registered_at}): create not run "
-                "again")
-    if known is not None:
-        delete = intake.nodes.get("delete")
-        if delete is None:
-            warn(f"the registration for {known.url} cannot be removed (the intake has no "
-                 "delete command); registering the new URL")
-        else:
-            try:
-                run_node(delete, None, ctx)
-            except EvaluationError as exc:
-                warn(f"removing the registration for {known.url} failed "
-                     f"({exc.diagnostic.code}: {exc.diagnostic.message}); registering the new "
-                     "URL anyway")
-        webhooks.unregistered(workflow, intake.name)
-    run_node(intake.nodes["create"], None, ctx)
-    webhooks.registered(workflow, intake.name, url)
-    return f"registered {url} (create ran)"
-
-
-def unregister(intake: WebhookIntake, workflow: str, webhooks: WebhookJournal,
-               ctx: EvalContext) -> str:
-    """Run `delete` for the registration recorded in the state file. Returns what was done;
-    raises EvaluationError when `delete` fails (the registration stays recorded)."""
-    known = webhooks.registration(workflow, intake.name)
-    if known is None:
-        return "nothing registered to remove"
-    delete = intake.nodes.get("delete")
-    if delete is None:
-        return (f"warning: webhook intake {intake.name!r} has no delete command: the "
-                f"registration for {known.url} stays with the provider")
-    run_node(delete, None, ctx)
-    webhooks.unregistered(workflow, intake.name)
-    return f"removed the registration for {known.url} (delete ran)"
 
 
 # ---------------------------------------------------------------------- requests
@@ -206,6 +165,49 @@ def parse_payload(incoming: Incoming) -> tuple[Any, str | None]:
     return payload, None
 
 
+def digest(incoming: Incoming) -> str:
+    """What identifies a payload for de-duplication: the method and the body (the query
+    string when the body is empty). Not the path: a doubled registration may post to an old
+    URL and a new one; not the headers: delivery ids and signatures differ per delivery."""
+    h = hashlib.sha256(incoming.method.upper().encode())
+    h.update(b"\n")
+    if incoming.body.strip():
+        h.update(incoming.body)
+    else:
+        h.update(b"?" + "&".join(f"{k}={v}" for k, v in sorted(incoming.query)).encode())
+    return h.hexdigest()
+
+
+def secrets_of(incoming: Incoming) -> list[str]:
+    """The request's secret values: of headers and query or form fields named like a secret
+    (authorization, cookie, x-api-key, *token*, *secret*, *signature*, ...; each cookie's
+    value and a credential after its scheme too), and of JSON body fields named like a
+    token (`password`, `api_key`, ...)."""
+    found: list[str] = []
+    for name, value in incoming.headers:
+        if not is_secret_name(name):
+            continue
+        found.append(value)
+        if name.lower() in ("cookie", "set-cookie"):
+            found += [part.partition("=")[2].strip() for part in value.split(";")]
+        else:
+            found.append(value.strip().rpartition(" ")[2])  # "Bearer xyz": xyz
+            found += [part.partition("=")[2] for part in value.split(",")]  # t=1,v1=abc
+    found += [v for k, v in incoming.query if is_secret_name(k)]
+    if incoming.body.strip():
+        text = incoming.body.decode("utf-8", "replace")
+        if incoming.content_type == FORM:
+            found += [v for k, v in parse_qsl(text, keep_blank_values=True)
+                      if is_secret_name(k)]
+        else:  # the raw text (verification's raw_body): "password": "..." (JSON-escaped)
+            found += [m.group(2) for m in _TOKEN_FIELD.finditer(text)]
+    return [v for v in found if v]
+
+
+_NAMES = "|".join(re.escape(f) for f in sorted(TOKEN_FIELDS))
+_TOKEN_FIELD = re.compile(r'"(' + _NAMES + r')"\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
 def request_object(incoming: Incoming, payload: Any) -> dict[str, Any]:
     """What `verification` gets as its input."""
     headers: dict[str, str] = {}
@@ -239,7 +241,7 @@ def _as_text(value: Any) -> str:
 @dataclass
 class _Handled:
     reply: Reply
-    outcome: str  # delivered | failed | ignored | answered
+    outcome: str  # delivered | failed | ignored | answered | duplicate
     delivered: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
     detail: str | None = None
@@ -252,8 +254,11 @@ class Receiver:
     def __init__(self, intake: WebhookIntake, pipeline: Pipeline, setup: Setup | None, *,
                  webhooks: WebhookJournal, journal: Journal | None,
                  on_dead: Callable[[list[DeadLetter]], None] | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None,
+                 window: float = DEDUPE_WINDOW, redactor: Redactor | None = None) -> None:
         self.intake = intake
+        self.redactor = redactor
+        self.window = window
         self.pipeline = pipeline
         self.workflow = pipeline.name
         self.webhooks = webhooks
@@ -295,8 +300,11 @@ class Receiver:
     def handle(self, incoming: Incoming) -> Reply:
         """One webhook, recorded from start to end. Never raises: when the state file fails
         (locked for too long, full), the sender is told to retry later (503)."""
+        scope = self.redactor.scoped(secrets_of(incoming)) if self.redactor is not None \
+            else nullcontext()
         try:
-            return self._recorded(incoming)
+            with scope:
+                return self._recorded(incoming)
         except SYSTEM_ERRORS as exc:
             if self.log is not None:
                 self.log(f"webhook: the state file failed ({exc}); answered 503 so the sender "
@@ -304,9 +312,10 @@ class Receiver:
             return Reply(503, {"error": "busy: retry later"}, {"Retry-After": "30"})
 
     def _recorded(self, incoming: Incoming) -> Reply:
-        number = self.webhooks.received(self.workflow, self.intake.name, incoming.method)
+        key = digest(incoming)
+        number = self.webhooks.received(self.workflow, self.intake.name, incoming.method, key)
         try:
-            handled = self._handle(number, incoming)
+            handled = self._handle(number, incoming, key)
         except SYSTEM_ERRORS:
             raise
         except Exception as exc:  # a bug: still, the payload must not be lost
@@ -326,11 +335,12 @@ class Receiver:
                 f"{first.stage} {first.code}: {first.message}")
         self.webhooks.finish(number, handled.outcome, handled.reply.status,
                              delivered=handled.delivered, failed=len(handled.dead),
-                             detail=handled.detail)
+                             detail=self.pipeline.env.redact(handled.detail)
+                             if handled.detail else None)
         with self._lock:
             self.counts[handled.outcome] += 1
         if self.log is not None:
-            self.log(self._line(number, incoming.method, handled))
+            self.log(self.pipeline.env.redact(self._line(number, incoming.method, handled)))
         return handled.reply
 
     def _line(self, number: int, method: str, h: _Handled) -> str:
@@ -338,10 +348,11 @@ class Receiver:
                 "failed": f"failed ({len(h.dead)} dead letter{'s' * (len(h.dead) != 1)}"
                 f"{f', delivered {h.delivered}' if h.delivered else ''}): {h.detail}",
                 "ignored": f"ignored: {h.detail}",
-                "answered": f"answered by verification: {h.detail}"}[h.outcome]
+                "answered": f"answered by verification: {h.detail}",
+                "duplicate": f"duplicate: {h.detail}"}[h.outcome]
         return f"webhook {number}: {method} {what} -> {h.reply.status}"
 
-    def _handle(self, number: int, incoming: Incoming) -> _Handled:
+    def _handle(self, number: int, incoming: Incoming, key: str) -> _Handled:
         if incoming.too_large:
             dead = self._dead(number, _cut(incoming.body.decode("utf-8", "replace")), "read",
                               Diagnostic("webhook-too-large", f"the request body is larger "
@@ -358,6 +369,12 @@ class Receiver:
             answered = self._verify(number, verification, incoming, payload, ctx)
             if answered is not None:
                 return answered
+        first = self.webhooks.seen(self.workflow, key, self.window, number)
+        if first is not None:
+            why = (f"the same payload as webhook {first.number} ({first.received_at}, "
+                   f"{first.outcome}), within the {self.window:g} s window: not processed again")
+            return _Handled(Reply(200, {"duplicate": why}), "duplicate",
+                            detail=f"same payload as webhook {first.number}")
         for key, expected in self.routes.items():
             try:
                 got = run_node(self.intake.nodes[key], payload, ctx)

@@ -12,12 +12,22 @@ results have all ended (delivered or dead-lettered), so a crash mid-page polls t
 rather than losing it. The request loop ends when `iterate` is false, `results` is null or
 empty, `results` equals the previous request's, after 100 requests, or once more than 1,000
 results came in this cycle.
+
+A workflow's `historical_data_intake` is a one-time import (reference §4.3): App Studio runs it
+once per setup. `HistoricalImports` (table `historical_imports` of the state file) records when
+it started and when a cycle of it completed (ran to an exit rule, not cut by a stop request or
+an error); `poll` does not run a completed import again until `poll --reset` or a new `setup`
+of the workflow forgets it. An interrupted or failed import goes on from its stored
+polling_state on the next `poll`.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
@@ -36,6 +46,7 @@ MAX_RESULTS = 1000
 LIFECYCLE = ("initial_setup", "pre_poll", "request", "post_poll")
 
 ContextFor = Callable[[Any], "EvalContext"]  # polling_state (or Missing) -> context
+STOP_ASKED = "a stop was asked for"
 
 
 @dataclass
@@ -44,6 +55,94 @@ class CycleReport:
     results: int = 0
     stopped_by: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Did the cycle end by an exit rule (not by a stop request)?"""
+        return self.stopped_by != STOP_ASKED
+
+
+_HISTORICAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS historical_imports (
+    workflow    TEXT PRIMARY KEY,
+    intake      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,              -- NULL: not completed (running, interrupted or failed)
+    requests    INTEGER NOT NULL DEFAULT 0,
+    results     INTEGER NOT NULL DEFAULT 0,
+    stopped_by  TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class HistoricalImport:
+    """One workflow's historical import, as the state file records it."""
+
+    workflow: str
+    intake: str
+    started_at: str
+    finished_at: str | None
+    requests: int
+    results: int
+    stopped_by: str | None
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.finished_at else "started, not completed"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"intake": self.intake, "status": self.status, "started_at": self.started_at,
+                "finished_at": self.finished_at, "requests": self.requests,
+                "results": self.results, "stopped_by": self.stopped_by}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class HistoricalImports:
+    """The `historical_imports` table, on the state file's connection and lock."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = db
+        self._lock = lock
+        with self._lock, self._db:
+            self._db.executescript(_HISTORICAL_SCHEMA)
+
+    def get(self, workflow: str) -> HistoricalImport | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT workflow, intake, started_at, finished_at, requests, results, "
+                "stopped_by FROM historical_imports WHERE workflow = ?", (workflow,)).fetchone()
+        return HistoricalImport(*row) if row else None
+
+    def all(self) -> list[HistoricalImport]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT workflow, intake, started_at, finished_at, requests, results, "
+                "stopped_by FROM historical_imports ORDER BY workflow").fetchall()
+        return [HistoricalImport(*row) for row in rows]
+
+    def started(self, workflow: str, intake: str) -> None:
+        """A cycle begins (the first one sets started_at)."""
+        with self._lock, self._db:
+            self._db.execute("INSERT OR IGNORE INTO historical_imports (workflow, intake, "
+                             "started_at) VALUES (?, ?, ?)", (workflow, intake, _now()))
+
+    def cycle_ended(self, workflow: str, report: CycleReport) -> None:
+        """Count a cycle's requests and results; a complete cycle completes the import."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE historical_imports SET requests = requests + ?, results = results + ?, "
+                "stopped_by = ?, finished_at = ? WHERE workflow = ?",
+                (report.requests, report.results, report.stopped_by,
+                 _now() if report.complete else None, workflow))
+
+    def forget(self, workflow: str) -> None:
+        """`poll --reset` or a new setup: the import is to run again."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM historical_imports WHERE workflow = ?", (workflow,))
 
 
 class Poller:
@@ -71,12 +170,17 @@ class Poller:
         self.on_outcome = on_outcome
         self.should_stop = should_stop  # checked between requests (a page is never cut)
         self.initialised = initialised  # called once initial_setup has succeeded
+        # a historical import: (imports table, workflow, intake), recorded per cycle
+        self.history: tuple[HistoricalImports, str, str] | None = None
         self._record_no = 0
 
     def cycle(self, first: bool) -> CycleReport:
         """One poll: initial_setup when `first`, pre_poll, the requests, post_poll. Raises
         EvaluationError when a lifecycle command fails (records already ended stay so)."""
         report = CycleReport()
+        if self.history is not None:
+            imports, workflow, intake = self.history
+            imports.started(workflow, intake)
         if first:
             self._lifecycle("initial_setup")
             self.initialised()
@@ -93,6 +197,9 @@ class Poller:
                 raise
         if failure is not None:  # the first error is the one reported
             raise failure
+        if self.history is not None:
+            imports, workflow, _ = self.history
+            imports.cycle_ended(workflow, report)
         return report
 
     def _requests(self, report: CycleReport) -> None:
@@ -116,7 +223,7 @@ class Poller:
             if new_state is not Missing:
                 self.save_state(new_state)
             stop = _stop_reason(results, iterate, report) or \
-                ("a stop was asked for" if self.should_stop() else "")
+                (STOP_ASKED if self.should_stop() else "")
             if stop:
                 report.stopped_by = stop
                 return

@@ -165,11 +165,13 @@ def _contacts_page(query: dict[str, str]) -> tuple[int, Any]:
         size = int(query.get("per_page", "3"))
         start = (int(query["page"]) - 1) * size
         pages = -(-len(CONTACTS) // size)
-        return 200, {"contacts": CONTACTS[start:start + size], "meta": {"total_pages": pages}}
+        return 200, {"contacts": CONTACTS[start:start + size],
+                     "meta": {"total_pages": pages, "page": int(query["page"])}}
     limit = int(query.get("limit", "3"))
     if "offset" in query:
         start = int(query["offset"])
-        return 200, {"contacts": CONTACTS[start:start + limit], "total_items": len(CONTACTS)}
+        return 200, {"contacts": CONTACTS[start:start + limit], "total_items": len(CONTACTS),
+                     "offset": start}
     start = int(query.get("cursor", "0"))
     following = start + limit
     return 200, {"contacts": CONTACTS[start:following],

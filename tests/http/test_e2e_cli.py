@@ -111,6 +111,28 @@ def test_each_auth_and_pagination_style_runs_then_replays(
     assert_no_secret(out, err, replay_out, replay_err, cassette.read_text(encoding="utf-8"))
 
 
+LAST_PAGE = {"page": {"meta": {"total_pages": 3, "page": 3}},
+             "limitoffset": {"total_items": 7, "offset": 6},
+             "cursor": {"next_cursor": None}}
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_merged_pages_keep_the_last_pages_pointers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], style: str) -> None:
+    """Items of every page; cursors, page numbers and offsets from the last page, so a step
+    reading them never concludes that more pages exist (DESIGN §4)."""
+    case = build(tmp_path, "token", style)
+    data = yaml.safe_load(case.manifest.read_text(encoding="utf-8"))
+    data["workflows"][0]["setup"]["select"]["form_fields"][0]["options"] = {
+        "!pipe": [{"!http": {"method": "GET", "path": "/contacts", "pagination": True}},
+                  {"!jq": ".body | del(.contacts) + {count: (.contacts | length)}"}]}
+    case.manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with running(case.server) as api:
+        code, out, err = eval_cli(capsys, case, "--remap", f"{case.host}={api.url}")
+    assert code == 0, err
+    assert json.loads(out) == {**LAST_PAGE[style], "count": len(CONTACTS)}
+
+
 @pytest.mark.parametrize("auth", AUTHS)
 def test_verify_url_check_against_the_server(tmp_path: Path, auth: str) -> None:
     """What setup will call: 200 from verify_url (oauth2: a successful refresh) = valid."""

@@ -226,7 +226,9 @@ def test_application_scope_routes_by_account_and_resource(
         assert registration("events-in", "events").url == \
             "http://127.0.0.1:8787/webhooks/events-in"
         err = capsys.readouterr().err
-        assert "has no delete command: the registration stays with the provider" in err
+        assert "on stop: registration kept at the provider: the intake has no delete" in err
+        assert "events-in: registration kept at the provider: the intake has no delete " \
+            "(http://127.0.0.1:8787/webhooks/events-in)" in err
         with receiver(provider, APPLICATION):
             assert [c[0] for c in provider.calls] == ["POST"]  # registered already
     assert [(e.outcome, e.status) for e in journal()] == [
@@ -403,7 +405,8 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
     assert not Registration("w", "i", "u", "t", f"{here}:999999999") \
         .held_by_another_live_process()
     with state() as s:
-        s.db.execute("INSERT OR REPLACE INTO webhook_registrations VALUES (?, ?, ?, ?, ?)",
+        s.db.execute("INSERT OR REPLACE INTO webhook_registrations (workflow, intake, url, "
+                     "registered_at, owner) VALUES (?, ?, ?, ?, ?)",
                      ("signups-in", "signup", "http://x/", "now", f"{here}:{os.getppid()}"))
         s.db.commit()
     with FakeProvider() as provider, pytest.raises(UsageError, match="another `serve`"), \
