@@ -29,8 +29,8 @@ def wants_json(args: argparse.Namespace) -> bool:
     return getattr(args, "format", "text") == "json"
 
 
-def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+def print_json(value: Any, flush: bool = False) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str), flush=flush)
 
 
 def usage_error(message: str, command: str | None) -> dict[str, Any]:

@@ -31,6 +31,30 @@ def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
                    help="!http output shape: as validate decided (auto), or force one")
     add_state_option(p)
     add_jq_engine_option(p)
+    add_report_options(p, noun)
+
+
+def add_report_options(p: argparse.ArgumentParser, noun: str) -> None:
+    """How run, poll and serve report: --format, --quiet, --show-failures."""
+    from .failures import DEFAULT_SHOWN
+    from .output import add_format_option
+
+    add_format_option(p, "the summary (with the failures by error code)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (the summary is still printed)")
+    p.add_argument("--show-failures", type=_count, default=DEFAULT_SHOWN, metavar="N",
+                   help=f"show up to N failed {noun}s on screen, grouped by error code "
+                   f"(default {DEFAULT_SHOWN}; 0: none)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
 
 
 def existing_state(given: str | None) -> StateFile:
