@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .model import CompiledManifest
 
 CASE_KEYS = frozenset({"name", "pointer", "input", "custom_data", "roots", "cassette",
-                       "expect", "expect_error", "workflow"})
+                       "expect", "expect_error"})
 ROOT_KEYS = frozenset({"data", "polling_state", "webhook", "resource", "contact", "subdomain"})
 DEFAULT_WEBHOOK = {"url": "http://127.0.0.1:8787/webhook"}
 Outcome = Literal["passed", "failed", "error"]
