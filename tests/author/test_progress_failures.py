@@ -133,3 +133,29 @@ def test_one_line_folds_and_cuts() -> None:
     assert one_line("a   b\tc") == "a b c"
     assert len(one_line("x" * 500)) == 110 and one_line("x" * 500).endswith("…")
     assert one_line("") == ""
+
+
+def test_tracker_counts_and_collects(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import json
+
+    from manifest_runtime.cli.run_report import Tracker, print_failures, print_summary_json
+
+    args = argparse.Namespace(show_failures=1, quiet=True, trace=False, format="text",
+                              dead_letter="dead.jsonl")
+    t = Tracker(args, Total(3))
+    t.record([], delivered=True)
+    t.record([Dead(2, "no-email", "no email")], delivered=False)
+    t.record([Dead(3, "no-email", "no email")], delivered=False)
+    t.close()
+    assert (t.counts.done, t.counts.delivered, t.counts.failed) == (3, 1, 2)
+    assert t.progress.mode == "off"
+    print_failures(args, t.failures, "s.db")
+    assert capsys.readouterr().out == (
+        "2 failures, the first 1 by error code:\n  no-email (2, 1 not shown)\n"
+        "    line 2 [source]: no email\n"
+        "  all of them: manifest-runtime state show --state s.db, or dead.jsonl\n")
+    print_summary_json("run", "w", {"read": 3}, t.failures, "s.db", 1)
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["read"] == 3
+    assert report["failures"]["by_code"] == {"no-email": 2}
