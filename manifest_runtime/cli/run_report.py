@@ -22,7 +22,9 @@ class Tracker:
                  terminal: bool | None = None) -> None:
         self.failures = Failures(getattr(args, "show_failures", DEFAULT_SHOWN))
         quiet = bool(getattr(args, "quiet", False) or getattr(args, "trace", False))
-        self.progress = Progress(total=total, unit=unit, quiet=quiet, terminal=terminal)
+        every = getattr(args, "progress_every", 10)
+        self.progress = Progress(total=total, unit=unit, quiet=quiet or every == 0,
+                                 terminal=terminal, interval=float(every or 10))
         self.counts = Counts()
 
     def record(self, dead: Iterable[DeadLetterLike], *, delivered: bool, skipped: bool = False

@@ -42,6 +42,9 @@ def add_report_options(p: argparse.ArgumentParser, noun: str) -> None:
     add_format_option(p, "the summary (with the failures by error code)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress on stderr (the summary is still printed)")
+    p.add_argument("--progress-every", type=_count, default=10, metavar="SECONDS",
+                   help="when stderr is not a terminal: one progress line every SECONDS "
+                   "(default 10; 0: none; on a terminal a live bar instead)")
     p.add_argument("--show-failures", type=_count, default=DEFAULT_SHOWN, metavar="N",
                    help=f"show up to N failed {noun}s on screen, grouped by error code "
                    f"(default {DEFAULT_SHOWN}; 0: none)")

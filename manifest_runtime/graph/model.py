@@ -12,8 +12,9 @@ from typing import Any
 from ..paths import Path, to_pointer
 
 SETUP_STEPS = ("connect", "select", "review_events", "review_objects", "map", "schedule")
-LIFECYCLE = ("create", "delete", "verification", "initial_setup", "pre_poll", "request",
-             "post_poll")
+LIFECYCLE = ("create", "delete", "verification", "account_id", "resource_id", "initial_setup",
+             "pre_poll", "request", "post_poll")
+_SECRET = ("secret", "token", "password", "key", "signature")  # values never drawn
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,17 @@ def _label(name: str, arg: Any) -> str:
         return f"!save to {arg.get('scope', '?')}"
     if isinstance(arg, str):
         return f"{name} {_short(arg)}"
-    return f"{name} {_short(json.dumps(arg, ensure_ascii=False))}"
+    return f"{name} {_short(json.dumps(_masked(arg), ensure_ascii=False))}"
+
+
+def _masked(value: Any) -> Any:
+    """`value` with the values of secret-looking keys replaced by ***."""
+    if isinstance(value, dict):
+        return {k: "***" if any(word in str(k).lower() for word in _SECRET)
+                and not isinstance(v, dict | list) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _short(text: str, limit: int = 48) -> str:

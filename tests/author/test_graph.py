@@ -115,3 +115,11 @@ def test_html_renders_in_headless_chromium(manifest: Path, tmp_path: Path) -> No
     done = _chromium(tmp_path, page, "--window-size=1400,1800", f"--screenshot={shot}")
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_secret_looking_arguments_are_not_drawn() -> None:
+    data = {"workflows": [{"name": "w", "type": "generic", "setup": {}, "data_pipeline": {
+        "source": {"!sha": {"algorithm": "sha256", "secret": "hunter2"}},
+        "target": {"!jq": "."}}}]}
+    for drawn in (text(build(data, "m")), mermaid(build(data, "m"))):
+        assert "hunter2" not in drawn and '"secret": "***"' in drawn.replace("#quot;", '"')
