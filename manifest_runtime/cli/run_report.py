@@ -43,13 +43,11 @@ class Tracker:
 
 def print_failures(args: argparse.Namespace, failures: Failures, state_path: str,
                    where: str = "line") -> None:
-    """Text mode: the first failures by error code, then where all of them are."""
+    """Text mode: the first failures by error code (the caller says where all of them are:
+    the state file's dead_letters table, `manifest-runtime state show`)."""
     if wants_json(args) or not failures.total:
         return
-    more = f"all of them: manifest-runtime state show --state {state_path}"
-    if getattr(args, "dead_letter", None):
-        more += f", or {args.dead_letter}"
-    sys.stdout.write(failures.render(where, more=more if failures.keep else ""))
+    sys.stdout.write(failures.render(where))
 
 
 def print_summary_json(command: str, workflow: str, counts: Mapping[str, Any],

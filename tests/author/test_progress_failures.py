@@ -153,8 +153,7 @@ def test_tracker_counts_and_collects(capsys: pytest.CaptureFixture[str]) -> None
     print_failures(args, t.failures, "s.db")
     assert capsys.readouterr().out == (
         "2 failures, the first 1 by error code:\n  no-email (2, 1 not shown)\n"
-        "    line 2 [source]: no email\n"
-        "  all of them: manifest-runtime state show --state s.db, or dead.jsonl\n")
+        "    line 2 [source]: no email\n")
     print_summary_json("run", "w", {"read": 3}, t.failures, "s.db", 1)
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and report["read"] == 3
