@@ -49,3 +49,18 @@ def test_usage_error_under_format_json_is_json(capsys: pytest.CaptureFixture[str
     assert report == {"ok": False, "command": "validate", "error": {
         "code": "usage", "message": "unrecognized arguments: --frobnicate", "exit_code": 2}}
     assert captured.err.startswith("usage: manifest-runtime validate")
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands()))
+def test_every_command_has_a_json_output(name: str) -> None:
+    """`--format json` everywhere (init: its --format is the manifest's, --json the
+    summary's)."""
+    parser = _subcommands()[name]
+    if name == "state":
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = next(iter(sub.choices.values()))
+    options = {s: a for a in parser._actions for s in a.option_strings}
+    if name == "init":
+        assert "--json" in options and options["--format"].choices == ("yaml", "json")
+        return
+    assert "json" in (options["--format"].choices or ())
