@@ -37,6 +37,7 @@ EPILOG = """examples (offline, on the bundled ActiveTrail example):
       /workflows/0/setup/connect/describe_connection \\
       --replay examples/activetrail-contacts/cassette.yaml --trace
 
+start your own: manifest-runtime init my-app (then docs/tutorial.md)
 each command has --help; docs/ has the details.
 exit codes: 0 success, 1 invalid manifest or failed records, 2 usage error,
 130/143 stopped by SIGINT/SIGTERM (run, poll, serve)"""
