@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +29,7 @@ from .errors import Diagnostic, EvaluationError, UsageError
 
 if TYPE_CHECKING:
     from .model import CompiledManifest
+    from .runtime.context import TraceEvent
 
 CASE_KEYS = frozenset({"name", "pointer", "input", "custom_data", "roots", "cassette",
                        "expect", "expect_error"})
@@ -141,11 +142,12 @@ def load_cases(path: str) -> list[Case]:
     return cases
 
 
-def run_case(compiled: CompiledManifest, case: Case) -> CaseResult:
-    """Run one case and judge it."""
+def run_case(compiled: CompiledManifest, case: Case,
+             trace: Callable[[Any], Callable[[TraceEvent], None]] | None = None) -> CaseResult:
+    """Run one case and judge it. `trace(redactor)`: a tracer for its steps (--trace)."""
     started = time.perf_counter()
     try:
-        actual = evaluate_case(compiled, case)
+        actual = evaluate_case(compiled, case, trace)
     except EvaluationError as exc:
         from .runtime.errors import with_location
 
@@ -185,7 +187,8 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
-def evaluate_case(compiled: CompiledManifest, case: Case) -> Any:
+def evaluate_case(compiled: CompiledManifest, case: Case,
+                  trace: Callable[[Any], Callable[[TraceEvent], None]] | None = None) -> Any:
     """The case's command run by the engine `eval` uses, in a fresh in-memory state."""
     from .cli.eval import custom_data_arg, pipeline_role
     from .expressions.nodes import Missing
@@ -226,7 +229,8 @@ def evaluate_case(compiled: CompiledManifest, case: Case) -> Any:
         env = Env(store=state.store, http=http, ac=state.sandbox(contact),
                   base_url=compiled.node_at(("api", "base_url")),
                   redact=http.redactor.text, redact_value=http.redactor.value,
-                  resource_role=pipeline_role(path))
+                  resource_role=pipeline_role(path),
+                  trace=None if trace is None else trace(http.redactor))
         ctx = EvalContext.create(
             custom_data=custom_data_arg(case.custom_data, compiled.data, path),
             webhook=roots.get("webhook", DEFAULT_WEBHOOK),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .output import add_format_option, print_json, wants_json
-from .session import compile_or_report
+from .session import compile_or_report, tracer
 
 if TYPE_CHECKING:
     from ..cases import Case, CaseResult
@@ -37,6 +37,8 @@ def add_parser(sub: Any) -> None:
                    "the expectation (the file's opening comment is kept, others are not)")
     p.add_argument("-k", metavar="TEXT", dest="select",
                    help="run only the cases whose name contains TEXT")
+    p.add_argument("--trace", action="store_true",
+                   help="print each step's input, expanded arguments and output to stderr")
     add_format_option(p, "every case's outcome")
     p.set_defaults(handler=run)
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     results: list[CaseResult] = []
     for case in cases:
-        result = run_case(compiled, case)
+        result = run_case(compiled, case, tracer if args.trace else None)
         results.append(result)
         if not wants_json(args):
             mark = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR"}[result.outcome]

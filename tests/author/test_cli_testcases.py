@@ -107,3 +107,11 @@ def test_cases_seed_saved_data_and_polling_state(tmp_path: Path,
         "  expect: {polling_state: {page: 3, cycles: 2}}\n")
     assert main(["test", str(manifest), str(tmp_path / "c.yaml")]) == 0, \
         capsys.readouterr().out
+
+
+def test_trace_shows_each_step_of_a_case(capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = ROOT / "examples/twilio-sms/manifest.json"
+    assert main(["test", str(manifest), "-k", "sender", "--trace"]) == 0
+    captured = capsys.readouterr()
+    assert "trace: /workflows/0/data_pipeline/target/!pipe/0 !jq" in captured.err
+    assert '"+12025550173"' in captured.err and "1 passed" in captured.out
