@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if wants_json(args):
         print_json({"ok": True, "dir": folder, "kind": answers.kind, "files": paths})
         return 0
+    if io is None and not args.no_input and None in (args.kind, args.manifest_format):
+        print("(no terminal to ask on: took the defaults; choose with --kind, --format, "
+              "--brand, --base-url)", file=sys.stderr)
     print(f"wrote {answers.kind} manifest {manifest} with " + ", ".join(
         n for n in written if not n.startswith("manifest.")))
     print(f"next: cd {folder} && manifest-runtime validate {paths[0].rsplit('/', 1)[-1]} "
