@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError, UsageError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
+from .output import wants_json
+from .progress import Total
 from .run import (
     Summary,
     choose_workflow,
@@ -20,10 +22,12 @@ from .run import (
     open_pipeline,
     write_dead,
 )
+from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_pipeline_options,
     compile_or_report,
+    located,
     report_error,
 )
 from .signals import StopOnSignal
@@ -74,7 +78,7 @@ def polling_intake(compiled: CompiledManifest, workflow: dict[str, Any]
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.polling import HistoricalImports, Poller
 
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="poll")
     if compiled is None:
         return 1
     index, workflow = choose_workflow(compiled, args.workflow)
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
                   "`poll --reset` (or a new `setup`) runs it again")
             return 0
         dead_file = open_dead_letter(args.dead_letter)
+        tracker = Tracker(args, Total(None), unit="results")
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
@@ -102,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 journal.finish(run_key, outcome.record_no, outcome.dead)
             write_dead(dead_file, outcome.dead)
             summary.add(outcome)
+            tracker.record(outcome.dead, delivered=bool(outcome.delivered) and not outcome.dead)
 
         def load() -> Any:
             stored, value = state.load_polling_state(name)
@@ -120,16 +126,19 @@ def run(args: argparse.Namespace) -> int:
         every = args.every or _frequency(setup, intake)
         try:
             with stop:
-                code = _loop(poller, state, name, once, every, summary, args, stop)
+                code = _loop(poller, state, name, once, every, summary, args, stop, tracker)
         finally:
+            tracker.close()
             if dead_file is not None:
                 dead_file.close()
     return code
 
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
-          args: argparse.Namespace, stop: StopOnSignal) -> int:
+          args: argparse.Namespace, stop: StopOnSignal, tracker: Tracker) -> int:
     failed_cycle = False
+    cycles: list[dict[str, Any]] = []
+    out = sys.stderr if wants_json(args) else sys.stdout  # --format json: one object at the end
     try:
         while True:
             first = not state.polling_initialised(name)
@@ -138,6 +147,8 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 report = poller.cycle(first)
             except EvaluationError as exc:
                 report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
+                cycles.append({"error": poller.pipeline.env.redact_value(located(
+                    exc.diagnostic, poller.pipeline.compiled).as_json())})
                 print(f"{name}: the poll failed; results that came before it are "
                       "recorded", file=sys.stderr)
                 failed_cycle = True
@@ -148,7 +159,10 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                                            summary.failed - before[2])
                 print(f"{name}: poll: {report.requests} request(s), read {read}, delivered "
                       f"{delivered}, failed {failed}; stopped: {report.stopped_by}",
-                      flush=True)
+                      file=out, flush=True)
+                cycles.append({"requests": report.requests, "read": read,
+                               "delivered": delivered, "failed": failed,
+                               "stopped_by": report.stopped_by})
             if once or stop.signal is not None:
                 break
             print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
@@ -158,14 +172,21 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
     except KeyboardInterrupt:  # a second Ctrl-C
         print("aborted", file=sys.stderr)
         return 130
+    code = 1 if failed_cycle or summary.failed else 0
     if stop.signal is not None:
         print(f"{name}: stopped; polling_state is stored: the next poll goes on from it",
               file=sys.stderr)
-        return 128 + stop.signal
+        code = 128 + stop.signal
+    if wants_json(args):
+        print_summary_json("poll", name, {"read": summary.read, "delivered": summary.delivered,
+                                          "failed": summary.failed}, tracker.failures,
+                           state.path, code, cycles=cycles, signal=stop.signal)
+        return code
     if summary.failed:
+        print_failures(args, tracker.failures, state.path, where="result")
         print(f"failed results are in the dead_letters table of {state.path}"
               + (f" and {args.dead_letter}" if args.dead_letter else ""))
-    return 1 if failed_cycle or summary.failed else 0
+    return code
 
 
 def _single(setup: Any, intake: dict[str, Any]) -> bool:

@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
+from .failures import Failures
 from .http_options import add_http_options, http_service, positive_int
+from .output import wants_json
+from .progress import count_records
 from .run_input import input_lines
+from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_pipeline_options,
@@ -81,7 +85,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.journal import run_key
 
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="run")
     if compiled is None:
         return 1
     index, workflow = choose_workflow(compiled, args.workflow)
@@ -177,6 +181,7 @@ class Summary:
     empty: int = 0  # records whose source output an empty array: nothing to deliver
     interrupted: int | None = None  # the signal that stopped the run
     outputs: list[Any] = field(default_factory=list)
+    failures: Failures = field(default_factory=Failures)  # the first ones, by error code
 
     def add(self, outcome: Outcome) -> None:
         self.read += 1
@@ -188,6 +193,14 @@ class Summary:
         self.empty += 1 if outcome.items == 0 else 0
 
     def report(self, args: argparse.Namespace, workflow: str, state_path: str) -> int:
+        if wants_json(args):
+            code = 128 + self.interrupted if self.interrupted is not None else \
+                1 if self.failed else 0
+            counts = {k: getattr(self, k) for k in ("read", "skipped", "delivered", "failed",
+                                                    "dead", "fanned", "items", "empty")}
+            print_summary_json("run", workflow, counts, self.failures, state_path, code,
+                               dry_run=args.dry_run, signal=self.interrupted)
+            return code
         out = sys.stderr if args.dry_run else sys.stdout
         done = "transformed" if args.dry_run else "delivered"
         count = len(self.outputs) if args.dry_run else self.delivered
@@ -202,6 +215,8 @@ class Summary:
             line += (f"; {self.skipped} of them skipped, done in an earlier run (--restart "
                      "runs them again)")
         print(line, file=out)
+        if self.failed and out is sys.stdout:
+            print_failures(args, self.failures, state_path)
         if self.failed:
             where = f"the dead_letters table of {state_path}"
             if args.dead_letter:
@@ -222,11 +237,11 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
     finish and are recorded. Dry-run output keeps the input order."""
     from ..pipeline.records import read_jsonl
 
-    summary = Summary()
+    tracker = Tracker(args, count_records(args.input or args.contacts))
+    summary = Summary(failures=tracker.failures)
     done = journal.done(key) if journal is not None else set()
     dead_file = open_dead_letter(args.dead_letter)
     record_lock = threading.Lock()
-    progress = _Progress(sys.stderr.isatty() and not args.trace)
     stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to abort)")
 
     def records() -> Iterator[Record]:
@@ -237,6 +252,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
             if record.number in done:
                 summary.read += 1
                 summary.skipped += 1
+                tracker.record([], delivered=False, skipped=True)
                 continue
             taken += 1
             yield record
@@ -251,7 +267,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
 
     def collect(outcome: Outcome) -> None:
         summary.add(outcome)
-        progress.update(summary)
+        tracker.record(outcome.dead, delivered=not outcome.dead)
 
     printed: dict[int, list[Any]] = {}  # dry run: outputs waiting for their turn
     order: deque[int] = deque()
@@ -276,7 +292,7 @@ def _execute(args: argparse.Namespace, pipeline: Pipeline, journal: Journal | No
                 _take(f.result(), collect, printed, args.dry_run, summary)
             print_in_order()
     finally:
-        progress.close()
+        tracker.close()
         if dead_file is not None:
             dead_file.close()
     summary.interrupted = stop.signal
@@ -289,29 +305,6 @@ def _take(outcome: Outcome, collect: Any, printed: dict[int, list[Any]], dry_run
     if dry_run:
         printed[outcome.record_no] = outcome.outputs
         summary.outputs.extend(outcome.outputs)
-
-
-class _Progress:
-    """A progress line on a terminal (rich), nothing otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar: Any = None
-        if enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), transient=True)
-            self._task = self._bar.add_task("starting", total=None)
-            self._bar.start()
-
-    def update(self, s: Summary) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, description=f"read {s.read}  delivered {s.delivered}"
-                             f"  failed {s.failed}")
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def open_dead_letter(path: str | None) -> TextIO | None:
