@@ -95,10 +95,12 @@ class Progress:
         )
 
         known = self.total.records is not None
-        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+        columns: list[Any] = [TextColumn("{task.description}")]
         if known:
-            columns += [BarColumn(), MofNCompleteColumn(), TaskProgressColumn()]
-        columns += [TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
+            columns += [BarColumn(bar_width=16), MofNCompleteColumn(), TaskProgressColumn()]
+        else:
+            columns += [SpinnerColumn(), TextColumn("{task.completed}"), TimeElapsedColumn()]
+        columns += [TextColumn("{task.fields[rate]}")]
         if known:
             columns += [TextColumn("ETA"), TimeRemainingColumn()]
         columns += [TextColumn("{task.fields[counts]}")]
@@ -117,7 +119,7 @@ class Progress:
                     self.total = Total(None)
                     self._bar.update(self._task, total=None)
                 self._bar.update(self._task, completed=counts.done, rate=self._rate(),
-                                 counts=f"delivered {counts.delivered} failed {counts.failed}")
+                                 counts=f"ok {counts.delivered} failed {counts.failed}")
             elif self.mode == "log":
                 now = self.clock()
                 if now - self._last_log >= self.interval:

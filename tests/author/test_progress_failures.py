@@ -85,7 +85,7 @@ def test_terminal_bar_shows_total_percentage_rate_and_eta() -> None:
     shown = out.getvalue()
     p.close()
     assert "50/200" in shown and "25%" in shown and "ETA" in shown
-    assert "delivered 49 failed 1" in shown and "/s" in shown
+    assert "ok 49 failed 1" in shown and "/s" in shown
 
 
 @dataclass(frozen=True)
