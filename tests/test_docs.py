@@ -89,3 +89,82 @@ def test_readme_first_command_runs(capsys: pytest.CaptureFixture[str],
     out = capsys.readouterr().out
     assert "read 3, delivered 3, failed 0" in out
     assert "ada@example.com" in out and "activetrail, vip" in out
+
+
+# ---------------------------------------------------------------- every command in the docs
+
+DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+# docs whose commands need a local server: a test of their own runs them
+OWN_RUNNER = {"docs/targets.md": "tests/activecampaign/test_targets_doc.py"}
+_PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_.]*[A-Z](?:\.[a-z]+)?$")  # MANIFEST, FILE.jsonl
+
+
+def doc_steps(text: str) -> list[tuple[str, list[str], int]]:
+    """The runnable steps of a doc, in order: ("run", argv, expected exit), ("cd", [dir]),
+    ("append", [file, text]). Synopses (MANIFEST, [--option]) and anything that is not
+    manifest-runtime, cd or `echo '...' >> FILE` are left out; `# exits N` after a command
+    is its expected exit code. A ```yaml block opening with `# FILE: add ...` is appended
+    to FILE."""
+    steps: list[tuple[str, list[str], int]] = []
+    for lang, block in re.findall(r"```(sh|yaml)\n(.*?)```", text, re.S):
+        if lang == "yaml":
+            first = block.split("\n", 1)[0]
+            match = re.match(r"# (\S+): add", first)
+            if match:
+                steps.append(("append", [match.group(1), block.split("\n", 1)[1]], 0))
+            continue
+        for line in block.replace("\\\n", " ").splitlines():
+            exits = re.search(r"#\s*exits (\d+)", line)
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            if words[0] == "cd" and len(words) == 2:
+                steps.append(("cd", words[1:], 0))
+            elif words[:1] == ["echo"] and len(words) == 4 and words[2] == ">>":
+                steps.append(("append", [words[3], words[1] + "\n"], 0))
+            elif words[0] == "manifest-runtime" and not any(
+                    w.startswith("[") or _PLACEHOLDER.match(w) or ("|" in w and "{" not in w)
+                    for w in words[1:]) and "&&" not in words and words[1] != "serve":
+                steps.append(("run", words[1:], int(exits.group(1)) if exits else 0))
+    return steps
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_command_in_the_docs_runs(doc: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Each doc's commands run in order, from a scratch folder where examples/ is the
+    repository's: each exits as the doc says (0 unless marked `# exits N`)."""
+    steps = doc_steps((ROOT / doc).read_text(encoding="utf-8"))
+    if not any(kind == "run" for kind, _, _ in steps):
+        pytest.skip(f"{doc} shows no runnable command (synopses only)")
+    if doc in OWN_RUNNER:
+        pytest.skip(f"{doc}'s commands run in {OWN_RUNNER[doc]} (they need a server)")
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "tests").symlink_to(ROOT / "tests")
+    monkeypatch.chdir(tmp_path)
+    for kind, words, expected in steps:
+        if kind == "cd":
+            monkeypatch.chdir(words[0])
+        elif kind == "append":
+            with open(words[0], "a", encoding="utf-8") as f:
+                f.write(words[1])
+        else:
+            code = main(words)
+            captured = capsys.readouterr()
+            assert code == expected, (doc, words, captured.out[-2000:], captured.err[-2000:])
+
+
+def test_the_doc_runner_reads_what_the_tutorial_shows() -> None:
+    steps = doc_steps((ROOT / "docs/tutorial.md").read_text())
+    kinds = [(k, w[0]) for k, w, _ in steps]
+    assert kinds[:3] == [("run", "init"), ("cd", "acme-leads"), ("run", "validate")]
+    assert ("append", "tests.yaml") in kinds and ("append", "payloads.jsonl") in kinds
+    assert [e for k, w, e in steps if k == "run" and w[0] == "run"] == [0, 1]
+
+
+def test_docs_stand_alone() -> None:
+    """No doc cites a document that is not in the repository by section."""
+    for doc in DOCS:
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert not re.search(r"(DESIGN|reference)\s*§", text), doc

@@ -9,17 +9,21 @@ Python traceback.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sqlite3
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one, use_color
-from . import eval, poll, run, sandbox, serve, setup, state, validate
+from . import eval, graph, init, poll, run, sandbox, serve, setup, state, testcases, validate
 from .jq_engine import apply_jq_engine
+from .output import diagnostic_error, emit_error, usage_error
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (validate, eval, setup, run, poll, serve, sandbox, state)
+SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
+                                       poll, serve, sandbox, state)
 
 EPILOG = """examples (offline, on the bundled ActiveTrail example):
   manifest-runtime validate examples/*/manifest.*
@@ -33,13 +37,30 @@ EPILOG = """examples (offline, on the bundled ActiveTrail example):
       /workflows/0/setup/connect/describe_connection \\
       --replay examples/activetrail-contacts/cassette.yaml --trace
 
+start your own: manifest-runtime init my-app (then docs/tutorial.md)
 each command has --help; docs/ has the details.
 exit codes: 0 success, 1 invalid manifest or failed records, 2 usage error,
 130/143 stopped by SIGINT/SIGTERM (run, poll, serve)"""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error under `--format json` is a JSON object on stdout
+    (the subcommand's usage still goes to stderr)."""
+
+    json_errors = False  # set by main() from the command line it parses
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            from .output import print_json, usage_error
+
+            self.print_usage(sys.stderr)
+            print_json(usage_error(message, self.prog.split(" ", 1)[-1]))
+            self.exit(2)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="manifest-runtime",
         description="Validate, set up and run ActiveCampaign App Studio manifests locally.",
         epilog=EPILOG,
@@ -51,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in SUBCOMMANDS:
         module.add_parser(sub)
+    from .helptext import decorate
+
+    for name, subparser in sub.choices.items():
+        decorate(name, subparser)
     return parser
 
 
@@ -88,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = _asks_json(argv)
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     unknown = _unknown_command(parser, argv)
@@ -95,16 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"manifest-runtime: error: {unknown}", file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the subcommand, with its own usage, not the top-level one
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extras)}")
     apply_jq_engine(args)
     try:
         code: int = args.handler(args)
         return code
     except UsageError as exc:
-        print(f"manifest-runtime: error: {exc}", file=sys.stderr)
+        emit_error(args, usage_error(str(exc), args.command),
+                   f"manifest-runtime: error: {exc}")
         return 2
     except ManifestRuntimeError as exc:
-        sys.stderr.write(render_one(exc.diagnostic, color=use_color(sys.stderr)))
+        emit_error(args, diagnostic_error(exc.diagnostic, args.command, exc.exit_code),
+                   render_one(exc.diagnostic, color=use_color(sys.stderr)))
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -122,3 +153,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _asks_json(argv: Sequence[str]) -> bool:
+    if "init" in argv:  # init's --format is the manifest's; its --json the summary's
+        return "--json" in argv
+    return "--format=json" in argv or any(
+        a == "--format" and b == "json" for a, b in itertools.pairwise(argv))
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser

@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..activecampaign.ignored import collecting, describe_ignored
 from ..errors import EvaluationError, UsageError
+from ..paths import to_pointer
 from .ac_options import account
 from .http_options import add_http_options, http_service
 from .jq_engine import add_jq_engine_option
+from .output import add_format_option, diagnostic_error, print_json, wants_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_state_option,
     auth_name_for,
     compile_or_report,
+    located,
     make_env,
     open_state,
     report_error,
@@ -39,8 +42,15 @@ def add_parser(sub: Any) -> None:
         "unless --remap points them elsewhere or --replay answers them from a cassette.",
     )
     p.add_argument("manifest", metavar="MANIFEST", help=".json, .yaml or .yml file")
-    p.add_argument("pointer", metavar="POINTER",
-                   help="RFC 6901 pointer to the command, e.g. /workflows/0/data_pipeline/source")
+    p.add_argument("pointer", metavar="POINTER", nargs="?",
+                   help="pointer to the command, by index or by name: "
+                   "/workflows/0/data_pipeline/source, /workflows/NAME/setup/select/"
+                   "form_fields/ID/options, /data_intake/NAME/create (see --list)")
+    p.add_argument("--list", action="store_true",
+                   help="print every evaluable pointer (by index and by name) with its "
+                   "command, and exit")
+    add_format_option(p, "the output as {\"ok\": true, \"output\": ...} (--list: the "
+                      "pointers)")
     p.add_argument("--input", metavar="JSON|@FILE", help="the command's input (default null)")
     p.add_argument("--custom-data", metavar="JSON|@FILE",
                    help='form answers: {"field": "value"} or {"field": {"value": .., '
@@ -71,16 +81,24 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..paths import from_pointer
+    from ..pointer_names import resolve
     from ..runtime.run import run_at
 
+    if args.list:
+        if args.pointer is not None:
+            raise UsageError("--list takes no POINTER")
+        return _list(args)
+    if args.pointer is None:
+        raise UsageError("give a POINTER (or --list to see them all)")
     try:
         path = from_pointer(args.pointer)
     except ValueError as exc:
         raise UsageError(f"malformed pointer: {exc}") from None
     value = _json_arg(args.input, "--input")
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="eval")
     if compiled is None:
         return 1
+    path = resolve(compiled.data, path)
     _one_command(compiled, path, args.all)
     state = open_state(args.state)  # first: a bad --state must not leave a --record cassette
     try:
@@ -94,14 +112,42 @@ def run(args: argparse.Namespace) -> int:
         with collecting() as ignored:
             output = run_at(compiled, path, value, ctx)
     except EvaluationError as exc:
-        report_error(exc.diagnostic, compiled, redactor.text)
+        if wants_json(args):
+            print_json(redactor.value(diagnostic_error(
+                located(exc.diagnostic, compiled), "eval")))
+        else:
+            report_error(exc.diagnostic, compiled, redactor.text)
         return 1
     finally:
         state.close()
         http.close()
     for warning in describe_ignored(ignored):  # keys the target could not use
         print(f"warning: {warning}", file=sys.stderr)
-    print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
+    if wants_json(args):
+        print_json({"ok": True, "pointer": to_pointer(path), "output": redactor.value(output)})
+    else:
+        print(json.dumps(redactor.value(output), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Every command eval can run, by index and by name, inner steps indented."""
+    from ..pointer_names import evaluable
+
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="eval")
+    if compiled is None:
+        return 1
+    found = evaluable(compiled)
+    if wants_json(args):
+        print_json({"ok": True, "manifest": args.manifest,
+                    "commands": [e.as_json() for e in found]})
+        return 0
+    for e in found:
+        pad = "  " * e.depth
+        shown = e.by_name if e.by_name == e.pointer else f"{e.by_name}  ({e.pointer})"
+        print(f"{pad}{e.command:<10} {shown}")
+    print(f"{len(found)} commands; run one: manifest-runtime eval {args.manifest} POINTER",
+          file=sys.stderr)
     return 0
 
 
@@ -155,7 +201,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     polling = _json_arg(args.polling_state, "--polling-state")
     resource = _json_arg(args.resource, "--resource")
     env = make_env(args, compiled, state, http, ac=account(args, state, http, contact),
-                   role=_pipeline_role(path))
+                   role=pipeline_role(path))
     return EvalContext.create(
         custom_data=custom_data_arg(_json_arg(args.custom_data, "--custom-data"),
                                     compiled.data, path),
@@ -167,7 +213,7 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     )
 
 
-def _pipeline_role(path: Path) -> Literal["source", "target"] | None:
+def pipeline_role(path: Path) -> Literal["source", "target"] | None:
     """Under data_pipeline/source or /target, `!resource ActiveCampaignContact` plays that role
     whatever the input looks like; elsewhere it is guessed from the input."""
     for i, part in enumerate(path[:-1]):

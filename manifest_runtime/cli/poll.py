@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
+from .output import wants_json
+from .progress import Total
 from .run import open_dead_letter, write_dead
+from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     Busy,
     add_pipeline_options,
     compile_or_report,
+    located,
     one_writer,
     open_pipeline,
     report_error,
@@ -93,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..pipeline.polling import HistoricalImports, Poller
     from ..workflows import choose, polling_intake
 
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="poll")
     if compiled is None:
         return 1
     workflow = choose(compiled, args.workflow)
@@ -119,6 +123,8 @@ def _run(args: argparse.Namespace) -> int:
                   "`poll --reset` (or a new `setup`) runs it again")
             return 0
         dead_file = open_dead_letter(args.dead_letter)
+        tracker = Tracker(args, Total(None), unit="results")
+        cycles: list[dict[str, Any]] = []
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
@@ -132,6 +138,8 @@ def _run(args: argparse.Namespace) -> int:
                     journal.finish(key, outcome.record_no, outcome.dead)
                 write_dead(dead_file, outcome.dead)
                 summary.add(outcome_result(outcome))
+                tracker.record(outcome.dead,
+                               delivered=bool(outcome.delivered) and not outcome.dead)
                 if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                     dry_run.printed += len(outcome.outputs)
                     for value in outcome.outputs:
@@ -179,11 +187,14 @@ def _run(args: argparse.Namespace) -> int:
             with stop:
                 if importer is not None:  # the historical import, once, before the first poll
                     code = _loop(importer, state, name, True, every, summary, args, stop,
-                                 dry_run, "historical import")
+                                 dry_run, cycles, "historical import")
                     if code != 0:  # the next poll goes on with the scheduled intake
-                        return code
-                code = _loop(poller, state, name, once, every, summary, args, stop, dry_run)
+                        return _finish(code, name, summary, args, state, stop, tracker, cycles)
+                code = _loop(poller, state, name, once, every, summary, args, stop, dry_run,
+                             cycles)
+                code = _finish(code, name, summary, args, state, stop, tracker, cycles)
         finally:
+            tracker.close()
             if dead_file is not None:
                 dead_file.close()
     return code
@@ -203,8 +214,9 @@ class _DryRun:
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
           args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun,
-          label: str = "poll") -> int:
+          cycles: list[dict[str, Any]], label: str = "poll") -> int:
     failed_cycle = False
+    out = sys.stderr if wants_json(args) else sys.stdout  # --format json: one object at the end
     try:
         while True:
             first = not (dry_run.initialised if args.dry_run else
@@ -214,6 +226,8 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 report = poller.cycle(first)
             except EvaluationError as exc:
                 report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
+                cycles.append({"error": poller.pipeline.env.redact_value(located(
+                    exc.diagnostic, poller.pipeline.compiled).as_json())})
                 print(f"{name}: the poll failed; results that came before it are "
                       "recorded", file=sys.stderr)
                 failed_cycle = True
@@ -230,7 +244,10 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                 else:
                     print(f"{name}: {label}: {report.requests} request(s), read {read}, "
                           f"delivered {delivered}, failed {failed}; stopped: "
-                          f"{report.stopped_by}", flush=True)
+                          f"{report.stopped_by}", file=out, flush=True)
+                cycles.append({"label": label, "requests": report.requests, "read": read,
+                               "delivered": delivered, "failed": failed,
+                               "stopped_by": report.stopped_by})
             if args.catch_up and report is not None and report.capped and stop.signal is None:
                 continue  # more is waiting: the next cycle now, not in `every` seconds
             if once or stop.signal is not None:
@@ -246,10 +263,23 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
         print(f"{name}: stopped; polling_state is stored: the next poll goes on from it",
               file=sys.stderr)
         return 128 + stop.signal
-    if summary.failed:
+    return 1 if failed_cycle or summary.failed else 0
+
+
+def _finish(code: int, name: str, summary: Summary, args: argparse.Namespace, state: Any,
+            stop: StopOnSignal, tracker: Tracker, cycles: list[dict[str, Any]]) -> int:
+    """The end of the report: the JSON summary (--format json), else the first failures by
+    error code and where all of them are."""
+    if wants_json(args):
+        print_summary_json("poll", name, {"read": summary.read, "delivered": summary.delivered,
+                                          "failed": summary.failed}, tracker.failures,
+                           state.path, code, cycles=cycles, signal=stop.signal)
+        return code
+    if summary.failed and code < 128:
+        print_failures(args, tracker.failures, state.path, where="result")
         print(f"failed results are in the dead_letters table of {state.path}"
               + (f" and {args.dead_letter}" if args.dead_letter else ""))
-    return 1 if failed_cycle or summary.failed else 0
+    return code
 
 
 def _single(setup: Any, intake: Intake) -> bool:

@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import UsageError
 from .ac_options import target_key
+from .failures import Failures
 from .http_options import add_http_options, positive_int
+from .output import wants_json
+from .progress import count_records
 from .run_input import input_lines
+from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     Busy,
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline.records import read_jsonl
     from ..workflows import choose
 
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="run")
     if compiled is None:
         return 1
     workflow = choose(compiled, args.workflow)
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             printer.close()
         return report(summary, args, workflow.name, state.path, stop.signal,
-                      (printer.warnings, printer.warned))
+                      (printer.warnings, printer.warned), printer.tracker.failures)
 
 
 def _writer(state: Any, workflow: str, args: argparse.Namespace) -> Any:
@@ -181,8 +185,7 @@ class Printer:
     def __init__(self, args: argparse.Namespace) -> None:
         self.dry_run = args.dry_run
         self.dead_file = open_dead_letter(args.dead_letter)
-        self.progress = _Progress(sys.stderr.isatty() and not args.trace)
-        self.counts = {"read": 0, "delivered": 0, "failed": 0, "unknown": 0}
+        self.tracker = Tracker(args, count_records(args.input or args.contacts))
         self.warnings: list[str] = []  # the first WARNINGS_SHOWN keys a target could not use
         self.warned = 0
 
@@ -195,20 +198,29 @@ class Printer:
         write_dead(self.dead_file, list(r.dead))
         self.warned += len(r.warnings)
         self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
-        self.counts["read"] += 1
-        if r.status in self.counts:
-            self.counts[r.status] += 1
-        self.progress.update(self.counts)
+        self.tracker.record(r.dead, delivered=r.status == "delivered",
+                            skipped=r.status == "skipped")
 
     def close(self) -> None:
-        self.progress.close()
+        self.tracker.close()
         if self.dead_file is not None:
             self.dead_file.close()
 
 
 def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
-           signal: int | None, warnings: tuple[list[str], int] = ([], 0)) -> int:
-    """Print the summary; the exit code."""
+           signal: int | None, warnings: tuple[list[str], int] = ([], 0),
+           failures: Failures | None = None) -> int:
+    """Print the summary (text, or one JSON object with --format json); the exit code."""
+    failures = failures if failures is not None else Failures()
+    code = (1 if s.failure is not None else 128 + signal if signal is not None
+            else 1 if s.failed or s.unknown else 0)
+    if wants_json(args):
+        counts = {k: getattr(s, k) for k in ("read", "skipped", "delivered", "failed",
+                                             "unknown", "dead", "fanned", "items", "empty")}
+        print_summary_json("run", workflow, counts, failures, state_path, code,
+                           dry_run=args.dry_run, signal=signal, warnings=warnings[0],
+                           **({"error": str(s.failure)} if s.failure is not None else {}))
+        return code
     out = sys.stderr if args.dry_run else sys.stdout
     done = "transformed" if args.dry_run else "delivered"
     line = f"{workflow}: read {s.read}, {done} {s.delivered}, failed {s.failed}"
@@ -224,6 +236,8 @@ def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
         line += (f"; {s.skipped} of them skipped, done in an earlier run (--restart "
                  "runs them again)")
     print(line, file=out)
+    if (s.failed or s.unknown) and out is sys.stdout:
+        print_failures(args, failures, state_path)
     shown, warned = warnings
     for warning in shown:  # keys the target could not use: never silent
         print(f"warning: {warning}", file=sys.stderr)
@@ -253,28 +267,6 @@ def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
         return 128 + signal
     return 1 if s.failed or s.unknown else 0
 
-
-class _Progress:
-    """A progress line on a terminal (rich), nothing otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar: Any = None
-        if enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), transient=True)
-            self._task = self._bar.add_task("starting", total=None)
-            self._bar.start()
-
-    def update(self, counts: dict[str, int]) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, description="  ".join(
-                f"{name} {n}" for name, n in counts.items() if n or name != "unknown"))
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def open_dead_letter(path: str | None) -> TextIO | None:

@@ -15,11 +15,13 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvaluationError, UsageError
+from .failures import DEFAULT_SHOWN, Failures
 from .http_options import add_http_options
+from .output import print_json, wants_json
 from .run import open_dead_letter, write_dead
 from .session import add_pipeline_options, compile_or_report, open_pipeline, report_error
 from .signals import StopOnSignal
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from ..intake.journal import WebhookJournal
     from ..intake.webhook import Receiver
     from ..model import CompiledManifest
+    from ..pipeline.journal import DeadLetter
     from ..pipeline.runner import Pipeline
 
 DEDUPE_WINDOW = 600.0  # = intake.webhook.DEDUPE_WINDOW (not imported: --help stays light)
@@ -114,6 +117,7 @@ class Service:
     state_path: str
     stop_failed: bool = False  # delete failed: the registration is left behind
     on_stop: str = "then removing the registration (delete)"  # what stopping does to it
+    failures: Failures = field(default_factory=Failures)  # the first ones, by error code
 
 
 def webhook_url(args: argparse.Namespace, workflow: str, port: int) -> str:
@@ -153,8 +157,14 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
     with open_pipeline(args, compiled, workflow, webhook_url=url) as (state, pipeline, journal):
         webhooks = WebhookJournal(state.db, state.lock)
         dead_file = open_dead_letter(args.dead_letter)
+        failures = Failures(getattr(args, "show_failures", DEFAULT_SHOWN))
+
+        def on_dead(dead: list[DeadLetter]) -> None:
+            write_dead(dead_file, dead)
+            failures.add(dead)
+
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
-                            journal=journal, on_dead=lambda dead: write_dead(dead_file, dead),
+                            journal=journal, on_dead=on_dead,
                             log=_say, window=args.dedupe_window,
                             redactor=redactor_of(pipeline))
         try:
@@ -171,7 +181,7 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
             plan = stop_plan(intake, webhooks.registration(name, intake.name),
                              no_register=args.no_register, keep=args.keep_registration)
             service = Service(build_app(receiver, paths), receiver, url, paths, name,
-                              state.path, on_stop=plan)
+                              state.path, on_stop=plan, failures=failures)
             if not plan.startswith("then removing"):
                 _say(f"{name}: on stop: {plan}")
             try:
@@ -241,16 +251,25 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sock.close()
     counts = service.receiver.counts
+    code = 1 if service.stop_failed or stopped is None else 128 + stopped
+    if wants_json(args):
+        print_json({"ok": code != 1 and not counts["failed"], "workflow": service.workflow,
+                    "url": service.url, "received": sum(counts.values()),
+                    **{k: counts[k] for k in ("delivered", "failed", "ignored", "answered",
+                                              "duplicate")},
+                    "registration_left": service.stop_failed, "signal": stopped,
+                    "state": service.state_path, "failures": service.failures.as_json(),
+                    "exit_code": code}, flush=True)
+        return code
     print(f"{service.workflow}: received {sum(counts.values())} webhook(s): delivered "
           f"{counts['delivered']}, failed {counts['failed']}, ignored {counts['ignored']}, "
           f"answered by verification {counts['answered']}, duplicate {counts['duplicate']}",
           flush=True)
     if counts["failed"]:
+        sys.stdout.write(service.failures.render("webhook"))
         print(f"failed payloads are in the dead_letters table of {service.state_path}"
               + (f" and {args.dead_letter}" if args.dead_letter else ""), flush=True)
-    if service.stop_failed or stopped is None:
-        return 1
-    return 128 + stopped
+    return code
 
 
 def _listen(host: str, port: int) -> socket.socket:

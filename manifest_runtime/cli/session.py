@@ -33,6 +33,33 @@ def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
                    help="!http output shape: as validate decided (auto), or force one")
     add_state_option(p)
     add_jq_engine_option(p)
+    add_report_options(p, noun)
+
+
+def add_report_options(p: argparse.ArgumentParser, noun: str) -> None:
+    """How run, poll and serve report: --format, --quiet, --show-failures."""
+    from .failures import DEFAULT_SHOWN
+    from .output import add_format_option
+
+    add_format_option(p, "the summary (with the failures by error code)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (the summary is still printed)")
+    p.add_argument("--progress-every", type=_count, default=10, metavar="SECONDS",
+                   help="when stderr is not a terminal: one progress line every SECONDS "
+                   "(default 10; 0: none; on a terminal a live bar instead)")
+    p.add_argument("--show-failures", type=_count, default=DEFAULT_SHOWN, metavar="N",
+                   help=f"show up to N failed {noun}s on screen, grouped by error code "
+                   f"(default {DEFAULT_SHOWN}; 0: none)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
 
 
 def existing_state(given: str | None) -> StateFile:
@@ -65,14 +92,21 @@ if TYPE_CHECKING:
     from ..workflows import Workflow
 
 
-def compile_or_report(manifest: str) -> CompiledManifest | None:
-    """The compiled manifest; None after printing its errors (the caller exits 1)."""
+def compile_or_report(manifest: str, *, json_errors: bool = False,
+                      command: str | None = None) -> CompiledManifest | None:
+    """The compiled manifest; None after printing its errors (the caller exits 1): as text
+    on stderr, or (`json_errors`, --format json) as one JSON object on stdout."""
     from ..compile import load_and_compile
     from ..report import render_text
 
     if not os.path.exists(manifest):
         raise UsageError(f"no such file: {manifest}")
     compiled = load_and_compile(manifest)
+    if not compiled.valid and json_errors:
+        from .output import invalid_manifest, print_json
+
+        print_json(invalid_manifest(manifest, compiled.diagnostics, command))
+        return None
     if not compiled.valid:  # stderr: stdout is the command's output (JSON for eval)
         sys.stderr.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
@@ -86,11 +120,17 @@ def report_error(d: Diagnostic, compiled: CompiledManifest, redact: Callable[[st
     (file:line:col, caret) unless it is located already or has no place there, and with every
     secret masked."""
     from ..report import render_one
+
+    sys.stderr.write(redact(render_one(located(d, compiled))))
+
+
+def located(d: Diagnostic, compiled: CompiledManifest) -> Diagnostic:
+    """`d` with file:line:col in the manifest, unless located already or placeless."""
     from ..runtime.errors import with_location
 
     if d.file is None and d.path and d.code != "no-such-node":
-        d = with_location(d, compiled.source)
-    sys.stderr.write(redact(render_one(d)))
+        return with_location(d, compiled.source)
+    return d
 
 
 def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateFile,

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ManifestRuntimeError, UsageError
 from .ac_options import account
 from .http_options import add_http_options, cassette_options, http_service
-from .session import add_state_option, compile_or_report, make_env, open_state, report_error
+from .output import add_format_option, diagnostic_error, print_json, wants_json
+from .session import (
+    add_state_option,
+    compile_or_report,
+    located,
+    make_env,
+    open_state,
+    report_error,
+)
 
 if TYPE_CHECKING:
     from ..http.client import HttpClient
@@ -52,6 +60,7 @@ def add_parser(sub: Any) -> None:
                    help="print each command's steps and every HTTP attempt to stderr")
     p.add_argument("--http-output", choices=("auto", "wrapped", "body"), default="auto",
                    help="!http output shape: as validate decided (auto), or force one")
+    add_format_option(p, "what was saved (credentials never)")
     add_http_options(p)
     p.set_defaults(handler=run)
 
@@ -81,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         if answerer is None:
             raise UsageError("setup asks its questions on a terminal, and stdin is not one; "
                              "pass --answers FILE to run it headless (see docs/setup.md)")
-    compiled = compile_or_report(args.manifest)
+    compiled = compile_or_report(args.manifest, json_errors=wants_json(args), command="setup")
     if compiled is None:
         return 1
     redactor = Redactor()
@@ -91,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         return _setup(args, compiled, answerer, redactor)
     except AnswerError as exc:
         d = exc.diagnostic
-        if d.file is None:  # a refused terminal answer: there is no file to point at
+        if wants_json(args):
+            print_json(redactor.value(diagnostic_error(located(d, compiled), "setup",
+                                                       exc.exit_code)))
+        elif d.file is None:  # a refused terminal answer: there is no file to point at
             sys.stderr.write(redactor.text(
                 f"manifest-runtime: setup: error[{d.code}]: {d.message}\n"
                 + (f"  hint: {d.hint}\n" if d.hint else "")))
@@ -99,7 +111,11 @@ def run(args: argparse.Namespace) -> int:
             report_error(d, compiled, redactor.text)
         return exc.exit_code
     except ManifestRuntimeError as exc:
-        report_error(exc.diagnostic, compiled, redactor.text)
+        if wants_json(args):
+            print_json(redactor.value(diagnostic_error(located(exc.diagnostic, compiled),
+                                                       "setup", exc.exit_code)))
+        else:
+            report_error(exc.diagnostic, compiled, redactor.text)
         return exc.exit_code
 
 
@@ -156,6 +172,12 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     if isinstance(historical, str):
         lines.append(f"  historical import: {historical!r} runs once on the next `manifest-runtime "
                      "poll`")
+    if wants_json(args):
+        saved = {k: v for k, v in outcome.setup.as_json().items() if k != "credentials"}
+        print_json(redactor.value({"ok": True, "state": state.path,
+                                   "label": outcome.workflow_label,
+                                   "credentials": outcome.verified, **saved}))
+        return 0
     print(redactor.text("\n".join(lines)))
     from .serve import update_registration  # a registered webhook follows the new choices
 
