@@ -22,7 +22,7 @@ def test_the_resume_example_runs_as_documented(tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(ROOT)
     state = str(tmp_path / "state.db")
     for command in commands:
-        command = [state if a == "/tmp/pipeline-doc-state.db" else a for a in command]
+        command = [state if a == "pipeline-doc-state.db" else a for a in command]
         assert main(command) == 0, command
     out = capsys.readouterr().out
     assert "read 3, delivered 3, failed 0" in out
