@@ -260,12 +260,10 @@ def report(s: Summary, args: argparse.Namespace, workflow: str, state_path: str,
         print(f"manifest-runtime: error: the state file failed: {s.failure}; the records "
               "counted above are recorded, nothing is half-written: run the same command "
               "again once it is fixed", file=sys.stderr)
-        return 1
-    if signal is not None:
+    elif signal is not None:
         print("stopped before the end: run the same command again to resume",
               file=sys.stderr)
-        return 128 + signal
-    return 1 if s.failed or s.unknown else 0
+    return code
 
 
 
