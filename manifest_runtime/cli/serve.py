@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..model import CompiledManifest
     from ..pipeline.journal import DeadLetter
     from ..pipeline.runner import Pipeline
+    from ..runtime.context import EvalContext
 
 DEDUPE_WINDOW = 600.0  # = intake.webhook.DEDUPE_WINDOW (not imported: --help stays light)
 DEFAULT_HOST = "127.0.0.1"
@@ -138,8 +139,8 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
     from urllib.parse import urlsplit
 
     from ..intake.app import build_app, webhook_path
-    from ..intake.journal import WebhookJournal
-    from ..intake.lifecycle import forget, register, stop_plan, unregister
+    from ..intake.journal import HEARTBEAT, WebhookJournal
+    from ..intake.lifecycle import forget, leave, register, stop_plan, unregister, watch
     from ..intake.webhook import Receiver, WebhookIntake
     from ..workflows import choose
 
@@ -166,7 +167,10 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
         receiver = Receiver(intake, pipeline, state.load_setup(name), webhooks=webhooks,
                             journal=journal, on_dead=on_dead,
                             log=_say, window=args.dedupe_window,
-                            redactor=redactor_of(pipeline))
+                            redactor=redactor_of(pipeline),
+                            atomic=state.batch if in_the_state(pipeline) else None)
+        webhooks.join(name, url)  # before registering: the others see this serve alive
+        ticker: Ticker | None = None
         try:
             for notice in receiver.notices:
                 _say(f"{name}: {notice}")
@@ -174,7 +178,7 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
                 _say(f"{name}: {forget(webhooks, name, intake.name)}")
             if not args.no_register:
                 _lifecycle(pipeline, name, "create", lambda: register(
-                    intake, name, url, webhooks, pipeline.intake_context(),
+                    intake, name, url, webhooks, lifecycle_context(pipeline),
                     warn=lambda message: _say(f"{name}: warning: {message}"),
                     provider=provider_of(compiled)),
                     lambda: _after_create(webhooks, name, intake.name))
@@ -184,23 +188,102 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
                               state.path, on_stop=plan, failures=failures)
             if not plan.startswith("then removing"):
                 _say(f"{name}: on stop: {plan}")
+            receiver.recover()  # payloads a stopped serve journaled and did not end
+
+            def tick() -> None:
+                webhooks.join(name, url)  # the heartbeat
+                receiver.recover()
+                if not args.no_register:
+                    done = watch(intake, name, url, webhooks, lifecycle_context(pipeline),
+                                 warn=lambda message: _say(f"{name}: warning: {message}"))
+                    if done is not None:
+                        _say(f"{name}: {done}")
+
+            ticker = Ticker(receiver, tick, HEARTBEAT, lambda what: _say(f"{name}: {what}"))
             try:
                 yield service
             finally:
+                ticker.stop()
                 receiver.close()
-                if args.no_register or args.keep_registration:
+                kept = leave(intake, name, webhooks)
+                if kept is not None:
+                    _say(f"{name}: {kept}")
+                elif args.no_register or args.keep_registration:
                     _say(f"{name}: {plan}")
                 else:
                     try:
                         _lifecycle(pipeline, name, "delete", lambda: unregister(
-                            intake, name, webhooks, pipeline.intake_context()),
+                            intake, name, webhooks, lifecycle_context(pipeline)),
                             lambda: "the registration is left with the provider (serve "
                             "again, then stop, to retry)")
                     except Reported:
                         service.stop_failed = True
         finally:
+            if ticker is not None:
+                ticker.stop()
+            webhooks.leave(name)
             if dead_file is not None:
                 dead_file.close()
+
+
+class Ticker:
+    """Every `interval` seconds, `job` on the receiver's worker thread (between webhooks):
+    the heartbeat, taking over stranded payloads and the registration. A failing tick is
+    said (`say`) and the next one runs."""
+
+    def __init__(self, receiver: Receiver, job: Callable[[], None], interval: float,
+                 say: Callable[[str], None]) -> None:
+        self._stop = threading.Event()
+        self._receiver = receiver
+        self._job = job
+        self._say = say
+        self._interval = interval
+        self._thread = threading.Thread(target=self._loop, name="serve-tick", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._receiver.call(self._guarded)
+            except RuntimeError:  # the worker is shut down: serve is stopping
+                return
+
+    def _guarded(self) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            self._job()
+        except UsageError as exc:
+            self._say(f"warning: {exc}")
+        except EvaluationError as exc:
+            self._say(f"warning: {exc.diagnostic.code}: {exc.diagnostic.message}")
+        except Exception as exc:  # the state failed (locked, full): the next tick retries
+            self._say(f"warning: the state failed ({exc}); trying again in "
+                      f"{self._interval:g} s")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def lifecycle_context(pipeline: Pipeline) -> EvalContext:
+    """The intake's context for create / delete, with `${data...}` read again from the state:
+    another serve of the workflow may have saved the hook id since this one started."""
+    from ..compile.roots import SAVE_SCOPES
+
+    env = pipeline.env
+    for scope in SAVE_SCOPES:
+        env.data[scope] = env.store.get_all(scope)
+    return pipeline.intake_context()
+
+
+def in_the_state(pipeline: Pipeline) -> bool:
+    """Does the pipeline write only into the state (the sandbox account; no HTTP of its own)?
+    Then a webhook's processing and its journal end are one transaction."""
+    from ..activecampaign import SandboxAccount
+
+    return not pipeline.sends_http and (pipeline.env.ac is None
+                                        or isinstance(pipeline.env.ac, SandboxAccount))
 
 
 def redactor_of(pipeline: Pipeline) -> Redactor | None:
@@ -257,14 +340,16 @@ def run(args: argparse.Namespace) -> int:
                     "url": service.url, "received": sum(counts.values()),
                     **{k: counts[k] for k in ("delivered", "failed", "ignored", "answered",
                                               "duplicate")},
+                    "taken_over": service.receiver.taken_over,
                     "registration_left": service.stop_failed, "signal": stopped,
                     "state": service.state_path, "failures": service.failures.as_json(),
                     "exit_code": code}, flush=True)
         return code
     print(f"{service.workflow}: received {sum(counts.values())} webhook(s): delivered "
           f"{counts['delivered']}, failed {counts['failed']}, ignored {counts['ignored']}, "
-          f"answered by verification {counts['answered']}, duplicate {counts['duplicate']}",
-          flush=True)
+          f"answered by verification {counts['answered']}, duplicate {counts['duplicate']}"
+          + (f"; {service.receiver.taken_over} taken over from stopped serves"
+             if service.receiver.taken_over else ""), flush=True)
     if counts["failed"]:
         sys.stdout.write(service.failures.render("webhook"))
         print(f"failed payloads are in the dead_letters table of {service.state_path}"

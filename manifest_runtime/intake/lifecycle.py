@@ -17,6 +17,7 @@ Nothing here prints: warnings go to the `warn` callback, results are returned as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from ..errors import EvaluationError, UsageError
 from ..runtime.context import EvalContext
 from ..runtime.run import run_node
+from .journal import me
 
 if TYPE_CHECKING:
     from ..http.types import HttpRequest, HttpResponse, HttpService
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 # failures of a request that may have reached the provider and been acted on
 _MAYBE_SENT = ("http-timeout", "http-connect")
 _NEVER_SENT = ("ConnectError",)  # an http-connect message naming these: nothing left
+WAIT = 60.0  # seconds to wait for another serve's create or delete to end
+POLL = 0.1  # seconds between looks meanwhile
 
 
 @dataclass
@@ -74,32 +78,64 @@ def what_to_check(known: Registration, provider: str | None) -> str:
 
 
 def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJournal,
-             ctx: EvalContext, warn: Callable[[str], None], provider: str | None = None
-             ) -> str:
-    """Run `create` unless the state file says `url` is registered already; a registration
-    for another URL is removed first (its `delete`, when there is one). Returns what was done;
-    raises EvaluationError when `create` fails (the row then says whether the outcome is
-    unknown) and UsageError when another live serve holds the registration."""
-    known = webhooks.registration(workflow, intake.name)
-    if known is not None and known.held_by_another_live_process():
-        raise UsageError(f"another `serve` ({known.owner}) is receiving the webhooks of "
-                         f"workflow {workflow!r} at {known.url}; stop it first (one receiver "
-                         "per workflow and state file)")
-    if known is not None and not known.settled:
-        if known.status == "creating":  # its process died during create
-            webhooks.registered(workflow, intake.name, known.url, "unknown",
-                                "the process registering it stopped during create")
-            known = webhooks.registration(workflow, intake.name)
-            assert known is not None
-        warn(what_to_check(known, provider))
-        if known.url != url:
-            warn(f"{url} is not registered (create not run): if the unknown hook exists, the "
-                 f"provider sends to {known.url}")
-        return f"create not run: the registration for {known.url} is unknown"
-    if known is not None and known.url == url:
-        return (f"registered already for {url} (since {known.registered_at}): create not run "
-                "again")
-    if known is not None:
+             ctx: EvalContext, warn: Callable[[str], None], provider: str | None = None,
+             wait: float = WAIT) -> str:
+    """Run `create` unless the state says `url` is registered already (then this process
+    joins the serves receiving at it, and takes the registration over when its owner is
+    gone); a registration for another URL is removed first (its `delete`, when there is
+    one). Of several processes starting together, one runs `create` (compare-and-set on the
+    row) and the others wait for its outcome. Returns what was done; raises EvaluationError
+    when `create` fails (the row then says whether the outcome is unknown) and UsageError
+    when live serves receive the workflow's webhooks at another URL."""
+    deadline = time.monotonic() + wait
+    while True:
+        known = webhooks.registration(workflow, intake.name)
+        if known is None:
+            if webhooks.claim(workflow, intake.name, url, None):
+                create(intake, workflow, url, webhooks, ctx)
+                return f"registered {url} (create ran)"
+            continue  # another process claimed it first: look again
+        owner_alive = webhooks.alive(workflow, known.owner)
+        if known.status in ("creating", "deleting") and owner_alive and known.owner != me():
+            if time.monotonic() > deadline:
+                doing = "registering" if known.status == "creating" else "removing"
+                raise UsageError(f"another `serve` ({known.owner}) has been {doing} the "
+                                 f"webhook of workflow {workflow!r} for more than {wait:g} s; "
+                                 "try again when it is done")
+            time.sleep(POLL)
+            continue
+        if known.status in ("creating", "deleting"):  # its process died meanwhile
+            what = "registering it stopped during create" if known.status == "creating" \
+                else "removing it stopped during delete"
+            webhooks.claim(workflow, intake.name, known.url, known, "unknown",
+                           f"the process {what}")
+            continue
+        if not known.settled:
+            warn(what_to_check(known, provider))
+            if known.url != url:
+                warn(f"{url} is not registered (create not run): if the unknown hook exists, "
+                     f"the provider sends to {known.url}")
+            return f"create not run: the registration for {known.url} is unknown"
+        if known.url == url:
+            since = f"(since {known.registered_at})"
+            if known.owner == me():
+                return f"registered already for {url} {since}: create not run again"
+            if owner_alive:
+                return (f"registered already for {url} {since} by serve {known.owner}: "
+                        "receiving with it (create not run again)")
+            if not webhooks.take_over(known):
+                continue
+            gone = f"; taken over from {known.owner} (stopped)" if known.owner else ""
+            return f"registered already for {url} {since}: create not run again{gone}"
+        live = [m.member for m in webhooks.others(workflow)]
+        if (owner_alive and known.owner != me()) or live:
+            who = known.owner if owner_alive else live[0]
+            raise UsageError(f"another `serve` ({who}) is receiving the webhooks of workflow "
+                             f"{workflow!r} at {known.url}; stop it first, or give this serve "
+                             "the same URL (behind a load balancer: --public-url with the "
+                             "balancer's URL on every serve)")
+        if not webhooks.claim(workflow, intake.name, url, known):
+            continue
         delete = intake.nodes.get("delete")
         if delete is None:
             warn(f"the registration for {known.url} cannot be removed (the intake has no "
@@ -111,9 +147,8 @@ def register(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJo
                 warn(f"removing the registration for {known.url} failed "
                      f"({exc.diagnostic.code}: {exc.diagnostic.message}); registering the new "
                      "URL anyway")
-        webhooks.unregistered(workflow, intake.name)
-    create(intake, workflow, url, webhooks, ctx)
-    return f"registered {url} (create ran)"
+        create(intake, workflow, url, webhooks, ctx)
+        return f"registered {url} (create ran)"
 
 
 def create(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJournal,
@@ -140,19 +175,60 @@ def create(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJour
 
 def unregister(intake: WebhookIntake, workflow: str, webhooks: WebhookJournal,
                ctx: EvalContext) -> str:
-    """Run `delete` for the registration recorded in the state file. Returns what was done;
+    """Run `delete` for the registration recorded in the state. Returns what was done;
     raises EvaluationError when `delete` fails (the registration stays recorded)."""
     known = webhooks.registration(workflow, intake.name)
     if known is None:
         return "nothing registered to remove"
+    if known.status == "deleting":
+        return f"the registration for {known.url} is being removed by {known.owner}"
     if not known.settled:
         return (f"registration kept: its outcome is unknown ({known.url}); check the "
                 "provider, then `serve --forget-registration`")
     if "delete" not in intake.nodes:
         return f"registration kept at the provider: the intake has no delete ({known.url})"
-    run_node(intake.nodes["delete"], None, ctx)
+    if not webhooks.claim(workflow, intake.name, known.url, known, "deleting"):
+        return unregister(intake, workflow, webhooks, ctx)  # changed meanwhile: look again
+    try:
+        run_node(intake.nodes["delete"], None, ctx)
+    except BaseException:
+        webhooks.registered(workflow, intake.name, known.url)  # still there, as far as known
+        raise
     webhooks.unregistered(workflow, intake.name)
     return f"removed the registration for {known.url} (delete ran)"
+
+
+def leave(intake: WebhookIntake, workflow: str, webhooks: WebhookJournal) -> str | None:
+    """This serve stops receiving. While other serves of the workflow are alive, the
+    registration stays (this process's ownership handed to one of them) and what was done is
+    returned; None when this is the last one (the registration is this process's to remove
+    or keep)."""
+    webhooks.leave(workflow)
+    others = webhooks.others(workflow)
+    if not others:
+        return None
+    known = webhooks.registration(workflow, intake.name)
+    n = len(others)
+    still = f"{n} other serve process{'es' * (n != 1)} of the workflow still receive"
+    if known is not None and known.owner == me() and webhooks.hand_over(
+            workflow, intake.name, others[0].member):
+        return f"registration kept: {still} ({others[0].member} holds it now)"
+    return f"registration kept: {still}"
+
+
+def watch(intake: WebhookIntake, workflow: str, url: str, webhooks: WebhookJournal,
+          ctx: EvalContext, warn: Callable[[str], None]) -> str | None:
+    """While serving (every few seconds): take the registration over when its owner is gone,
+    and register again when it vanished (the last other serve removed it as this one was
+    joining). What was done, or None."""
+    known = webhooks.registration(workflow, intake.name)
+    if known is None:
+        return register(intake, workflow, url, webhooks, ctx, warn)
+    if known.status == "registered" and known.url == url and known.owner != me() \
+            and not webhooks.alive(workflow, known.owner) and webhooks.take_over(known):
+        gone = f" from {known.owner} (stopped)" if known.owner else ""
+        return f"took the registration for {url} over{gone}"
+    return None
 
 
 def stop_plan(intake: WebhookIntake, known: Registration | None, *, no_register: bool,
@@ -174,8 +250,10 @@ def forget(webhooks: WebhookJournal, workflow: str, intake: str) -> str:
     known = webhooks.registration(workflow, intake)
     if known is None:
         return "--forget-registration: no registration was recorded"
-    if known.held_by_another_live_process():
-        raise UsageError(f"another `serve` ({known.owner}) is receiving the webhooks of "
+    live = [m.member for m in webhooks.others(workflow)]
+    if (known.owner != me() and webhooks.alive(workflow, known.owner)) or live:
+        who = known.owner if webhooks.alive(workflow, known.owner) else live[0]
+        raise UsageError(f"another `serve` ({who}) is receiving the webhooks of "
                          f"workflow {workflow!r} at {known.url}: its registration is not "
                          "forgotten; stop it first")
     webhooks.unregistered(workflow, intake)

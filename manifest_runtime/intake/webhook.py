@@ -27,7 +27,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -39,6 +39,7 @@ from ..pipeline.records import MAX_NESTING, Record, loads_strict, too_deep
 from ..runtime.errors import excerpt, with_location
 from ..runtime.evaluate import SYSTEM_ERRORS
 from ..runtime.run import run_node
+from .journal import Pending, me
 
 if TYPE_CHECKING:
     from ..http.redact import Redactor
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from ..paths import Path
     from ..pipeline.journal import Journal
     from ..pipeline.runner import Outcome, Pipeline
-    from ..runtime.context import EvalContext
     from ..state import Setup
     from .journal import WebhookJournal
 
@@ -122,6 +122,14 @@ class Reply:
     status: int
     body: Any  # a string is sent as text, anything else as JSON
     headers: dict[str, str] = field(default_factory=dict)
+
+
+NUMBER_HEADER = "X-Webhook-Number"  # the reply's journal number (dead letters' record number)
+
+
+def numbered(reply: Reply, number: int) -> Reply:
+    """The reply with the webhook's number (its row of the journal, committed before)."""
+    return Reply(reply.status, reply.body, {**reply.headers, NUMBER_HEADER: str(number)})
 
 
 def flat(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -248,15 +256,27 @@ class _Handled:
     warnings: list[str] = field(default_factory=list)  # keys the target could not use
 
 
+Early = Callable[[int], _Handled]  # how a webhook that is not processed ends, given its number
+Atomic = Callable[[], AbstractContextManager[Any]]  # one transaction of the state
+
+
 class Receiver:
     """Handles the webhooks of one workflow, one at a time in arrival order (a single worker
-    thread: several payloads about one contact are applied in the order they came)."""
+    thread: several payloads about one contact are applied in the order they came).
+
+    A payload to process is journaled with its payload first (committed: `arrived`), then
+    processed. With `atomic` (the pipeline writes only into the state: the sandbox), its
+    processing and its end are one transaction, so a process killed meanwhile leaves the
+    payload journaled and nothing of it written: `recover` (another serve, or the next one)
+    processes it once. Without, it is marked `processing` first: taken over, it ends as an
+    `outcome-unknown` dead letter (its requests may have gone out), never sent twice."""
 
     def __init__(self, intake: WebhookIntake, pipeline: Pipeline, setup: Setup | None, *,
                  webhooks: WebhookJournal, journal: Journal | None,
                  on_dead: Callable[[list[DeadLetter]], None] | None = None,
                  log: Callable[[str], None] | None = None,
-                 window: float = DEDUPE_WINDOW, redactor: Redactor | None = None) -> None:
+                 window: float = DEDUPE_WINDOW, redactor: Redactor | None = None,
+                 atomic: Atomic | None = None) -> None:
         self.intake = intake
         self.redactor = redactor
         self.window = window
@@ -266,7 +286,9 @@ class Receiver:
         self.journal = journal
         self.on_dead = on_dead
         self.log = log
+        self.atomic = atomic
         self.counts: Counter[str] = Counter()
+        self.taken_over = 0  # payloads of stopped serves processed here
         self.notices: list[str] = []  # said once at start
         self.routes: dict[str, Any] = {}  # account_id / resource_id -> the expected value
         if intake.scope == "application":
@@ -294,12 +316,17 @@ class Receiver:
         """Handle on the worker thread (in arrival order)."""
         return self._worker.submit(self.handle, incoming)
 
+    def call(self, job: Callable[[], object]) -> Future[object]:
+        """Run `job` on the worker thread, between webhooks (the state's connection is used
+        by that thread only while serving)."""
+        return self._worker.submit(job)
+
     def close(self) -> None:
         """Wait for the webhooks in hand to end."""
         self._worker.shutdown(wait=True)
 
     def handle(self, incoming: Incoming) -> Reply:
-        """One webhook, recorded from start to end. Never raises: when the state file fails
+        """One webhook, recorded from start to end. Never raises: when the state fails
         (locked for too long, full), the sender is told to retry later (503)."""
         scope = self.redactor.scoped(secrets_of(incoming)) if self.redactor is not None \
             else nullcontext()
@@ -307,77 +334,133 @@ class Receiver:
             with scope:
                 return self._recorded(incoming)
         except SYSTEM_ERRORS as exc:
-            if self.log is not None:
-                self.log(f"webhook: the state file failed ({exc}); answered 503 so the sender "
-                         "retries later")
+            self._busy(exc)
             return Reply(503, {"error": "busy: retry later"}, {"Retry-After": "30"})
+
+    def _busy(self, exc: BaseException) -> None:
+        if self.log is not None:
+            self.log(f"webhook: the state failed ({exc}); answered 503 so the sender "
+                     "retries later")
 
     def _recorded(self, incoming: Incoming) -> Reply:
         key = digest(incoming)
-        number = self.webhooks.received(self.workflow, self.intake.name, incoming.method, key)
-        try:
-            handled = self._handle(number, incoming, key)
-        except SYSTEM_ERRORS:
-            raise
-        except Exception as exc:  # a bug: still, the payload must not be lost
-            dead = self._dead(number, incoming.body.decode("utf-8", "replace"), "internal",
-                              Diagnostic("runtime-error", f"unexpected failure: "
-                                         f"{type(exc).__name__}: {exc}",
-                                         hint="please report this with the payload"))
-            handled = _Handled(Reply(500, {"error": "internal error; the payload is in the "
-                                           "dead letters"}), "failed", dead=[dead])
-        if handled.dead:
-            if self.journal is not None:
-                self.journal.finish(None, number, handled.dead)
-            if self.on_dead is not None:
-                self.on_dead(handled.dead)
-            first = handled.dead[0]
-            handled.detail = handled.detail or _short(
-                f"{first.stage} {first.code}: {first.message}")
-        self.webhooks.finish(number, handled.outcome, handled.reply.status,
-                             delivered=handled.delivered, failed=len(handled.dead),
-                             detail=self.pipeline.env.redact(handled.detail)
-                             if handled.detail else None)
-        with self._lock:
-            self.counts[handled.outcome] += 1
-        if self.log is not None:
-            self.log(self.pipeline.env.redact(self._line(number, incoming.method, handled)))
-            for warning in handled.warnings:  # never a silent drop (issue 12)
-                self.log(self.pipeline.env.redact(f"webhook {number}: warning: {warning}"))
-        return handled.reply
-
-    def _line(self, number: int, method: str, h: _Handled) -> str:
-        what = {"delivered": f"delivered {h.delivered}",
-                "failed": f"failed ({len(h.dead)} dead letter{'s' * (len(h.dead) != 1)}"
-                f"{f', delivered {h.delivered}' if h.delivered else ''}): {h.detail}",
-                "ignored": f"ignored: {h.detail}",
-                "answered": f"answered by verification: {h.detail}",
-                "duplicate": f"duplicate: {h.detail}"}[h.outcome]
-        return f"webhook {number}: {method} {what} -> {h.reply.status}"
-
-    def _handle(self, number: int, incoming: Incoming, key: str) -> _Handled:
-        if incoming.too_large:
-            dead = self._dead(number, _cut(incoming.body.decode("utf-8", "replace")), "read",
-                              Diagnostic("webhook-too-large", f"the request body is larger "
-                                         f"than {MAX_BODY} bytes", hint="send smaller "
-                                         "payloads (one event per request)"))
-            return _Handled(Reply(413, {"error": dead.message}), "failed", dead=[dead])
-        payload, error = parse_payload(incoming)
-        if error is not None:
-            unread = self.pipeline.process(Record(number, payload, error))
-            return _Handled(Reply(400, {"error": error}), "failed", dead=unread.dead)
-        ctx = self.pipeline.intake_context()
-        verification = self.intake.nodes.get("verification")
-        if verification is not None:
-            answered = self._verify(number, verification, incoming, payload, ctx)
-            if answered is not None:
-                return answered
-        first = self.webhooks.seen(self.workflow, key, self.window, number)
+        payload, early = self._screen(incoming)
+        method = incoming.method
+        if early is not None:
+            number = self.webhooks.received(self.workflow, self.intake.name, method, key)
+            handled = self._guarded(number, incoming.body.decode("utf-8", "replace"),
+                                    lambda: early(number))
+            self._record(number, handled)
+            self._said(number, method, handled)
+            return numbered(handled.reply, number)
+        stored = self.pipeline.env.redact_value(payload)  # this webhook's secrets masked
+        number, first = self.webhooks.arrived(self.workflow, self.intake.name, method, key,
+                                              stored, stored != payload, self.window)
         if first is not None:
             why = (f"the same payload as webhook {first.number} ({first.received_at}, "
                    f"{first.outcome}), within the {self.window:g} s window: not processed again")
-            return _Handled(Reply(200, {"duplicate": why}), "duplicate",
-                            detail=f"same payload as webhook {first.number}")
+            handled = _Handled(Reply(200, {"duplicate": why}), "duplicate",
+                               detail=f"same payload as webhook {first.number}")
+            self._said(number, method, handled)
+            return numbered(handled.reply, number)
+        handled = self._process(number, method, payload)
+        if handled.reply.status >= 500:  # refused: a retry of it is processed
+            self.webhooks.release(self.workflow, key, number)
+        return numbered(handled.reply, number)
+
+    # ------------------------------------------------------------------ before journaling
+
+    def _screen(self, incoming: Incoming) -> tuple[Any, Early | None]:
+        """Read the body and run verification: (the payload to process, None), or how the
+        webhook ends without being processed."""
+        if incoming.too_large:
+            def too_large(number: int) -> _Handled:
+                dead = self._dead(number, _cut(incoming.body.decode("utf-8", "replace")),
+                                  "read", Diagnostic("webhook-too-large", f"the request body "
+                                                     f"is larger than {MAX_BODY} bytes",
+                                                     hint="send smaller payloads (one event "
+                                                     "per request)"))
+                return _Handled(Reply(413, {"error": dead.message}), "failed", dead=[dead])
+            return None, too_large
+        payload, error = parse_payload(incoming)
+        if error is not None:
+            def unread(number: int) -> _Handled:
+                outcome = self.pipeline.process(Record(number, payload, error))
+                return _Handled(Reply(400, {"error": error}), "failed", dead=outcome.dead)
+            return None, unread
+        verification = self.intake.nodes.get("verification")
+        if verification is not None:
+            answered = self._verify(verification, incoming, payload)
+            if answered is not None:
+                return None, answered
+        return payload, None
+
+    def _verify(self, node: Node, incoming: Incoming, payload: Any) -> Early | None:
+        """None to process the payload, else how the webhook ends."""
+        where = (*self.intake.path, "verification")
+        ctx = self.pipeline.intake_context()
+        try:
+            output = run_node(node, request_object(incoming, payload), ctx)
+        except EvaluationError as exc:
+            diagnostic = exc.diagnostic
+
+            def failed(number: int) -> _Handled:
+                dead = self._dead(number, payload, "verification", diagnostic)
+                return _Handled(Reply(500, {"error": f"verification failed ({dead.code})"}),
+                                "failed", dead=[dead])
+            return failed
+        if not isinstance(output, dict) or not isinstance(output.get("process_payload"), bool):
+            wrong = Diagnostic(
+                "verification-output", f"verification must output what !respond builds "
+                f"({{process_payload, code, headers, body}}), got "
+                f"{excerpt(self.pipeline.env.redact_value(output), 120)}", where,
+                hint="end every case of the verification !switch with !respond")
+
+            def malformed(number: int) -> _Handled:
+                dead = self._dead(number, payload, "verification", wrong)
+                return _Handled(Reply(500, {"error": "verification failed "
+                                           "(verification-output)"}), "failed", dead=[dead])
+            return malformed
+        if output["process_payload"]:
+            return None
+        code = output.get("code", 200)
+        status = code if isinstance(code, int) and 100 <= code <= 599 else 200
+        raw_headers = output.get("headers")
+        headers = {str(k): v if isinstance(v, str) else _as_text(v)
+                   for k, v in (raw_headers.items() if isinstance(raw_headers, dict) else ())}
+        reply = Reply(status, output.get("body", {}), headers)
+        return lambda number: _Handled(reply, "answered",
+                                       detail=f"replied {status} without processing the "
+                                       "payload")
+
+    # ------------------------------------------------------------------ processing
+
+    def _process(self, number: int, method: str, payload: Any, origin: str = "") -> _Handled:
+        """Route and run a journaled payload, and record its end: in one transaction of the
+        state with `atomic` (a rolled-back part: once more without), else after marking it
+        `processing`."""
+        text = json.dumps(payload, ensure_ascii=False, default=repr)
+
+        def run() -> _Handled:
+            return self._guarded(number, text, lambda: self._run(number, payload))
+
+        handled: _Handled | None = None
+        if self.atomic is not None:
+            with self.atomic() as db:
+                handled = run()
+                self._record(number, handled)
+            if getattr(db, "spoiled", False):
+                handled = None
+        if handled is None:
+            if self.pipeline.sends_http or self.atomic is None:
+                self.webhooks.processing(number)
+            handled = run()
+            self._record(number, handled)
+        self._said(number, method, handled, origin)
+        return handled
+
+    def _run(self, number: int, payload: Any) -> _Handled:
+        ctx = self.pipeline.intake_context()
         for key, expected in self.routes.items():
             try:
                 got = run_node(self.intake.nodes[key], payload, ctx)
@@ -395,33 +478,96 @@ class Receiver:
                         "failed" if outcome.dead else "delivered", delivered=outcome.delivered,
                         dead=outcome.dead, warnings=outcome.warnings)
 
-    def _verify(self, number: int, node: Node, incoming: Incoming, payload: Any,
-                ctx: EvalContext) -> _Handled | None:
-        """None to process the payload, else how the webhook ended."""
-        where = (*self.intake.path, "verification")
+    def _guarded(self, number: int, text: str, step: Callable[[], _Handled]) -> _Handled:
         try:
-            output = run_node(node, request_object(incoming, payload), ctx)
-        except EvaluationError as exc:
-            dead = self._dead(number, payload, "verification", exc.diagnostic)
-            return _Handled(Reply(500, {"error": f"verification failed ({dead.code})"}),
-                            "failed", dead=[dead])
-        if not isinstance(output, dict) or not isinstance(output.get("process_payload"), bool):
-            dead = self._dead(number, payload, "verification", Diagnostic(
-                "verification-output", f"verification must output what !respond builds "
-                f"({{process_payload, code, headers, body}}), got "
-                f"{excerpt(self.pipeline.env.redact_value(output), 120)}", where,
-                hint="end every case of the verification !switch with !respond"))
-            return _Handled(Reply(500, {"error": "verification failed (verification-output)"}),
-                            "failed", dead=[dead])
-        if output["process_payload"]:
-            return None
-        code = output.get("code", 200)
-        status = code if isinstance(code, int) and 100 <= code <= 599 else 200
-        raw_headers = output.get("headers")
-        headers = {str(k): v if isinstance(v, str) else _as_text(v)
-                   for k, v in (raw_headers.items() if isinstance(raw_headers, dict) else ())}
-        return _Handled(Reply(status, output.get("body", {}), headers), "answered",
-                        detail=f"replied {status} without processing the payload")
+            return step()
+        except SYSTEM_ERRORS:
+            raise
+        except Exception as exc:  # a bug: still, the payload must not be lost
+            dead = self._dead(number, text, "internal",
+                              Diagnostic("runtime-error", f"unexpected failure: "
+                                         f"{type(exc).__name__}: {exc}",
+                                         hint="please report this with the payload"))
+            return _Handled(Reply(500, {"error": "internal error; the payload is in the "
+                                        "dead letters"}), "failed", dead=[dead])
+
+    def _record(self, number: int, handled: _Handled) -> None:
+        """The webhook's end in the state: its dead letters and its journal row."""
+        if handled.dead:
+            if self.journal is not None:
+                self.journal.finish(None, number, handled.dead)
+            first = handled.dead[0]
+            handled.detail = handled.detail or _short(
+                f"{first.stage} {first.code}: {first.message}")
+        self.webhooks.finish(number, handled.outcome, handled.reply.status,
+                             delivered=handled.delivered, failed=len(handled.dead),
+                             detail=self.pipeline.env.redact(handled.detail)
+                             if handled.detail else None)
+
+    def _said(self, number: int, method: str, handled: _Handled, origin: str = "") -> None:
+        """After the webhook's end is committed: dead-letter file, counts, the log line."""
+        if handled.dead and self.on_dead is not None:
+            self.on_dead(handled.dead)
+        with self._lock:
+            self.counts[handled.outcome] += 1
+        if self.log is not None:
+            self.log(self.pipeline.env.redact(self._line(number, method, handled, origin)))
+            for warning in handled.warnings:  # never a silent drop (issue 12)
+                self.log(self.pipeline.env.redact(f"webhook {number}: warning: {warning}"))
+
+    def _line(self, number: int, method: str, h: _Handled, origin: str = "") -> str:
+        what = {"delivered": f"delivered {h.delivered}",
+                "failed": f"failed ({len(h.dead)} dead letter{'s' * (len(h.dead) != 1)}"
+                f"{f', delivered {h.delivered}' if h.delivered else ''}): {h.detail}",
+                "ignored": f"ignored: {h.detail}",
+                "answered": f"answered by verification: {h.detail}",
+                "duplicate": f"duplicate: {h.detail}"}[h.outcome]
+        end = f" -> {h.reply.status}" if not origin else ""
+        return f"webhook {number}: {method}{origin} {what}{end}"
+
+    # ------------------------------------------------------------------ taking over
+
+    def recover(self) -> int:
+        """Process the journaled payloads whose serve stopped before ending them (and this
+        process's own ones a state failure interrupted). Call it on the worker thread
+        (`call`), or before serving. How many were taken."""
+        taken = 0
+        for number, holder in self.webhooks.stranded(self.workflow):
+            pending = self.webhooks.take(number, holder)
+            if pending is None:  # another serve took it first
+                continue
+            taken += 1
+            origin = f" (taken over from {pending.previous}, which stopped before it ended)" \
+                if pending.previous != me() else " (retried after a state failure)"
+            self._takeover(pending, origin)
+        with self._lock:
+            self.taken_over += taken
+        return taken
+
+    def _takeover(self, pending: Pending, origin: str) -> None:
+        if pending.outcome == "received" and not pending.masked:
+            self._process(pending.number, pending.method, pending.payload, origin)
+            return
+        if pending.masked:
+            d = Diagnostic("webhook-not-kept", f"webhook {pending.number} "
+                           f"({pending.received_at}) was journaled with its secret values "
+                           "masked (the journal keeps no incoming secret), and the serve that "
+                           "received it stopped before processing it: it cannot be processed "
+                           "as it came", hint="have the sender resend it (or resend it by "
+                           "hand); the payload, masked, is in this dead letter")
+            stage = "read"
+        else:
+            d = Diagnostic("outcome-unknown", f"webhook {pending.number} "
+                           f"({pending.received_at}): the serve processing it stopped while "
+                           "its requests were in flight: the receiving side may or may not "
+                           "have acted on them; it is not sent again automatically",
+                           self.pipeline.target_path, hint="check the target, then resend "
+                           "the payload if it did not arrive")
+            stage = "target"
+        dead = self._dead(pending.number, pending.payload, stage, d)
+        handled = _Handled(Reply(200, {"delivered": 0, "failed": 1}), "failed", dead=[dead])
+        self._record(pending.number, handled)
+        self._said(pending.number, pending.method, handled, origin)
 
     def _dead(self, number: int, value: Any, stage: str, d: Diagnostic) -> DeadLetter:
         if d.path:

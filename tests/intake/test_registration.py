@@ -169,9 +169,11 @@ def test_an_earlier_state_file_gains_the_new_columns() -> None:
         webhooks = WebhookJournal(s.db, s.lock)
         [old] = webhooks.registrations()
         assert (old.url, old.status) == ("http://x/", "registered")
-        number = webhooks.received("w", "i", "POST", "abc")
+        number, first = webhooks.arrived("w", "i", "POST", "abc", {"a": 1}, False, 60)
+        assert first is None
         webhooks.finish(number, "delivered", 200, delivered=1)
-        assert webhooks.seen("w", "abc", 60, number + 1) is not None
+        again, first = webhooks.arrived("w", "i", "POST", "abc", {"a": 1}, False, 60)
+        assert first is not None and first.number == number and again == number + 1
 
 
 UPDATE = '''    update: !http

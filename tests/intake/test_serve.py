@@ -387,7 +387,7 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
     import sqlite3
 
     from manifest_runtime.errors import UsageError
-    from manifest_runtime.intake.journal import Registration, WebhookJournal
+    from manifest_runtime.intake.journal import WebhookJournal
 
     seed(SETUP)
     with FakeProvider() as provider, receiver(provider) as (client, _):
@@ -400,16 +400,16 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
         def locked(*args: Any, **kwargs: Any) -> int:
             raise sqlite3.OperationalError("database is locked")
 
-        monkeypatch.setattr(WebhookJournal, "received", locked)
+        monkeypatch.setattr(WebhookJournal, "arrived", locked)
         busy = client.post("/webhooks/signups-in", json=ADA, headers=SIGNED)
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "30"
     here = socket.gethostname()
-    other = Registration("w", "i", "u", "t", f"{here}:{os.getppid()}")  # a live process
-    assert other.held_by_another_live_process()
-    assert not Registration("w", "i", "u", "t", f"{here}:{os.getpid()}") \
-        .held_by_another_live_process()
-    assert not Registration("w", "i", "u", "t", f"{here}:999999999") \
-        .held_by_another_live_process()
+    with state() as s:
+        webhooks = WebhookJournal(s.db, s.lock)
+        assert webhooks.alive("w", f"{here}:{os.getppid()}")  # a live process
+        assert webhooks.alive("w", f"{here}:{os.getpid()}")  # this one
+        assert not webhooks.alive("w", f"{here}:999999999")
+        assert not webhooks.alive("w", None)
     with state() as s:
         s.db.execute("INSERT OR REPLACE INTO webhook_registrations (workflow, intake, url, "
                      "registered_at, owner) VALUES (?, ?, ?, ?, ?)",
