@@ -4,7 +4,9 @@ is a webhook intake (intake/webhook.py, docs/serve.md).
 On start the intake's `create` registers `${webhook.url}` (http://HOST:PORT/webhooks/<workflow>
 or --public-url) unless that URL is registered already; each webhook then goes through
 verification, routing and the workflow's data_pipeline into the sandbox; on Ctrl-C or SIGTERM
-the webhooks in hand finish and `delete` removes the registration.
+the webhooks in hand finish and `delete` removes the registration. Several serves of one
+workflow may share one state behind a load balancer: one registration, removed by the last of
+them to stop; each payload processed once (docs/serve.md "Several serve processes").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -242,9 +245,12 @@ class Ticker:
         self._thread.start()
 
     def _loop(self) -> None:
+        pending: Future[object] | None = None
         while not self._stop.wait(self._interval):
+            if pending is not None and not pending.done():
+                continue  # the last tick still waits behind webhooks: no pile-up
             try:
-                self._receiver.call(self._guarded)
+                pending = self._receiver.call(self._guarded)
             except RuntimeError:  # the worker is shut down: serve is stopping
                 return
 

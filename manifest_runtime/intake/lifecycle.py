@@ -8,7 +8,14 @@ as intents in the state file (`webhook_registrations`, intake/journal.py):
   nothing here knows the id of). A row left `creating` by a process that died is `unknown`
   too. An `unknown` registration is never registered again silently: `register` says what to
   check and serves without running `create`, until `forget` clears it.
-* `unregister` (serve's stop): `delete` for a `registered` row.
+* Several serves of one workflow (docs/serve.md "Several serve processes") share one
+  registration: row transitions are compare-and-set (`WebhookJournal.claim`), so of serves
+  starting together one runs `create` and the others wait for it and join; `leave` keeps the
+  registration while other serves of the workflow are alive (handing this one's ownership
+  over); `watch` (every tick) takes a dead owner's row over and registers again a row that
+  vanished while serves are alive.
+* `unregister` (the last serve's stop): `delete` for a `registered` row, moved to
+  `deleting` first (compare-and-set: two serves stopping together run it once).
 * `refresh` (setup on a registered workflow): `update`, or `delete` + `create` where the
   intake has no `update` (a warning says so).
 

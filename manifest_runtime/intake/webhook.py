@@ -10,7 +10,9 @@
   payload ends delivered, dead-lettered, ignored (another account's) or duplicate (the same
   method and payload handled within the de-duplication window: a doubled registration or a
   provider's retry), and each webhook is a numbered row of the webhook journal; the number
-  is its dead letters' record number.
+  is its dead letters' record number (and the reply's X-Webhook-Number header). A payload to
+  process is journaled (payload, holder, digest) and committed before it is processed, so
+  before the reply; `Receiver.recover` takes over what a serve that died had journaled.
 
 Nothing here prints: messages go to the `log` callback the command line gives. While a
 webhook is in hand, its secrets (`secrets_of`: authorization, cookie, API-key, token and
