@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ..store import StateDB
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ class SqliteStorage:
     """The sandbox account's records in the state file (tables `ac_*`). One connection shared
     by threads under a lock; `transaction()` commits once, or rolls back on an error."""
 
-    def __init__(self, db: sqlite3.Connection,
+    def __init__(self, db: StateDB,
                  custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS,
                  lock: threading.RLock | None = None) -> None:
         self._db = db
@@ -155,7 +156,7 @@ class SqliteStorage:
         with self.transaction():
             (last,) = self._db.execute(
                 "INSERT INTO ac_ids (kind, last) VALUES (?, 1) ON CONFLICT (kind) "
-                "DO UPDATE SET last = last + 1 RETURNING last", (kind,)).fetchone()
+                "DO UPDATE SET last = ac_ids.last + 1 RETURNING last", (kind,)).fetchone()
             return int(last)
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:

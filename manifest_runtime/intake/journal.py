@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from ..store import StateDB, columns
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_journal (
@@ -116,13 +117,13 @@ def _owner() -> str:
 class WebhookJournal:
     """The two tables, on the state file's connection and lock."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: StateDB, lock: threading.RLock) -> None:
         self._db = db
         self._lock = lock
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             for table, column, declaration in _ADDED:  # a state file of an earlier version
-                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                have = columns(self._db, table)
                 if column not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             self._db.execute(_INDEX)
@@ -133,13 +134,11 @@ class WebhookJournal:
                  ) -> int:
         """A webhook came in: its number."""
         with self._lock, self._db:
-            cursor = self._db.execute(
+            (number,) = self._db.execute(
                 "INSERT INTO webhook_journal (workflow, intake, method, received_at, outcome, "
-                "digest) VALUES (?, ?, ?, ?, 'received', ?)",
-                (workflow, intake, method, _now(), digest))
-        number = cursor.lastrowid
-        assert number is not None
-        return number
+                "digest) VALUES (?, ?, ?, ?, 'received', ?) RETURNING id",
+                (workflow, intake, method, _now(), digest)).fetchone()
+        return int(number)
 
     def seen(self, workflow: str, digest: str, window: float, before: int
              ) -> Received | None:

@@ -1,0 +1,192 @@
+"""The state in a PostgreSQL database (`--state postgresql://user:password@host/db`), for
+several processes or machines sharing one state (serve behind a load balancer, run on
+Dask workers). psycopg 3 on one connection per StateFile, shared by threads under the
+StateFile's lock, as the SQLite connection is.
+
+`PgConnection` speaks the part of the sqlite3 API the state modules use (execute,
+executemany, executescript, commit, rollback, `with db:`), with sqlite3's transaction
+rules (store/base.py), on a psycopg connection in autocommit mode: it opens a transaction
+itself before a write, so a read alone never leaves one open (no idle transaction holding
+locks). Each statement's text goes through store/dialect.py once.
+
+The tables are created by the modules that own them (`CREATE TABLE IF NOT EXISTS`), here
+inside a transaction that holds an advisory lock, so that processes starting at once on a
+new database do not trip over each other's DDL; each script runs once per connection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import dialect
+from .base import Cursor, lock_key
+from .errors import StateUnavailable, StoreError
+from .urls import password_of, shown
+
+if TYPE_CHECKING:
+    import psycopg
+
+_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+SCHEMA_LOCK = "manifest-runtime schema"
+CONNECT_TIMEOUT = 10  # seconds
+
+
+class PgConnection:
+    """A state connection on PostgreSQL (see the module's docstring)."""
+
+    dialect = "postgresql"
+    batching = False  # StateFile.batch: the parts' commits wait for the batch's
+    spoiled = False
+
+    def __init__(self, raw: psycopg.Connection[Any], target: str) -> None:
+        self._raw = raw
+        self.shown = shown(target)
+        self._password = password_of(target)
+        self._scripts: set[str] = set()
+
+    # ------------------------------------------------------------------ sqlite3's API
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        text = dialect.statement(sql)
+        try:
+            if text == "BEGIN":
+                if self.in_transaction:
+                    raise StoreError("cannot start a transaction within a transaction")
+            elif not self.in_transaction and _WRITES.match(sql):
+                self._raw.execute("BEGIN")
+            return self._raw.execute(text, tuple(parameters))
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
+        rows = [tuple(p) for p in parameters]
+        if not rows:
+            return
+        text = dialect.statement(sql)
+        try:
+            if not self.in_transaction and _WRITES.match(sql):
+                self._raw.execute("BEGIN")
+            with self._raw.cursor() as cursor:
+                cursor.executemany(text, rows)
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+    def executescript(self, sql_script: str, /) -> None:
+        """DDL (no parameters), under the schema's advisory lock; once per connection."""
+        if sql_script in self._scripts:
+            return
+        own = False
+        try:
+            if self.in_transaction and not self.batching:  # as sqlite3: commit first
+                self._raw.execute("COMMIT")
+            own = not self.in_transaction
+            if own:
+                self._raw.execute("BEGIN")
+            self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(SCHEMA_LOCK),))
+            self._raw.execute(dialect.script(sql_script))
+            if own:
+                self._raw.execute("COMMIT")
+        except Exception as exc:
+            if own and not self._raw.closed and self.in_transaction:
+                with suppress(Exception):  # the error that matters is `exc`
+                    self._raw.execute("ROLLBACK")
+            raise self._error(exc) from exc
+        self._scripts.add(sql_script)
+
+    def commit(self) -> None:
+        if self.batching or not self.in_transaction:
+            return
+        try:
+            self._raw.execute("COMMIT")
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+    def rollback(self) -> None:
+        if self.batching:
+            self.spoiled = True
+            return
+        if self._raw.closed or not self.in_transaction:
+            return
+        try:
+            self._raw.execute("ROLLBACK")
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, tb: Any, /) -> Literal[False]:
+        if self.batching:
+            if kind is not None:
+                self.rollback()
+            return False
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+        return False
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self._raw.info.transaction_status != TransactionStatus.IDLE
+
+    # ------------------------------------------------------------------ errors
+
+    def _error(self, exc: Exception) -> Exception:
+        import psycopg
+
+        if isinstance(exc, StoreError):
+            return exc
+        if not isinstance(exc, psycopg.Error):
+            return exc
+        return StoreError(masked(first_line(exc), self._password))
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def masked(text: str, password: str | None) -> str:
+    return text.replace(password, "***") if password else text
+
+
+def connect(target: str) -> PgConnection:
+    """Connect to the state database; StateUnavailable (with a hint) when it cannot be."""
+    where = shown(target)
+    try:
+        import psycopg
+    except ImportError:
+        raise StateUnavailable(
+            f"--state {where}: a PostgreSQL state needs the psycopg package, which is not "
+            "installed; pip install 'psycopg[binary]>=3.1,<4'") from None
+    try:
+        raw = psycopg.connect(target, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                              application_name="manifest-runtime")
+    except psycopg.Error as exc:
+        reason = masked(" ".join(str(exc).split()), password_of(target))
+        raise StateUnavailable(f"--state {where}: cannot connect to PostgreSQL: {reason}; "
+                               f"{_hint(reason)}") from None
+    return PgConnection(raw, target)
+
+
+def _hint(reason: str) -> str:
+    lowered = reason.lower()
+    if "password" in lowered or "authentication" in lowered or "role" in lowered:
+        return ("check the user name and password in the URL (or PGPASSWORD, ~/.pgpass) and "
+                "the server's pg_hba.conf")
+    if "database" in lowered and "does not exist" in lowered:
+        return "create the database first (e.g. `createdb NAME`) or name another in the URL"
+    if "invalid" in lowered or "missing" in lowered or "option" in lowered:
+        return ("write the URL as postgresql://USER:PASSWORD@HOST:PORT/DATABASE (see "
+                "docs/state.md)")
+    return ("is the server running and reachable at that host and port? (check with "
+            "`pg_isready -h HOST -p PORT`)")
