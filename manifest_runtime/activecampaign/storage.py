@@ -130,7 +130,8 @@ class SqliteStorage:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
                 self._db.executemany(
-                    "INSERT INTO ac_custom_fields (id, title, perstag, type) VALUES (?,?,?,?)",
+                    "INSERT OR IGNORE INTO ac_custom_fields (id, title, perstag, type) "
+                    "VALUES (?,?,?,?)",
                     [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
 
     @contextmanager

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import psycopg
 
 _WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 SCHEMA_LOCK = "manifest-runtime schema"
 CONNECT_TIMEOUT = 10  # seconds
 
@@ -50,6 +51,9 @@ class PgConnection:
     # ------------------------------------------------------------------ sqlite3's API
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
+        if _DDL.match(sql) and not parameters:
+            self._schema_change(dialect.script(sql), commit_first=False)
+            return self._raw.cursor()  # nothing to fetch
         text = dialect.statement(sql)
         try:
             if text == "BEGIN":
@@ -78,15 +82,24 @@ class PgConnection:
         """DDL (no parameters), under the schema's advisory lock; once per connection."""
         if sql_script in self._scripts:
             return
+        self._schema_change(dialect.script(sql_script), commit_first=True)
+        self._scripts.add(sql_script)
+
+    def _schema_change(self, text: str, *, commit_first: bool) -> None:
+        """DDL in a transaction holding the schema's advisory lock: processes that make the
+        same tables at once take turns (PostgreSQL's CREATE ... IF NOT EXISTS is not safe
+        against a concurrent one). In the transaction under way, if any (a migration step);
+        else in one of its own, committed at once. `commit_first` (executescript, as
+        sqlite3's): what is pending is committed before."""
         own = False
         try:
-            if self.in_transaction and not self.batching:  # as sqlite3: commit first
+            if commit_first and self.in_transaction and not self.batching:
                 self._raw.execute("COMMIT")
             own = not self.in_transaction
             if own:
                 self._raw.execute("BEGIN")
             self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(SCHEMA_LOCK),))
-            self._raw.execute(dialect.script(sql_script))
+            self._raw.execute(text)
             if own:
                 self._raw.execute("COMMIT")
         except Exception as exc:
@@ -94,7 +107,6 @@ class PgConnection:
                 with suppress(Exception):  # the error that matters is `exc`
                     self._raw.execute("ROLLBACK")
             raise self._error(exc) from exc
-        self._scripts.add(sql_script)
 
     def commit(self) -> None:
         if self.batching or not self.in_transaction:
@@ -175,7 +187,21 @@ def connect(target: str) -> PgConnection:
         reason = masked(" ".join(str(exc).split()), password_of(target))
         raise StateUnavailable(f"--state {where}: cannot connect to PostgreSQL: {reason}; "
                                f"{_hint(reason)}") from None
+    raw.adapters.register_dumper(str, _nul_safe_dumper())
     return PgConnection(raw, target)
+
+
+def _nul_safe_dumper() -> type:
+    """PostgreSQL text cannot hold U+0000 (SQLite's can): a string with one (an error
+    message quoting a payload) is stored with U+FFFD instead, rather than failing the
+    statement and stopping the run."""
+    from psycopg.types.string import StrDumperUnknown
+
+    class NulSafeStrDumper(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NulSafeStrDumper
 
 
 def _hint(reason: str) -> str:
