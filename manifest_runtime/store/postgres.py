@@ -17,9 +17,9 @@ new database do not trip over each other's DDL; each script runs once per connec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from . import dialect
 from .base import Cursor, lock_key
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 _WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+_T = TypeVar("_T")
 SCHEMA_LOCK = "manifest-runtime schema"
 CONNECT_TIMEOUT = 10  # seconds
 
@@ -44,6 +45,7 @@ class PgConnection:
 
     def __init__(self, raw: psycopg.Connection[Any], target: str) -> None:
         self._raw = raw
+        self._target = target  # to connect again; never printed (`shown` is)
         self.shown = shown(target)
         self._password = password_of(target)
         self._scripts: set[str] = set()
@@ -55,26 +57,51 @@ class PgConnection:
             self._schema_change(dialect.script(sql), commit_first=False)
             return self._raw.cursor()  # nothing to fetch
         text = dialect.statement(sql)
-        try:
+        values = tuple(parameters)
+        writes = bool(_WRITES.match(sql))
+
+        def run() -> Cursor:
             if text == "BEGIN":
                 if self.in_transaction:
                     raise StoreError("cannot start a transaction within a transaction")
-            elif not self.in_transaction and _WRITES.match(sql):
+            elif writes and not self.in_transaction:
                 self._raw.execute("BEGIN")
-            return self._raw.execute(text, tuple(parameters))
-        except Exception as exc:
-            raise self._error(exc) from exc
+            return self._raw.execute(text, values)
+
+        return self._reconnecting(run)
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
         rows = [tuple(p) for p in parameters]
         if not rows:
             return
         text = dialect.statement(sql)
-        try:
-            if not self.in_transaction and _WRITES.match(sql):
+        writes = bool(_WRITES.match(sql))
+
+        def run() -> None:
+            if writes and not self.in_transaction:
                 self._raw.execute("BEGIN")
             with self._raw.cursor() as cursor:
                 cursor.executemany(text, rows)
+
+        self._reconnecting(run)
+
+    def _reconnecting(self, run: Callable[[], _T]) -> _T:
+        """Run a statement. When the server ended the session (a restart, a failover, an
+        idle timeout) while no transaction was open, nothing is lost: connect again and
+        run it once more. Inside a transaction the error stands (its writes are gone)."""
+        idle = not self.batching and not self.in_transaction
+        try:
+            return run()
+        except Exception as exc:
+            if not (idle and (self._raw.closed or self._raw.broken)):
+                raise self._error(exc) from exc
+            try:
+                self._raw.close()
+                self._raw = _connect_raw(self._target)
+            except Exception:
+                raise self._error(exc) from exc
+        try:
+            return run()
         except Exception as exc:
             raise self._error(exc) from exc
 
@@ -148,6 +175,8 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self._raw.closed or self._raw.broken:  # a lost session holds no transaction
+            return False
         return self._raw.info.transaction_status != TransactionStatus.IDLE
 
     # ------------------------------------------------------------------ errors
@@ -159,6 +188,8 @@ class PgConnection:
             return exc
         if not isinstance(exc, psycopg.Error):
             return exc
+        if isinstance(exc, StateUnavailable):
+            return StoreError(str(exc))
         return StoreError(masked(first_line(exc), self._password))
 
 
@@ -175,20 +206,26 @@ def connect(target: str) -> PgConnection:
     """Connect to the state database; StateUnavailable (with a hint) when it cannot be."""
     where = shown(target)
     try:
-        import psycopg
+        import psycopg  # noqa: F401  (installed?)
     except ImportError:
         raise StateUnavailable(
             f"--state {where}: a PostgreSQL state needs the psycopg package, which is not "
             "installed; pip install 'psycopg[binary]>=3.1,<4'") from None
+    return PgConnection(_connect_raw(target), target)
+
+
+def _connect_raw(target: str) -> psycopg.Connection[Any]:
+    import psycopg
+
     try:
         raw = psycopg.connect(target, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                               application_name="manifest-runtime")
     except psycopg.Error as exc:
         reason = masked(" ".join(str(exc).split()), password_of(target))
-        raise StateUnavailable(f"--state {where}: cannot connect to PostgreSQL: {reason}; "
-                               f"{_hint(reason)}") from None
+        raise StateUnavailable(f"--state {shown(target)}: cannot connect to PostgreSQL: "
+                               f"{reason}; {_hint(reason)}") from None
     raw.adapters.register_dumper(str, _nul_safe_dumper())
-    return PgConnection(raw, target)
+    return raw
 
 
 def _nul_safe_dumper() -> type:

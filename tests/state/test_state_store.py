@@ -266,14 +266,33 @@ def test_a_foreign_owner_row_is_respected(pg: StateFile) -> None:
     assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
 
 
-def test_a_lost_server_connection_is_a_store_error(pg: StateFile) -> None:
-    """The server ends the session (restart, failover): the next statement is a StoreError
-    (a sqlite3.DatabaseError: the run stops with whole batches, as on SQLite)."""
-    pid = pg.db.execute("SELECT pg_backend_pid()").fetchone()[0]
-    with StateFile(pg.target) as other:
+def _cut(state: StateFile) -> None:
+    """The server ends the state's session (as a restart or a failover would)."""
+    pid = state.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with StateFile(state.target) as other:
         other.db.execute("SELECT pg_terminate_backend(?)", (pid,))
-    with pytest.raises(StoreError):
-        pg.load_setup("w")
+
+
+def test_a_session_lost_between_transactions_is_connected_again(pg: StateFile) -> None:
+    """A long-lived serve or poll outlives a server restart: with no transaction open,
+    nothing is lost, so the next statement connects again and runs."""
+    pg.save_setup(Setup("w"))
+    _cut(pg)
+    assert pg.load_setup("w") == Setup("w")
+    _cut(pg)
+    pg.save_setup(Setup("v"))
+    assert [s.workflow for s in pg.setups()] == ["v", "w"]
+
+
+def test_a_session_lost_inside_a_transaction_is_a_store_error(pg: StateFile) -> None:
+    """Mid-transaction its writes are gone: a StoreError (a sqlite3.DatabaseError, so the
+    run stops with whole batches, as on a failing SQLite file), and nothing half-written."""
+    journal = Journal(pg.db, pg.lock)
+    with pytest.raises(StoreError), pg.batch():
+        journal.ended("w", [Ended("a", 1, "delivered")], commit=False)
+        _cut(pg)
+        journal.ended("w", [Ended("b", 2, "delivered")], commit=False)
+    assert journal.states("w", ["a", "b"]) == {}
 
 
 def test_tables_of_another_program_are_refused(postgres_url: str) -> None:
