@@ -114,8 +114,9 @@ CREATE TABLE IF NOT EXISTS ac_custom_fields (
 
 
 class SqliteStorage:
-    """The sandbox account's records in the state file (tables `ac_*`). One connection shared
-    by threads under a lock; `transaction()` commits once, or rolls back on an error."""
+    """The sandbox account's records in the state (tables `ac_*`; a SQLite file or a
+    PostgreSQL database: store/). One connection shared by threads under a lock;
+    `transaction()` commits once, or rolls back on an error."""
 
     def __init__(self, db: StateDB,
                  custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _T = TypeVar("_T")
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 SCHEMA_LOCK = "manifest-runtime schema"
 CONNECT_TIMEOUT = 10  # seconds
 
@@ -47,7 +48,6 @@ class PgConnection:
         self._raw = raw
         self._target = target  # to connect again; never printed (`shown` is)
         self.shown = shown(target)
-        self._password = password_of(target)
         self._scripts: set[str] = set()
 
     # ------------------------------------------------------------------ sqlite3's API
@@ -173,11 +173,9 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        from psycopg.pq import TransactionStatus
-
         if self._raw.closed or self._raw.broken:  # a lost session holds no transaction
             return False
-        return self._raw.info.transaction_status != TransactionStatus.IDLE
+        return self._raw.info.transaction_status != _IDLE
 
     # ------------------------------------------------------------------ errors
 
@@ -190,7 +188,7 @@ class PgConnection:
             return exc
         if isinstance(exc, StateUnavailable):
             return StoreError(str(exc))
-        return StoreError(masked(first_line(exc), self._password))
+        return StoreError(masked(first_line(exc), self._target))
 
 
 def first_line(exc: BaseException) -> str:
@@ -198,7 +196,11 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def masked(text: str, password: str | None) -> str:
+def masked(text: str, target: str) -> str:
+    """`text` without the URL's password: the URL itself (a driver's message may quote a
+    malformed one whole) as `shown`, then any other occurrence of the password."""
+    text = text.replace(target, shown(target))
+    password = password_of(target)
     return text.replace(password, "***") if password else text
 
 
@@ -221,7 +223,7 @@ def _connect_raw(target: str) -> psycopg.Connection[Any]:
         raw = psycopg.connect(target, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                               application_name="manifest-runtime")
     except psycopg.Error as exc:
-        reason = masked(" ".join(str(exc).split()), password_of(target))
+        reason = masked(" ".join(str(exc).split()), target)
         raise StateUnavailable(f"--state {shown(target)}: cannot connect to PostgreSQL: "
                                f"{reason}; {_hint(reason)}") from None
     raw.adapters.register_dumper(str, _nul_safe_dumper())
@@ -248,7 +250,8 @@ def _hint(reason: str) -> str:
                 "the server's pg_hba.conf")
     if "database" in lowered and "does not exist" in lowered:
         return "create the database first (e.g. `createdb NAME`) or name another in the URL"
-    if "invalid" in lowered or "missing" in lowered or "option" in lowered:
+    if any(word in lowered for word in ("invalid", "missing", "option", "uri",
+                                        "end of string")):
         return ("write the URL as postgresql://USER:PASSWORD@HOST:PORT/DATABASE (see "
                 "docs/state.md)")
     return ("is the server running and reachable at that host and port? (check with "

@@ -19,6 +19,7 @@ def shown(target: str) -> str:
         return target
     try:
         parts = urlsplit(target)
+        parts.port  # noqa: B018  (raises ValueError on a malformed one)
         netloc = parts.netloc
         if "@" in netloc:
             user, _, host = netloc.rpartition("@")
@@ -38,9 +39,12 @@ def password_of(target: str) -> str | None:
         return None
     try:
         parts = urlsplit(target)
-    except ValueError:
-        return None
+        password = parts.password
+    except ValueError:  # malformed: the password is whatever sits between : and @
+        head = target.split("://", 1)[-1].split("/", 1)[0]
+        user = head.rpartition("@")[0]
+        return user.split(":", 1)[1] or None if ":" in user else None
     for p in parts.query.split("&"):
         if p.lower().startswith("password="):
             return p.split("=", 1)[1] or None
-    return parts.password or None
+    return password or None

@@ -373,3 +373,26 @@ def test_run_and_state_show_on_postgres(postgres_url: str, tmp_path: Path,
     out = capsys.readouterr().out
     assert "read 3, delivered 3, failed 0" in out and "3 of them skipped" in out
     assert f"state file: {postgres_url}" in out
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://app:{PASSWORD}@127.0.0.1:notaport/state",
+    f"postgresql://app:{PASSWORD}@[::1/state",
+    f"postgresql://app:{PASSWORD}@127.0.0.1/state?bogus=1",
+])
+def test_a_malformed_url_says_how_to_write_one(url: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["state", "show", "--state", url]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect to PostgreSQL" in err
+    assert "write the URL as postgresql://USER:PASSWORD@HOST:PORT/DATABASE" in err
+    assert PASSWORD not in err and "Traceback" not in err
+
+
+def test_without_psycopg_the_message_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg: ImportError
+    assert main(["state", "show", "--state", f"postgresql://app:{PASSWORD}@db/state"]) == 1
+    err = capsys.readouterr().err
+    assert "needs the psycopg package" in err and "pip install 'psycopg[binary]" in err
+    assert PASSWORD not in err
