@@ -7,6 +7,10 @@ forms into PostgreSQL (store/postgres.py applies it to every statement, once per
     ) WITHOUT ROWID                      -> )
     BEGIN IMMEDIATE                      -> BEGIN (writers are serialized by row locks, and
                                             by advisory locks where it matters: base.py)
+    PRAGMA table_info(t)                 -> the same rows from information_schema (cid, name,
+                                            type, notnull, default, pk=0)
+
+Any other PRAGMA has no PostgreSQL form (NotPortable).
 
 Everything else (ON CONFLICT ... DO UPDATE, RETURNING, CREATE ... IF NOT EXISTS, COALESCE,
 CAST) is the same in both. JSON is stored as text in both."""
@@ -21,6 +25,12 @@ _WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID\b", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _BEGIN = re.compile(r"^\s*BEGIN(\s+(IMMEDIATE|EXCLUSIVE|DEFERRED))?\s*;?\s*$", re.IGNORECASE)
 _PRAGMA = re.compile(r"^\s*PRAGMA\b", re.IGNORECASE)
+_TABLE_INFO = re.compile(r"^\s*PRAGMA\s+table_info\s*\(\s*['\"]?(\w+)['\"]?\s*\)\s*;?\s*$",
+                         re.IGNORECASE)
+TABLE_INFO = ("SELECT ordinal_position - 1, column_name, data_type, "
+              "CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END, column_default, 0 "
+              "FROM information_schema.columns WHERE table_name = '{table}' AND "
+              "table_schema = current_schema() ORDER BY ordinal_position")
 
 
 class NotPortable(ValueError):
@@ -30,6 +40,9 @@ class NotPortable(ValueError):
 @lru_cache(maxsize=1024)
 def statement(sql: str) -> str:
     """One statement with `?` placeholders, as PostgreSQL (psycopg's %s) takes it."""
+    info = _TABLE_INFO.match(sql)
+    if info:
+        return TABLE_INFO.format(table=info.group(1).lower())
     if _PRAGMA.match(sql):
         raise NotPortable(f"SQLite-only statement: {sql.strip()[:60]}")
     if _BEGIN.match(sql):

@@ -25,7 +25,8 @@ SCHEMA_VERSION = 2
 META = "manifest_runtime_meta"
 OUR_TABLES = frozenset({"saved_data", "setups", "polling_state", "run_records",
                         "run_records_v1", "workflow_owners", "dead_letters", "webhook_journal",
-                        "webhook_registrations", "historical_imports", "ac_ids", "ac_records",
+                        "webhook_registrations", "webhook_digests", "webhook_receivers",
+                        "historical_imports", "ac_ids", "ac_records",
                         "ac_tags", "ac_custom_fields", "sqlite_sequence", "sqlite_stat1",
                         META})
 

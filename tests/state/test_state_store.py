@@ -46,9 +46,19 @@ def test_the_dialect_rewrites_only_sqlite_forms(sqlite: str, postgres: str) -> N
     assert dialect.statement(sqlite) == postgres
 
 
-def test_a_pragma_has_no_postgres_form() -> None:
+def test_a_pragma_has_no_postgres_form_but_table_info() -> None:
     with pytest.raises(dialect.NotPortable, match="PRAGMA"):
         dialect.statement("PRAGMA user_version")
+    assert "information_schema.columns WHERE table_name = 'dead_letters'" in \
+        dialect.statement("PRAGMA table_info(dead_letters)")
+
+
+def test_table_info_answers_alike_on_both(target: str) -> None:
+    with StateFile(target) as s:
+        Journal(s.db, s.lock)
+        rows = s.db.execute("PRAGMA table_info(run_records)").fetchall()
+    assert [(r[1], r[3]) for r in rows] == [("workflow", 1), ("record_id", 1), ("state", 1),
+                                            ("line", 1), ("updated_at", 1)]
 
 
 @pytest.mark.parametrize(("url", "printed"), [
