@@ -7,12 +7,15 @@ the sandbox account's records (tables `ac_*`, activecampaign/storage.py), what `
 records (pipeline/journal.py: where each record stands, dead letters) and which process is
 running each workflow (table `workflow_owners`: one writer per workflow).
 
-The file's layout has a version (`PRAGMA user_version`, `SCHEMA_VERSION`): an older file is
-migrated when opened (MIGRATIONS, in one transaction), a newer one is refused.
+The layout has a version (store/schema.py, `SCHEMA_VERSION`): an older state is migrated
+when opened (in one transaction), a newer one is refused.
 
-The path is `--state PATH`, else the environment variable MANIFEST_RUNTIME_STATE, else
+Where it is: `--state PATH|URL`, else the environment variable MANIFEST_RUNTIME_STATE, else
 `.manifest-runtime/state.db` in the current directory. `:memory:` keeps everything in memory
-for one run.
+for one run; a `postgresql://` URL keeps it in a PostgreSQL database that several processes
+and machines share (store/postgres.py, docs/state.md). The SQL here and in the modules that
+keep state is written once, with `?` placeholders, against the `StateDB` protocol
+(store/base.py).
 """
 
 from __future__ import annotations
@@ -20,22 +23,27 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .store import BatchingDB, StateDB, begin_exclusive, has_table, open_connection, shown
+from .store.schema import OUR_TABLES, SCHEMA_VERSION
+from .store.schema import SQLITE_MIGRATIONS as MIGRATIONS
+from .store.sqlite import APPLICATION_ID, MEMORY, StateConnection, private_file
 
 if TYPE_CHECKING:
     from .activecampaign import SandboxAccount
 
 DEFAULT_PATH = os.path.join(".manifest-runtime", "state.db")
 ENV_VAR = "MANIFEST_RUNTIME_STATE"
-MEMORY = ":memory:"
+__all__ = ["APPLICATION_ID", "MEMORY", "MIGRATIONS", "OUR_TABLES", "SCHEMA_VERSION",
+           "Owner", "Setup", "SqliteStore", "StateConnection", "StateFile", "open_db",
+           "private_file", "state_path", "stored_json"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS saved_data (
@@ -171,156 +179,20 @@ def state_path(given: str | None, env: Mapping[str, str] | None = None) -> str:
     return given or environ.get(ENV_VAR) or DEFAULT_PATH
 
 
-def open_db(path: str) -> sqlite3.Connection:
-    """Open (or create) a state file. A missing parent directory is created only for the
-    default location; any other problem is a UsageError naming the file."""
-    if path == MEMORY:
-        db = sqlite3.connect(MEMORY, check_same_thread=False, factory=StateConnection)
-        _migrate(db, path)
-        return db
-    directory = os.path.dirname(path)
-    if path == DEFAULT_PATH and directory:
-        os.makedirs(directory, exist_ok=True)
-    if os.path.isdir(path):
-        raise UsageError(f"--state {path}: is a directory; give a file name, e.g. "
-                         f"{os.path.join(path, 'state.db')}")
-    if directory and not os.path.isdir(directory):
-        raise UsageError(f"--state {path}: the directory {directory} does not exist")
-    private_file(path)
-    try:
-        db = sqlite3.connect(path, check_same_thread=False, timeout=30.0,  # wait for writers
-                             factory=StateConnection)
-        db.execute("PRAGMA journal_mode=WAL")  # readers (sandbox listings) never block a run
-        # in WAL mode, NORMAL commits without an fsync each (~0.3 ms here): a killed process
-        # loses nothing; only a power cut may drop the last commits (the file stays sound)
-        db.execute("PRAGMA synchronous=NORMAL")
-        _claim(db, path)
-        _migrate(db, path)
-    except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
-        raise UsageError(f"--state {path}: cannot use it as the state database ({exc}); "
-                         "give a new file name or a file written by manifest-runtime"
-                         ) from None
-    return db
-
-
-class StateConnection(sqlite3.Connection):
-    """The state file's connection. While `batching` (StateFile.batch), the commits of the
-    parts (`with db:`, `commit()`) are deferred to the batch's one commit, and a part's
-    rollback spoils the batch (`spoiled`: the batch is rolled back whole)."""
-
-    batching = False
-    spoiled = False
-
-    def commit(self) -> None:
-        if not self.batching:
-            super().commit()
-
-    def rollback(self) -> None:
-        if self.batching:
-            self.spoiled = True
-            return
-        super().rollback()
-
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> Any:
-        if self.batching:
-            if kind is not None:
-                self.rollback()
-            return False
-        return super().__exit__(kind, value, tb)
-
-
-SCHEMA_VERSION = 2
-
-
-def _version_2(db: sqlite3.Connection) -> None:
-    """Resume marks by record identity (pipeline/journal.py): the old per-file marks are
-    kept in `run_records_v1`; dead letters get the record's identity."""
-    if "run_key" in _columns(db, "run_records"):
-        db.execute("ALTER TABLE run_records RENAME TO run_records_v1")
-    columns = _columns(db, "dead_letters")
-    if columns and "record_id" not in columns:
-        db.execute("ALTER TABLE dead_letters ADD COLUMN record_id TEXT")
-
-
-# version -> the step from the version before it; version 1 is the layout before versions
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: lambda db: None,
-                                                               2: _version_2}
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _migrate(db: sqlite3.Connection, path: str) -> None:
-    """Bring the file to SCHEMA_VERSION (one transaction); refuse a newer file."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version == SCHEMA_VERSION:
-        return
-    if version > SCHEMA_VERSION:
-        raise UsageError(f"--state {path}: written by a newer manifest-runtime (state version "
-                         f"{version}; this one reads up to {SCHEMA_VERSION}); upgrade "
-                         "manifest-runtime, or give another state file")
-    db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
-    try:
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[step](db)
-        db.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
-    except BaseException:
-        sqlite3.Connection.rollback(db)
-        raise
-    sqlite3.Connection.commit(db)
-
-
-def private_file(path: str) -> None:
-    """The state file holds credentials (setup's stored connection): readable by its owner
-    only. A new file is created with mode 0600 (SQLite gives its -wal and -shm files the
-    database file's mode); an existing one, and its -wal/-shm, are narrowed to 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for name in (path, f"{path}-wal", f"{path}-shm"):
-            try:
-                if os.stat(name).st_mode & 0o077:
-                    os.chmod(name, 0o600)
-            except OSError:  # absent, or not ours: SQLite reports what matters
-                pass
-    except OSError:  # e.g. a read-only directory: SQLite reports it
-        return
-    else:
-        os.close(fd)
-
-
-APPLICATION_ID = 0x4D525354  # "MRST": marks a SQLite file as a manifest-runtime state file
-OUR_TABLES = frozenset({"saved_data", "setups", "polling_state", "run_records",
-                        "run_records_v1", "workflow_owners", "dead_letters", "webhook_journal",
-                        "webhook_registrations", "webhook_digests", "webhook_receivers",
-                        "historical_imports", "ac_ids", "ac_records",
-                        "ac_tags", "ac_custom_fields", "sqlite_sequence", "sqlite_stat1"})
-
-
-def _claim(db: sqlite3.Connection, path: str) -> None:
-    """Refuse another program's SQLite file (its tables would clash with ours); mark a new
-    file (or one written before the mark existed, holding only our tables) as ours."""
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    if app_id == APPLICATION_ID:
-        return
-    tables = {name for (name,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if app_id != 0 or not tables <= OUR_TABLES:
-        foreign = ", ".join(sorted(tables - OUR_TABLES)[:5]) or f"application id {app_id}"
-        raise UsageError(f"--state {path}: a SQLite file of another program ({foreign}); "
-                         "give a new file name or a file written by manifest-runtime")
-    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+def open_db(target: str) -> StateDB:
+    """Open (or create) the state: a PostgreSQL URL (store/postgres.py), else a SQLite file
+    (store/sqlite.py: a missing parent directory is created only for the default location;
+    any other problem is a UsageError naming the file)."""
+    return open_connection(target, DEFAULT_PATH)
 
 
 class SqliteStore:
     """A `Store` (runtime/store.py) for `!save` data; each merge is one transaction."""
 
-    def __init__(self, target: str | sqlite3.Connection = DEFAULT_PATH,
+    def __init__(self, target: str | StateDB = DEFAULT_PATH,
                  lock: threading.RLock | None = None) -> None:
-        self._owned = not isinstance(target, sqlite3.Connection)
-        self._db = open_db(target) if isinstance(target, str) else target
+        self._owned = isinstance(target, str)
+        self._db: StateDB = open_db(target) if isinstance(target, str) else target
         self._lock = lock or threading.RLock()
         with self._lock, self._db:
             self._db.execute(_SCHEMA)
@@ -345,13 +217,16 @@ class SqliteStore:
 
 
 class StateFile:
-    """The opened state file: the `!save` store, the setups, the sandbox account and the run
-    journal share one connection, and one lock: a transaction of one part never takes in the
-    half-done writes of another thread."""
+    """The opened state (a SQLite file or a PostgreSQL database): the `!save` store, the
+    setups, the sandbox account and the run journal share one connection, and one lock: a
+    transaction of one part never takes in the half-done writes of another thread.
+
+    `path` is what may be printed (a URL's password masked); `target` what was given."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self.db = open_db(path)
+        self.target = path
+        self.path = shown(path)
+        self.db: StateDB = open_db(path)
         self.lock = threading.RLock()
         self.store = SqliteStore(self.db, self.lock)
         with self.lock, self.db:
@@ -429,7 +304,7 @@ class StateFile:
         owner holding it. A mark left by a dead process of this machine is taken over."""
         me = f"{socket.gethostname()}:{os.getpid()}"
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")  # look and take in one write transaction
+            begin_exclusive(self.db, f"owner:{workflow}")  # look and take in one transaction
             try:
                 row = self.db.execute("SELECT command, owner, since, started FROM "
                                       "workflow_owners WHERE workflow = ?", (workflow,)
@@ -457,14 +332,17 @@ class StateFile:
             self.db.execute("DELETE FROM workflow_owners WHERE workflow = ? AND owner = ?",
                             (workflow, f"{socket.gethostname()}:{os.getpid()}"))
 
+    def has_table(self, name: str) -> bool:
+        with self.lock:
+            return has_table(self.db, name)
+
     @contextmanager
-    def batch(self) -> Iterator[StateConnection]:
+    def batch(self) -> Iterator[BatchingDB]:
         """One transaction for many writes of many threads: the parts' commits wait for
         this one. On exit it commits, unless a part failed (`spoiled`) or an exception is
         raised: then nothing of it is kept. The caller makes sure no part is in flight
         when it exits."""
-        db = self.db
-        assert isinstance(db, StateConnection)
+        db: BatchingDB = self.db  # type: ignore[assignment]  # both backends' are
         with self.lock:
             db.execute("BEGIN IMMEDIATE")
             db.batching, db.spoiled = True, False

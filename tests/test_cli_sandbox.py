@@ -22,6 +22,7 @@ def upsert(record: dict[str, object], *extra: str) -> int:
     return main(["eval", AT, TARGET, "--input", json.dumps(record), *extra])
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_eval_writes_contacts_that_persist_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert upsert({"email": "Ada@Example.com", "firstName": "Ada", "1": "Engines Ltd",
                    "_tags": ["activetrail", "vip"]}) == 0
@@ -45,6 +46,7 @@ def test_eval_writes_contacts_that_persist_and_list(capsys: pytest.CaptureFixtur
                                                    {"id": 2, "tag": "vip"}]
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_failed_upsert_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert upsert({"email": "x@example.com", "nickname": "X"}) == 1
     assert "contact-field" in capsys.readouterr().err
@@ -59,6 +61,7 @@ def test_memory_state_keeps_nothing(capsys: pytest.CaptureFixture[str], tmp_path
     assert "no state file" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_sandbox_lists_fields_and_empty_kinds(capsys: pytest.CaptureFixture[str]) -> None:
     assert upsert({"email": "m@example.com"}) == 0
     capsys.readouterr()
@@ -128,6 +131,7 @@ def test_contact_tags_are_checked_before_anything_is_written(
         assert account.tags == expected
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_string_of_tags_through_eval_is_one_tag(capsys: pytest.CaptureFixture[str]) -> None:
     assert upsert({"email": "s@example.com", "_tags": "vip"}) == 0
     assert upsert({"email": "o@example.com", "_tags": {"a": 1}}) == 1

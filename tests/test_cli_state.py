@@ -16,6 +16,7 @@ AT = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
 SECRET = "tok-SECRET-state"
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_state_show_masks_secrets_and_lists_dead_letters(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
@@ -61,6 +62,7 @@ OTHER_SECRET = "pw-SECRET-other"
 ENV_SECRET = "env-SECRET-token"
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_state_show_masks_secret_values_wherever_they_are_echoed(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Not only the credentials key: a connection description, an answer, saved data (also of
@@ -116,6 +118,7 @@ def test_another_programs_sqlite_file_is_refused(tmp_path: Path,
     assert "a SQLite file of another program (users)" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_damaged_setup_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
         state.save_setup(Setup("w"))
@@ -150,6 +153,7 @@ def test_the_state_file_and_its_wal_and_shm_are_private(tmp_path: Path) -> None:
 HISTORICAL = str(ROOT / "tests/pipeline/historical.yaml")
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_state_show_lists_everything_design_5_names(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """polling_state per workflow, the historical import, webhook registrations and journal

@@ -95,7 +95,8 @@ def test_readme_first_command_runs(capsys: pytest.CaptureFixture[str],
 
 DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 # docs whose commands need a local server: a test of their own runs them
-OWN_RUNNER = {"docs/targets.md": "tests/activecampaign/test_targets_doc.py"}
+OWN_RUNNER = {"docs/targets.md": "tests/activecampaign/test_targets_doc.py",
+              "docs/state.md": "tests/state/test_state_doc.py"}
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_.]*[A-Z](?:\.[a-z]+)?$")  # MANIFEST, FILE.jsonl
 
 

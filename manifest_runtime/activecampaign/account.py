@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 from typing import Any
 
 from ..http.types import HttpResponse
+from ..store import StateDB
 from .errors import ApiRejected, api_error, api_errors, api_rejected, contact_email_error
 from .rules import (
     ACCOUNT_FIELDS,
@@ -267,6 +267,6 @@ class MemoryAccount(Account):
 class SandboxAccount(Account):
     """The embedded sandbox: an account kept in the SQLite state file (DESIGN §6)."""
 
-    def __init__(self, db: sqlite3.Connection, contact: dict[str, Any] | None = None,
+    def __init__(self, db: StateDB, contact: dict[str, Any] | None = None,
                  lock: threading.RLock | None = None) -> None:
         super().__init__(SqliteStorage(db, lock=lock), contact)

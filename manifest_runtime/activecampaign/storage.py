@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ..store import StateDB
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +114,11 @@ CREATE TABLE IF NOT EXISTS ac_custom_fields (
 
 
 class SqliteStorage:
-    """The sandbox account's records in the state file (tables `ac_*`). One connection shared
-    by threads under a lock; `transaction()` commits once, or rolls back on an error."""
+    """The sandbox account's records in the state (tables `ac_*`; a SQLite file or a
+    PostgreSQL database: store/). One connection shared by threads under a lock;
+    `transaction()` commits once, or rolls back on an error."""
 
-    def __init__(self, db: sqlite3.Connection,
+    def __init__(self, db: StateDB,
                  custom_fields: tuple[CustomField, ...] = DEFAULT_CUSTOM_FIELDS,
                  lock: threading.RLock | None = None) -> None:
         self._db = db
@@ -129,7 +131,8 @@ class SqliteStorage:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
                 self._db.executemany(
-                    "INSERT INTO ac_custom_fields (id, title, perstag, type) VALUES (?,?,?,?)",
+                    "INSERT OR IGNORE INTO ac_custom_fields (id, title, perstag, type) "
+                    "VALUES (?,?,?,?)",
                     [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
 
     @contextmanager
@@ -155,7 +158,7 @@ class SqliteStorage:
         with self.transaction():
             (last,) = self._db.execute(
                 "INSERT INTO ac_ids (kind, last) VALUES (?, 1) ON CONFLICT (kind) "
-                "DO UPDATE SET last = last + 1 RETURNING last", (kind,)).fetchone()
+                "DO UPDATE SET last = ac_ids.last + 1 RETURNING last", (kind,)).fetchone()
             return int(last)
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:

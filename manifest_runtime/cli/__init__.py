@@ -18,9 +18,10 @@ from typing import NoReturn
 
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one, use_color
+from ..store import StateUnavailable, StoreError
 from . import eval, graph, init, poll, run, sandbox, serve, setup, state, testcases, validate
 from .jq_engine import apply_jq_engine
-from .output import diagnostic_error, emit_error, usage_error
+from .output import diagnostic_error, emit_error, state_error, usage_error
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
                                        poll, serve, sandbox, state)
@@ -140,8 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except sqlite3.Error as exc:  # the state file: locked for too long, full, damaged
-        print(f"manifest-runtime: error: the state file failed: {exc}; the records done "
+    except StateUnavailable as exc:  # e.g. the PostgreSQL server is unreachable
+        emit_error(args, state_error(str(exc), args.command), f"manifest-runtime: error: {exc}")
+        return 1
+    except sqlite3.Error as exc:  # the state: locked for too long, full, damaged, server gone
+        what = "state database" if isinstance(exc, StoreError) else "state file"
+        print(f"manifest-runtime: error: the {what} failed: {exc}; the records done "
               "before are recorded: run the same command again once it is fixed",
               file=sys.stderr)
         return 1

@@ -38,6 +38,12 @@ def usage_error(message: str, command: str | None) -> dict[str, Any]:
             "error": {"code": "usage", "message": message, "exit_code": 2}}
 
 
+def state_error(message: str, command: str | None) -> dict[str, Any]:
+    """The state cannot be opened (store/errors.py StateUnavailable): exit 1."""
+    return {"ok": False, "command": command,
+            "error": {"code": "state", "message": message, "exit_code": 1}}
+
+
 def diagnostic_error(d: Diagnostic, command: str | None, exit_code: int = 1
                      ) -> dict[str, Any]:
     return {"ok": False, "command": command, "error": {**d.as_json(), "exit_code": exit_code}}

@@ -147,10 +147,8 @@ def _legacy_marks(state: Any, workflow: str, path: str) -> dict[int, Any]:
     the state file has none."""
     import hashlib
 
-    with state.lock:
-        if state.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'run_records_v1'"
-                            ).fetchone() is None:
-            return {}
+    if not state.has_table("run_records_v1"):
+        return {}
     sha = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

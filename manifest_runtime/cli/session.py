@@ -65,9 +65,10 @@ def _count(text: str) -> int:
 def existing_state(given: str | None) -> StateFile:
     """The state file for commands that only read it (sandbox, state show): it must exist."""
     from ..state import MEMORY, StateFile, state_path
+    from ..store import is_postgres
 
     path = state_path(given)
-    if path != MEMORY and not os.path.exists(path):
+    if path != MEMORY and not is_postgres(path) and not os.path.exists(path):
         raise UsageError(f"no state file at {path}: nothing has been set up or run yet "
                          "(commands that evaluate create it), or pass --state PATH")
     return StateFile(path)
@@ -75,9 +76,11 @@ def existing_state(given: str | None) -> StateFile:
 
 def add_state_option(p: argparse.ArgumentParser, what: str = "") -> None:
     """--state, the same for every command (`what` says what this command keeps there)."""
-    p.add_argument("--state", metavar="PATH",
+    p.add_argument("--state", metavar="PATH|URL",
                    help=f"the state file{what} (default: $MANIFEST_RUNTIME_STATE or "
-                   ".manifest-runtime/state.db; :memory: keeps nothing)")
+                   ".manifest-runtime/state.db; :memory: keeps nothing; a "
+                   "postgresql://USER:PASSWORD@HOST/DB URL keeps it in PostgreSQL, shared by "
+                   "several processes: docs/state.md)")
 
 if TYPE_CHECKING:
     from ..activecampaign import ActiveCampaign

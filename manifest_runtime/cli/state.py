@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -25,6 +24,7 @@ from ..errors import UsageError
 from ..http.credentials import ENV_VARS, credentials_from_mapping
 from ..http.redact import Redactor
 from ..pipeline.transform import PAIRS, mapping_pairs
+from ..store import StateDB
 from .session import add_state_option, existing_state
 
 MASK = "***"
@@ -148,7 +148,7 @@ def text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def webhook_counts(db: sqlite3.Connection, lock: threading.RLock, workflow: str | None
+def webhook_counts(db: StateDB, lock: threading.RLock, workflow: str | None
                    ) -> dict[str, dict[str, Any]]:
     """Per workflow: webhooks received, by outcome, and the records delivered / failed."""
     query = "SELECT workflow, outcome, COUNT(*), SUM(delivered), SUM(failed) FROM " \

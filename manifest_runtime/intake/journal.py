@@ -34,11 +34,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from ..store import StateDB, begin_exclusive, columns
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_journal (
@@ -218,16 +219,15 @@ def _started() -> str | None:
 class WebhookJournal:
     """The four tables, on the state's connection and lock."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: StateDB, lock: threading.RLock) -> None:
         self._db = db
         self._lock = lock
         with self._lock:
             self._db.executescript(_SCHEMA)
-            self._db.execute("BEGIN IMMEDIATE")  # several serves may start together
+            begin_exclusive(self._db, "webhook tables")  # several serves may start together
             try:
                 for table, column, declaration in _ADDED:  # a state of an earlier version
-                    have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-                    if column not in have:
+                    if column not in columns(self._db, table):
                         self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} "
                                          f"{declaration}")
                 for index in _INDEXES:

@@ -20,12 +20,13 @@ an identity (`finish`).
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from ..store import StateDB
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS run_records (
@@ -92,7 +93,7 @@ def _now() -> str:
 
 
 class Journal:
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: StateDB, lock: threading.RLock) -> None:
         self._db = db
         self._lock = lock
         with self._lock, self._db:

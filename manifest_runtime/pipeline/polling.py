@@ -23,7 +23,6 @@ polling_state on the next `poll`.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Diagnostic, EvaluationError
 from ..expressions.nodes import Missing
 from ..runtime.run import run_node
+from ..store import StateDB
 from .records import Record
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _now() -> str:
 class HistoricalImports:
     """The `historical_imports` table, on the state file's connection and lock."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: StateDB, lock: threading.RLock) -> None:
         self._db = db
         self._lock = lock
         with self._lock, self._db:

@@ -36,6 +36,7 @@ def remap(provider: FakeProvider) -> list[str]:
     return ["--remap", f"https://hooks.example.test={provider.url}"]
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_timed_out_create_is_unknown_and_never_registered_twice(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(SETUP)
@@ -88,6 +89,7 @@ def test_a_timed_out_create_is_unknown_and_never_registered_twice(
     assert registration() is None
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_create_left_creating_by_a_dead_process_is_unknown(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(SETUP)
@@ -106,6 +108,7 @@ def test_a_create_left_creating_by_a_dead_process_is_unknown(
         assert registration().status == "unknown"
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_create_failing_after_the_provider_accepted_it_is_unknown(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The POST made the hook, then a later step of create failed: the hook id is lost."""
@@ -133,6 +136,7 @@ def test_refused_or_unreachable_creates_register_nothing(
 
 
 @pytest.mark.parametrize("window, second", [("600", "duplicate"), ("0", "delivered")])
+@pytest.mark.usefixtures("state_backend")
 def test_the_dedupe_window_is_configurable(window: str, second: str) -> None:
     seed(SETUP)
     with FakeProvider() as provider, \
@@ -194,6 +198,7 @@ def setup(manifest: str, provider: FakeProvider, tmp_path: Path, tag: str) -> in
     return main(["setup", manifest, "--answers", answers(tmp_path, tag), *remap(provider)])
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_setup_on_a_registered_webhook_runs_update(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = tmp_path / "update.yaml"
@@ -279,6 +284,7 @@ def test_a_failing_update_is_a_located_error(tmp_path: Path,
         assert "Traceback" not in err
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_an_unknown_registration_for_another_url_says_this_one_is_not_registered(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(SETUP)
@@ -292,6 +298,7 @@ def test_an_unknown_registration_for_another_url_says_this_one_is_not_registered
         "the provider sends to https://old.test/in" in err
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_state_show_says_a_registration_is_unknown(capsys: pytest.CaptureFixture[str]
                                                    ) -> None:
     import json

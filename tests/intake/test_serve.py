@@ -94,6 +94,7 @@ def contacts(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_create_registers_on_start_and_delete_removes_on_stop(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(SETUP)
@@ -112,6 +113,7 @@ def test_create_registers_on_start_and_delete_removes_on_stop(
     assert TOKEN not in err
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_url_registered_already_is_not_registered_again(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(SETUP)
@@ -170,6 +172,7 @@ def test_verification_answers_challenges_rejects_and_lets_signed_payloads_throug
                                                              ["signup"])
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_payloads_go_through_the_pipeline_and_failures_become_dead_letters(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,6 +211,7 @@ def test_payloads_go_through_the_pipeline_and_failures_become_dead_letters(
                                                             "bo@example.com"]
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_application_scope_routes_by_account_and_resource(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed(APP_SETUP)

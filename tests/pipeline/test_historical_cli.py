@@ -17,6 +17,8 @@ from manifest_runtime.cli import main
 from manifest_runtime.pipeline.polling import HistoricalImports
 from manifest_runtime.state import Setup, StateFile
 
+pytestmark = pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL (conftest.py)
+
 MANIFEST = str(Path(__file__).parent / "historical.yaml")
 WORKFLOW = "historical-sync"
 RECORDS = [f"historical_record{i}@mailserver.testing" for i in range(1, 15)]

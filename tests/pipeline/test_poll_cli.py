@@ -19,6 +19,8 @@ from loopback import Loopback, QuietHandler
 from manifest_runtime.cli import main
 from manifest_runtime.state import Setup, StateFile
 
+pytestmark = pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL (conftest.py)
+
 MANIFEST = str(Path(__file__).parent / "polling.yaml")
 SETUP = Setup("leads-in", custom_data={}, mapping={"email": "email", "name": "firstName"},
               selection={"resource_id": "all", "display": "All leads"},

@@ -15,6 +15,8 @@ from manifest_runtime.cli import main
 from manifest_runtime.pipeline.journal import Journal
 from manifest_runtime.state import Setup, StateFile
 
+pytestmark = pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL (conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 AT = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
 TWILIO = str(ROOT / "examples/twilio-sms/manifest.json")

@@ -62,6 +62,7 @@ def wait_for(condition: Any, timeout: float = 30.0) -> None:
 # ---------------------------------------------------------------------- one writer
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_two_concurrent_runs_deliver_each_record_once(tmp_path: Path) -> None:
     emails = [f"u{i}@example.com" for i in range(60)]
     file = contacts(tmp_path / "c.jsonl", emails)
@@ -94,6 +95,7 @@ def test_no_wait_exits_1_naming_the_owner(tmp_path: Path) -> None:
     assert first.returncode == 0 and len(api.received) == 30
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_dead_owner_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
@@ -113,6 +115,7 @@ def test_a_dead_owner_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixtur
 # ---------------------------------------------------------------------- resume per record
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_appended_and_fixed_lines_run_unchanged_ones_are_skipped(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.jsonl"
@@ -137,6 +140,7 @@ def test_appended_and_fixed_lines_run_unchanged_ones_are_skipped(
     assert sent == Counter({**{e: 2 for e in emails}, "new@x.test": 2})
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_identical_lines_are_records_of_their_own(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.jsonl"
@@ -153,6 +157,7 @@ def test_identical_lines_are_records_of_their_own(tmp_path: Path,
 # ---------------------------------------------------------------------- outcome unknown
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_kill_9_at_concurrency_8_then_a_rerun_sends_no_record_twice(tmp_path: Path) -> None:
     """SIGKILL while 8 requests are in flight: the records marked `sending` are reported as
     outcome-unknown by the rerun and not sent again; the rest is delivered once."""
@@ -193,6 +198,7 @@ def test_kill_9_at_concurrency_8_then_a_rerun_sends_no_record_twice(tmp_path: Pa
     assert "outcome-unknown" not in dead_codes()
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_post_that_timed_out_is_unknown_not_failed(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     file = contacts(tmp_path / "c.jsonl", ["a@x.test"])
@@ -210,6 +216,7 @@ def test_a_post_that_timed_out_is_unknown_not_failed(tmp_path: Path,
     assert len(api.received) == 2 and dead_codes() == []
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_idempotency_key_header_carries_the_record_identity(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text('{"email": "a@x.test"}\n{"email": "a@x.test"}\n{"email": "b@x.test"}\n')
@@ -281,6 +288,7 @@ def test_a_newer_state_file_is_refused_an_older_one_migrated(tmp_path: Path) -> 
         assert db.execute("SELECT COUNT(*) FROM run_records").fetchone()[0] == 1
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_damaged_setup_row_is_a_clear_error(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
@@ -297,6 +305,7 @@ def test_a_damaged_setup_row_is_a_clear_error(tmp_path: Path,
 # ---------------------------------------------------------------------- input lines
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_undecodable_and_nan_lines_are_read_stage_dead_letters(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.jsonl"
@@ -332,14 +341,17 @@ def test_undecodable_stdin_line_is_a_dead_letter_too(tmp_path: Path) -> None:
 
 def _sandbox_and_journal(path: str) -> tuple[set[str], set[str]]:
     """(emails of the sandbox's contacts, emails of the records journaled delivered)."""
-    with sqlite3.connect(path) as db:
-        contacts = {json.loads(d)["email"] for (d,) in db.execute(
+    with StateFile(path) as s:
+        Journal(s.db, s.lock)
+        s.sandbox()
+        contacts = {json.loads(d)["email"] for (d,) in s.db.execute(
             "SELECT data FROM ac_records WHERE kind = 'contact'")}
-        lines = [n for (n,) in db.execute("SELECT line FROM run_records WHERE state = "
-                                          "'delivered'")]
+        lines = [n for (n,) in s.db.execute("SELECT line FROM run_records WHERE state = "
+                                            "'delivered'")]
     return contacts, {f"u{n - 1}@example.com" for n in lines}
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_kill_9_into_the_sandbox_keeps_or_loses_whole_batches(tmp_path: Path) -> None:
     """Into the sandbox of the state file a batch of records, their contacts and their
     journal rows are one transaction: after SIGKILL every contact has its journal row and
@@ -356,11 +368,9 @@ def test_kill_9_into_the_sandbox_keeps_or_loses_whole_batches(tmp_path: Path) ->
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def journaled() -> int:
-        with sqlite3.connect(state) as db:
-            try:
-                return int(db.execute("SELECT COUNT(*) FROM run_records").fetchone()[0])
-            except sqlite3.OperationalError:  # not created yet
-                return 0
+        with StateFile(state) as s:
+            Journal(s.db, s.lock)  # the table, should the run not have made it yet
+            return int(s.db.execute("SELECT COUNT(*) FROM run_records").fetchone()[0])
 
     wait_for(lambda: journaled() >= 400)
     proc.send_signal(signal.SIGKILL)
@@ -432,6 +442,7 @@ def test_resume_marks_of_a_version_1_state_file_are_carried_over(
     assert [r["email"] for r in api.received] == ["c@x.test", "b@x.test"]
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_damaged_polling_state_row_is_a_clear_error(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
@@ -462,6 +473,7 @@ def test_runs_started_together_still_take_turns(tmp_path: Path) -> None:
     assert sorted(r["email"] for r in api.received) == sorted(emails)
 
 
+@pytest.mark.usefixtures("state_backend")
 def test_a_reused_pid_is_not_the_owner(tmp_path: Path) -> None:
     """The owner's pid now belongs to another process (it started later): taken over."""
     with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:

@@ -1,0 +1,96 @@
+"""What the state's SQL needs from a database connection, whichever the backend.
+
+The modules that keep state (state.py, pipeline/journal.py, pipeline/polling.py,
+intake/journal.py, activecampaign/storage.py) write portable SQL with `?` placeholders
+against a `StateDB`: the SQLite connection itself (store/sqlite.py), or a PostgreSQL
+connection that speaks the same small part of the sqlite3 API (store/postgres.py) and
+rewrites the few SQLite-only forms (store/dialect.py). What differs beyond the SQL text goes
+through the helpers here (`columns`, `has_table`, `lock_key`), which ask the connection's
+`dialect`.
+
+Transactions follow the sqlite3 module's rules on both: a write opens one, `with db:`
+commits it (or rolls back on an exception), `commit()`/`rollback()` end it, a read alone
+commits nothing and holds nothing. While a `StateFile.batch()` is open (`batching`), the
+parts' commits wait for the batch's one commit and a part's rollback spoils the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class StateDB(Protocol):
+    """A state connection (sqlite3.Connection and PgConnection both are one)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def executescript(self, sql_script: str, /) -> Any: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, kind: Any, value: Any, tb: Any, /) -> Any: ...
+
+
+class BatchingDB(StateDB, Protocol):
+    """A state connection inside StateFile.batch(): `spoiled` once a part rolled back."""
+
+    batching: bool
+    spoiled: bool
+
+
+def dialect_of(db: object) -> Dialect:
+    """The connection's SQL dialect (a plain sqlite3 connection is SQLite)."""
+    found: Dialect = getattr(db, "dialect", "sqlite")
+    return found
+
+
+def columns(db: StateDB, table: str) -> set[str]:
+    """The column names of a table (empty when there is no such table)."""
+    if dialect_of(db) == "postgresql":
+        return {name for (name,) in db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()", (table,))}
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def has_table(db: StateDB, table: str) -> bool:
+    if dialect_of(db) == "postgresql":
+        return db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is not None
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (table,)).fetchone() is not None
+
+
+def begin_exclusive(db: StateDB, key: str) -> None:
+    """Open a write transaction that no other process holds for `key` at the same time:
+    SQLite locks the whole file (BEGIN IMMEDIATE); PostgreSQL takes a transaction-level
+    advisory lock on the key (released by the commit or rollback)."""
+    db.execute("BEGIN IMMEDIATE")
+    if dialect_of(db) == "postgresql":
+        db.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(key),))
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit number for an advisory lock (PostgreSQL)."""
+    import hashlib
+
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -1,0 +1,118 @@
+"""A throwaway PostgreSQL cluster for the tests (conftest.py: one per session): `initdb` and
+`pg_ctl` of the Debian package `postgresql`, run as the `postgres` OS user when the tests run
+as root (the server refuses root), in a temporary directory, on a free port of 127.0.0.1,
+trust authentication, no fsync; stopped and removed at the end of the session."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+REQUIRE = "MANIFEST_RUNTIME_REQUIRE_POSTGRES"  # set (CI): a missing server fails, not skips
+
+
+def binaries() -> str | None:
+    """The directory holding initdb and pg_ctl (PostgreSQL 15 first), or None."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                        key=lambda d: (d.split("/")[-2] != "15", d))
+    found = shutil.which("initdb")
+    if found:
+        candidates.append(os.path.dirname(os.path.realpath(found)))
+    for directory in candidates:
+        if all(os.access(os.path.join(directory, b), os.X_OK) for b in ("initdb", "pg_ctl")):
+            return directory
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Cluster:
+    bin: str
+    root: str
+    port: int
+    as_user: list[str]
+    _numbers: itertools.count[int]
+    _shared: bool = False  # the database `state` (new_schema) exists
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh empty database; its URL (~50 ms)."""
+        import psycopg
+
+        name = f"db{next(self._numbers)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def new_schema(self) -> str:
+        """A fresh empty schema of the database `state`, as its own state: the URL names it
+        (search_path), as docs/state.md shows. Much quicker than a database."""
+        import psycopg
+
+        name = f"s{next(self._numbers)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as db:
+            if not self._shared:
+                db.execute("CREATE DATABASE state")
+                self._shared = True
+        with psycopg.connect(self.url("state"), autocommit=True) as db:
+            db.execute(f"CREATE SCHEMA {name}")
+        return f"{self.url('state')}?options=-csearch_path%3D{name}"
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, f"{self.bin}/pg_ctl", "-D", f"{self.root}/data",
+                        "-m", "immediate", "-w", "stop"], capture_output=True, check=False,
+                       timeout=60)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start() -> Cluster:
+    """initdb + pg_ctl start; RuntimeError (with the server's log) when it does not come up."""
+    directory = binaries()
+    if directory is None:
+        raise FileNotFoundError("initdb/pg_ctl not found (Debian: apt-get install postgresql)")
+    root = tempfile.mkdtemp(prefix="mr-pg-")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        runuser = shutil.which("runuser")
+        as_user = [runuser, "-u", "postgres", "--"] if runuser else \
+            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+    init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data", "-A", "trust",
+                           "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    if init.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
+    for _ in range(3):  # a port taken between the probe and the start: another one
+        port = _free_port()
+        options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        started = subprocess.run([*as_user, f"{directory}/pg_ctl", "-D", f"{root}/data", "-l",
+                                  f"{root}/log", "-w", "-t", "60", "-o", options, "start"],
+                                 capture_output=True, text=True, check=False, timeout=120)
+        if started.returncode == 0:
+            return Cluster(directory, root, port, as_user, itertools.count(1))
+    with open(f"{root}/log", encoding="utf-8", errors="replace") as f:
+        log = f.read()[-2000:]
+    shutil.rmtree(root, ignore_errors=True)
+    raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()}\n{log}")
