@@ -13,7 +13,6 @@ import os
 import queue
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -156,13 +155,10 @@ class Balancer:
 
 
 def committed(number: int) -> tuple[str, int] | None:
-    """(outcome, deals) of webhook `number` as another connection sees the state now."""
-    db = sqlite3.connect(os.environ["MANIFEST_RUNTIME_STATE"], timeout=30)
-    try:
-        row = db.execute("SELECT outcome, delivered FROM webhook_journal WHERE id = ?",
-                         (number,)).fetchone()
-    finally:
-        db.close()
+    """(outcome, delivered) of webhook `number` as another connection sees the state now."""
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as state:
+        row = state.db.execute("SELECT outcome, delivered FROM webhook_journal WHERE id = ?",
+                               (number,)).fetchone()
     return None if row is None else (str(row[0]), int(row[1]))
 
 
@@ -207,7 +203,7 @@ def seed() -> None:
 
 
 def test_three_serves_one_registration_each_payload_once_through_a_kill(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        state_backend: str, capsys: pytest.CaptureFixture[str]) -> None:
     seed()
     distinct = 45
     sends = [order(n) for n in range(distinct)] + [order(n) for n in range(0, distinct, 3)]
@@ -274,7 +270,7 @@ def test_three_serves_one_registration_each_payload_once_through_a_kill(
 
 
 def test_a_restarted_serve_takes_over_what_a_dead_one_journaled(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        state_backend: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Journaled and not processed: processed at the next start, once; its retry is a
     duplicate. Marked `processing` (its requests may have gone out): an outcome-unknown dead
     letter, not sent again. Journaled with secrets masked out: a webhook-not-kept dead

@@ -112,7 +112,7 @@ def test_every_part_of_the_state_round_trips(target: str) -> None:
         imports.started("w", "history")
         assert s.claim("w", "run") is None
         hooks = WebhookJournal(s.db, s.lock)
-        first = hooks.received("w", "in", "POST", "d1")
+        first, _ = hooks.arrived("w", "in", "POST", "d1", {"n": 1}, False, 60)
         second = hooks.received("w", "in", "POST", "d2")
         hooks.finish(first, "delivered", 200, delivered=1)
         hooks.registered("w", "in", "http://x/hook", "creating")
@@ -136,9 +136,10 @@ def test_every_part_of_the_state_round_trips(target: str) -> None:
         s.release("w")
         hooks = WebhookJournal(s.db, s.lock)
         assert second == first + 1
-        assert hooks.seen("w", "d1", 60, second) is not None
-        assert [(e.number, e.outcome) for e in hooks.entries()] == [(first, "delivered"),
-                                                                   (second, "received")]
+        third, earlier = hooks.arrived("w", "in", "POST", "d1", {"n": 1}, False, 60)
+        assert earlier is not None and earlier.number == first  # the digest held across
+        assert [(e.number, e.outcome) for e in hooks.entries()] == [
+            (first, "delivered"), (second, "received"), (third, "duplicate")]
         [registration] = hooks.registrations()
         assert (registration.url, registration.status) == ("http://x/hook", "registered")
         assert s.store.get_all("workflow") == {"webhook_id": 77}
