@@ -13,6 +13,7 @@ import os
 import queue
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -286,6 +287,12 @@ def test_a_restarted_serve_takes_over_what_a_dead_one_journaled(
     with FakeProvider() as provider, serves(1, provider) as (serve,):
         reply = post(serve.port, order(1))
         assert reply.status_code == 200 and "duplicate" in reply.json(), reply.text
+        capsys.readouterr()
+        assert main(["state", "show"]) == 0
+        shown = capsys.readouterr().out
+        assert "webhook receivers (serve processes):\n  orders-in: " \
+            f"{socket.gethostname()}:{serve.proc.pid} at {BALANCER} (since " in shown, shown
+        assert "; running)" in shown, shown
         code, out, err = serve.stop()
     assert code == 128 + signal.SIGTERM, err
     assert deals(capsys) == Counter({"o-1": 1}), err
