@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
                    if wanted in (None, w)]
         imports = [h for h in HistoricalImports(state.db, state.lock).all()
                    if wanted in (None, h.workflow)]
-        registrations = [r for r in WebhookJournal(state.db, state.lock).registrations()
-                         if wanted in (None, r.workflow)]
+        webhooks = WebhookJournal(state.db, state.lock)
+        registrations = [r for r in webhooks.registrations() if wanted in (None, r.workflow)]
+        receivers = [{**asdict(m), "alive": m.alive()} for m in webhooks.members(wanted)]
         journal = webhook_counts(state.db, state.lock, wanted)
     setups = [s for s in every if wanted in (None, s.workflow)]
     redactor = secrets_of(s.credentials for s in every)
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
                           for w, stored, value, at in polling},
         "historical_imports": {h.workflow: h.as_json() for h in imports},
         "webhook_registrations": [asdict(r) for r in registrations],
+        "webhook_receivers": receivers,
         "webhook_journal": journal,
         "dead_letter_codes": dead_letter_codes([d.as_json() for d in dead]),
         "dead_letters": [d.as_json() for d in dead],
@@ -223,6 +225,12 @@ def _runtime_lines(report: dict[str, Any]) -> list[str]:
                 detail += "; check the provider, then `serve --forget-registration`"
             lines.append(f"  {r['workflow']} ({r['intake']}): {r['url']} ({status} "
                          f"{r['registered_at']}{owner}{detail})")
+    if report["webhook_receivers"]:
+        lines.append("\nwebhook receivers (serve processes):")
+        for m in report["webhook_receivers"]:
+            how = "running" if m["alive"] else "gone (its row is removed by the next serve)"
+            lines.append(f"  {m['workflow']}: {m['member']} at {m['url']} (since "
+                         f"{m['joined_at']}, last heard {m['seen_at']}; {how})")
     if report["webhook_journal"]:
         lines.append("\nwebhook journal:")
         for workflow, counts in report["webhook_journal"].items():

@@ -378,12 +378,18 @@ class WebhookJournal:
             self._db.execute("DELETE FROM webhook_receivers WHERE workflow = ? AND member = ?",
                              (workflow, me()))
 
-    def members(self, workflow: str) -> list[Member]:
+    def members(self, workflow: str | None) -> list[Member]:
+        """The serves recorded as receiving the workflow's webhooks (None: every workflow's),
+        alive or not."""
+        query = "SELECT workflow, member, started, url, joined_at, seen_at FROM " \
+                "webhook_receivers"
+        args: tuple[str, ...] = ()
+        if workflow is not None:
+            query += " WHERE workflow = ?"
+            args = (workflow,)
         with self._lock:
-            rows = self._db.execute(
-                "SELECT workflow, member, started, url, joined_at, seen_at FROM "
-                "webhook_receivers WHERE workflow = ? ORDER BY joined_at, member", (workflow,)
-            ).fetchall()
+            rows = self._db.execute(query + " ORDER BY workflow, joined_at, member", args
+                                    ).fetchall()
         return [Member(*row) for row in rows]
 
     def others(self, workflow: str) -> list[Member]:

@@ -216,7 +216,8 @@ def leave(intake: WebhookIntake, workflow: str, webhooks: WebhookJournal) -> str
         return None
     known = webhooks.registration(workflow, intake.name)
     n = len(others)
-    still = f"{n} other serve process{'es' * (n != 1)} of the workflow still receive"
+    still = f"{n} other serve process{'es' * (n != 1)} of the workflow still " \
+        f"receive{'s' * (n == 1)}"
     if known is not None and known.owner == me() and webhooks.hand_over(
             workflow, intake.name, others[0].member):
         return f"registration kept: {still} ({others[0].member} holds it now)"

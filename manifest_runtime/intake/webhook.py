@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -126,6 +126,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+_ABSENT = object()  # no payload kept
 NUMBER_HEADER = "X-Webhook-Number"  # the reply's journal number (dead letters' record number)
 
 
@@ -308,6 +309,7 @@ class Receiver:
                 else:
                     self.routes[key] = expected
         self._lock = threading.Lock()
+        self._kept: dict[int, Any] = {}  # payloads journaled here whose processing failed
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook")
 
     @property
@@ -365,7 +367,12 @@ class Receiver:
                                detail=f"same payload as webhook {first.number}")
             self._said(number, method, handled)
             return numbered(handled.reply, number)
-        handled = self._process(number, method, payload)
+        try:
+            handled = self._process(number, method, payload)
+        except SYSTEM_ERRORS:  # the state failed: `recover` retries it, as it came
+            with self._lock:
+                self._kept[number] = payload
+            raise
         if handled.reply.status >= 500:  # refused: a retry of it is processed
             self.webhooks.release(self.workflow, key, number)
         return numbered(handled.reply, number)
@@ -531,16 +538,23 @@ class Receiver:
 
     def recover(self) -> int:
         """Process the journaled payloads whose serve stopped before ending them (and this
-        process's own ones a state failure interrupted). Call it on the worker thread
-        (`call`), or before serving. How many were taken."""
+        process's own ones a state failure interrupted: processed as they came, from
+        memory). Call it on the worker thread (`call`), or before serving. How many were
+        taken over from stopped serves."""
         taken = 0
         for number, holder in self.webhooks.stranded(self.workflow):
             pending = self.webhooks.take(number, holder)
             if pending is None:  # another serve took it first
                 continue
-            taken += 1
-            origin = f" (taken over from {pending.previous}, which stopped before it ended)" \
-                if pending.previous != me() else " (retried after a state failure)"
+            if pending.previous != me():
+                taken += 1
+                origin = f" (taken over from {pending.previous}, which stopped before it ended)"
+            else:
+                origin = " (retried after a state failure)"
+                with self._lock:
+                    kept = self._kept.pop(number, _ABSENT)
+                if kept is not _ABSENT:  # as it came, secrets and all
+                    pending = replace(pending, payload=kept, masked=False)
             self._takeover(pending, origin)
         with self._lock:
             self.taken_over += taken

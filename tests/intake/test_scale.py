@@ -13,6 +13,7 @@ import os
 import queue
 import random
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -257,7 +258,7 @@ def test_three_serves_one_registration_each_payload_once_through_a_kill(
 
         code, out, err = first.stop()  # another serve still receives: the hook stays
         assert code == 128 + signal.SIGTERM and "Traceback" not in err, err
-        assert "registration kept: 1 other serve process of the workflow still receive" \
+        assert "registration kept: 1 other serve process of the workflow still receives" \
             in err, err
         assert [c[0] for c in provider.calls] == ["POST"]
         code, out, err = last.stop()  # the last one removes it
@@ -282,6 +283,12 @@ def test_a_restarted_serve_takes_over_what_a_dead_one_journaled(
     with FakeProvider() as provider, serves(1, provider) as (serve,):
         reply = post(serve.port, order(1))
         assert reply.status_code == 200 and "duplicate" in reply.json(), reply.text
+        capsys.readouterr()
+        assert main(["state", "show"]) == 0
+        shown = capsys.readouterr().out
+        assert "webhook receivers (serve processes):\n  orders-in: " \
+            f"{socket.gethostname()}:{serve.proc.pid} at {BALANCER} (since " in shown, shown
+        assert "; running)" in shown, shown
         code, out, err = serve.stop()
     assert code == 128 + signal.SIGTERM, err
     assert deals(capsys) == Counter({"o-1": 1}), err
@@ -289,3 +296,28 @@ def test_a_restarted_serve_takes_over_what_a_dead_one_journaled(
     assert "webhook 2: POST (taken over from " in err and "outcome-unknown" in err, err
     assert "webhook 3: POST (taken over from " in err and "webhook-not-kept" in err, err
     assert "3 taken over from stopped serves" in out, out
+
+
+def test_the_owner_killed_is_taken_over_and_two_serves_stopping_together_delete_once(
+        state_backend: str) -> None:
+    seed()
+    with FakeProvider() as provider, serves(1, provider) as (owner,), \
+            serves(2, provider) as (second, third):
+        assert [c[0] for c in provider.calls] == ["POST"]
+        assert "receiving with it (create not run again)" in second.err()  # joined
+        assert "receiving with it (create not run again)" in third.err()
+        owner.proc.kill()  # SIGKILL: the registration stays with the provider
+        owner.proc.wait()
+        deadline = time.monotonic() + 20
+        while "took the registration for " not in second.err() + third.err():
+            assert time.monotonic() < deadline, second.err() + third.err()
+            time.sleep(0.1)
+        for serve in (second, third):  # both at once: one of them runs delete
+            serve.proc.send_signal(signal.SIGTERM)
+        for serve in (second, third):
+            serve.proc.wait(timeout=30)
+            serve.pump.join(10)
+        errs = second.err() + third.err()
+        assert [c[0] for c in provider.calls] == ["POST", "DELETE"], errs
+        assert errs.count("(delete ran)") == 1, errs
+        assert "Traceback" not in errs

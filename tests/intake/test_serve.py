@@ -425,3 +425,45 @@ def test_guards_deep_bodies_busy_state_and_a_second_receiver(
     with FakeProvider() as provider, pytest.raises(UsageError, match="is not forgotten"), \
             receiver(provider, MANIFEST, "--forget-registration"):
         pass
+
+
+def test_a_payload_is_journaled_without_its_secrets_and_retried_after_a_state_failure(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Journaled before it is processed: when processing meets a failing state (503), the
+    journal holds the payload with this webhook's secrets masked (never the secret itself);
+    the next tick processes it as it came (kept in memory), once; the sender's retry is a
+    duplicate."""
+    import sqlite3
+
+    from manifest_runtime.pipeline.runner import Pipeline
+
+    seed(SETUP)
+    secret = "pw-4242-SECRET"
+    body = {"contact": {"email": "eve@example.com", "name": "Eve"}, "password": secret}
+    real = Pipeline.process
+    failed: list[int] = []
+
+    def once_failing(self: Pipeline, record: Any, http: Any = None) -> Any:
+        if not failed:
+            failed.append(record.number)
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, record, http)
+
+    monkeypatch.setattr(Pipeline, "process", once_failing)
+    with FakeProvider() as provider, receiver(provider) as (client, service):
+        busy = client.post("/webhooks/signups-in", json=body, headers=SIGNED)
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "30"
+        with state() as s:
+            payload, masked, outcome = s.db.execute(
+                "SELECT payload, masked, outcome FROM webhook_journal WHERE id = ?",
+                (failed[0],)).fetchone()
+        assert (outcome, masked) == ("received", 1)
+        assert secret not in payload and '"password":"***"' in payload
+        again = client.post("/webhooks/signups-in", json=body, headers=SIGNED)
+        assert again.status_code == 200 and "duplicate" in again.json()
+        service.receiver.call(service.receiver.recover).result()
+    assert [(e.number, e.outcome) for e in journal()] == [(failed[0], "delivered"),
+                                                          (failed[0] + 1, "duplicate")]
+    assert f"webhook {failed[0]}: POST (retried after a state failure) delivered 1" \
+        in capsys.readouterr().err
+    assert [c["email"] for c in contacts(capsys)] == ["eve@example.com"]
