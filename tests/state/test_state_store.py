@@ -246,10 +246,11 @@ CLAIM = """
 import sys, time
 from manifest_runtime.state import StateFile
 with StateFile(sys.argv[1]) as s:
-    sys.stdin.readline()  # all started: claim together
+    print("ready", flush=True)
+    sys.stdin.readline()  # all ready: claim together
     owner = s.claim("w", "run")
     print("owner" if owner is None else "busy", flush=True)
-    time.sleep(1.0 if owner is None else 0)
+    time.sleep(2.0 if owner is None else 0)
 """
 
 
@@ -259,6 +260,8 @@ def test_one_process_of_many_claims_a_workflow(postgres_url: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", CLAIM, postgres_url],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    for p in procs:  # every one started and connected (slow under load)
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")
@@ -279,7 +282,8 @@ def _cut(state: StateFile) -> None:
     """The server ends the state's session (as a restart or a failover would)."""
     pid = state.db.execute("SELECT pg_backend_pid()").fetchone()[0]
     with StateFile(state.target) as other:
-        other.db.execute("SELECT pg_terminate_backend(?)", (pid,))
+        other.db.execute("SELECT pg_terminate_backend(CAST(? AS INTEGER), "
+                         "CAST(? AS BIGINT))", (pid, 10_000))  # waits until it is gone
 
 
 def test_a_session_lost_between_transactions_is_connected_again(pg: StateFile) -> None:
