@@ -19,8 +19,6 @@ from loopback import Loopback, QuietHandler
 from manifest_runtime.cli import main
 from manifest_runtime.state import Setup, StateFile
 
-pytestmark = pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL (conftest.py)
-
 MANIFEST = str(Path(__file__).parent / "polling.yaml")
 SETUP = Setup("leads-in", custom_data={}, mapping={"email": "email", "name": "firstName"},
               selection={"resource_id": "all", "display": "All leads"},
@@ -78,6 +76,7 @@ def seed() -> None:
         s.save_setup(SETUP)
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_a_poll_cycle_pages_through_and_keeps_its_state(capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
     seed()
@@ -94,6 +93,7 @@ def test_a_poll_cycle_pages_through_and_keeps_its_state(capsys: pytest.CaptureFi
     assert contacts(capsys) == [lead["email"] for lead in LEADS]
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_a_server_ignoring_the_page_is_not_polled_forever(capsys: pytest.CaptureFixture[str]
                                                          ) -> None:
     seed()
@@ -104,6 +104,7 @@ def test_a_server_ignoring_the_page_is_not_polled_forever(capsys: pytest.Capture
     assert "stopped: the same results as the previous request" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_a_failing_request_is_a_located_error_and_keeps_the_state(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed()
@@ -116,6 +117,7 @@ def test_a_failing_request_is_a_located_error_and_keeps_the_state(
     assert stored_state() == (True, {"page": 1, "cycles": 1})  # pre_poll's, not the request's
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_reset_runs_initial_setup_again_and_webhook_workflows_are_refused(
         capsys: pytest.CaptureFixture[str]) -> None:
     seed()
@@ -166,6 +168,7 @@ def variant(tmp_path: Path, **lifecycle: Any) -> str:
     return str(file)
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_lifecycle_rules_from_the_reference(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """initial_setup runs once even when nothing stores a polling_state; post_poll runs after
@@ -190,6 +193,7 @@ def test_lifecycle_rules_from_the_reference(tmp_path: Path,
     assert "stopped: the same results as the previous request" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_post_poll_runs_after_a_failed_request(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     seed()
@@ -203,6 +207,7 @@ def test_post_poll_runs_after_a_failed_request(tmp_path: Path,
     assert "error[error-command]: the API is down" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_a_poll_waits_for_no_one_with_no_wait_while_another_process_writes(
         capsys: pytest.CaptureFixture[str]) -> None:
     """One writer per workflow: a live process holding it (here the test's parent) makes
