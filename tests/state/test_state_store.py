@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -270,12 +271,64 @@ def test_one_process_of_many_claims_a_workflow(postgres_url: str) -> None:
     assert sorted(out.strip() for out, _ in outs) == ["busy", "busy", "busy", "owner"], outs
 
 
-def test_a_foreign_owner_row_is_respected(pg: StateFile) -> None:
-    with pg.db:
-        pg.db.execute("INSERT INTO workflow_owners VALUES ('w', 'poll', 'elsewhere:1', "
-                      "'2026-01-01T00:00:00+00:00', NULL)")
-    owner = pg.claim("w", "run")
-    assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
+FOREIGN = ("INSERT INTO workflow_owners VALUES ('w', 'poll', 'elsewhere:1', "
+           "'2026-01-01T00:00:00+00:00', NULL)")
+
+
+def test_a_mark_of_another_machine(target: str) -> None:
+    """SQLite cannot tell whether a process of another machine runs: its mark stands.
+    PostgreSQL can: an owner holds a session lock while it writes, and this mark has none
+    (its process is gone, the server let go of its session): taken over."""
+    with StateFile(target) as s:
+        with s.db:
+            s.db.execute(FOREIGN)
+        owner = s.claim("w", "run")
+        if target.startswith("postgresql"):
+            assert owner is None
+        else:
+            assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
+
+
+def test_a_live_owner_of_another_machine_is_waited_for(pg: StateFile) -> None:
+    from manifest_runtime.store import hold
+
+    with StateFile(pg.target) as other:  # another machine's process: its own session
+        assert hold(other.db, "owner-alive:w") is True
+        with other.db:
+            other.db.execute(FOREIGN)
+        owner = pg.claim("w", "run")
+        assert owner is not None and owner.owner == "elsewhere:1"
+    assert pg.claim("w", "run") is None  # its session ended with it
+
+
+HOLDER = """
+import sys, time
+from manifest_runtime.state import StateFile
+with StateFile(sys.argv[1]) as s:
+    assert s.claim("w", "run") is None
+    with s.db:  # as if it ran on another machine: its pid means nothing here
+        s.db.execute("UPDATE workflow_owners SET owner = 'elsewhere:7'")
+    print("claimed", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_an_owner_killed_on_another_machine_is_taken_over(pg: StateFile) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, pg.target], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "claimed\n"
+        owner = pg.claim("w", "run")
+        assert owner is not None and owner.owner == "elsewhere:7"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while (owner := pg.claim("w", "run")) is not None:  # the server notices the lost client
+        assert time.monotonic() < deadline, owner
+        time.sleep(0.05)
+    pg.release("w")
+    assert pg.db.execute("SELECT COUNT(*) FROM workflow_owners").fetchone()[0] == 0
 
 
 def _cut(state: StateFile) -> None:
