@@ -84,12 +84,44 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+PREFIX = "mr-pg-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_stale(directory: str, as_user: list[str]) -> None:
+    """Clusters of earlier sessions whose test process was killed (no chance to stop them):
+    stopped and removed, so they do not pile up."""
+    for root in glob.glob(os.path.join(tempfile.gettempdir(), f"{PREFIX}*")):
+        try:
+            with open(os.path.join(root, "session.pid"), encoding="ascii") as f:
+                session = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(session):
+            continue
+        subprocess.run([*as_user, f"{directory}/pg_ctl", "-D", f"{root}/data", "-m",
+                        "immediate", "-w", "stop"], capture_output=True, check=False,
+                       timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start() -> Cluster:
     """initdb + pg_ctl start; RuntimeError (with the server's log) when it does not come up."""
     directory = binaries()
     if directory is None:
         raise FileNotFoundError("initdb/pg_ctl not found (Debian: apt-get install postgresql)")
-    root = tempfile.mkdtemp(prefix="mr-pg-")
+    root = tempfile.mkdtemp(prefix=PREFIX)
+    with open(os.path.join(root, "session.pid"), "w", encoding="ascii") as f:
+        f.write(str(os.getpid()))
     as_user: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -97,6 +129,7 @@ def start() -> Cluster:
         runuser = shutil.which("runuser")
         as_user = [runuser, "-u", "postgres", "--"] if runuser else \
             ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+    _stop_stale(directory, as_user)
     init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data", "-A", "trust",
                            "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"],
                           capture_output=True, text=True, check=False, timeout=120)
