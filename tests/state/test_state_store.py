@@ -462,3 +462,55 @@ def test_without_psycopg_the_message_says_what_to_install(
     err = capsys.readouterr().err
     assert "needs the psycopg package" in err and "pip install 'psycopg[binary]" in err
     assert PASSWORD not in err
+
+
+# ---------------------------------------------------------------------- state copy
+
+
+def test_a_sqlite_state_copied_into_postgres_goes_on_there(
+        postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """setup + run + a failed record + a webhook journal on SQLite; `state copy` to
+    PostgreSQL; there the run resumes (nothing again), state show says the same, and the
+    numbering of dead letters and webhooks goes on from the copied ones."""
+    at = f"{ROOT}/examples/activetrail-contacts"
+    old = str(tmp_path / "old.db")
+    assert main(["setup", f"{at}/manifest.yaml", "--answers", f"{at}/answers.yaml",
+                 "--replay", f"{at}/cassette.yaml", "--state", old]) == 0
+    payloads = tmp_path / "in.jsonl"
+    payloads.write_text(Path(f"{at}/payloads.jsonl").read_text() + '{"member": {}}\n')
+    run = ["run", f"{at}/manifest.yaml", "--input", str(payloads)]
+    assert main([*run, "--state", old]) == 1
+    with StateFile(old) as s:
+        WebhookJournal(s.db, s.lock).received("w", "in", "POST", "d")
+    capsys.readouterr()
+    assert main(["state", "copy", "--state", old, "--to", postgres_url]) == 0
+    out = capsys.readouterr().out
+    assert f"to {postgres_url}:" in out and "  run_records: 4" in out
+    assert main(["state", "show", "--state", old, "--format", "json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert main(["state", "show", "--state", postgres_url, "--format", "json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert {**before, "state": None} == {**after, "state": None}
+    assert main([*run, "--state", postgres_url]) == 0  # resumed: nothing runs again
+    assert "read 4, delivered 0, failed 0; 4 of them skipped" in capsys.readouterr().out
+    with StateFile(postgres_url) as s:
+        assert WebhookJournal(s.db, s.lock).received("w", "in", "POST", "e") == 2
+        assert len(s.sandbox().storage.records("contact")) == 3
+        Journal(s.db, s.lock).finish(None, 9, [_dead("w", 9)])
+        ids = [i for (i,) in s.db.execute("SELECT id FROM dead_letters ORDER BY id")]
+        assert ids == [1, 2]
+    assert main(["state", "copy", "--state", old, "--to", postgres_url]) == 2
+    assert "the target state is not empty" in capsys.readouterr().err
+
+
+def test_a_postgres_state_copies_back_into_a_file(pg: StateFile, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pg.save_setup(Setup("w", custom_data={"f": {"value": 1}}))
+    pg.sandbox().storage.add_tag("vip")
+    back = str(tmp_path / "back.db")
+    assert main(["state", "copy", "--state", pg.target, "--to", back]) == 0
+    with StateFile(back) as s:
+        assert s.load_setup("w") == Setup("w", custom_data={"f": {"value": 1}})
+        assert s.sandbox().storage.tags() == ["vip"]
+    assert main(["state", "copy", "--state", back, "--to", back]) == 2
+    assert "is the state being copied" in capsys.readouterr().err
