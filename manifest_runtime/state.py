@@ -1,5 +1,5 @@
-"""The state file (DESIGN §6): one SQLite database per project holding runtime state and the
-embedded sandbox ActiveCampaign account.
+"""The state (DESIGN §6): one database per project (a SQLite file by default, or a
+PostgreSQL database) holding runtime state and the embedded sandbox ActiveCampaign account.
 
 It holds `!save` data (`${data.<scope>.<key>}`, table `saved_data`), what `setup` chose per
 workflow (table `setups`: connection, custom_data, mapping, selection, schedule, credentials),
