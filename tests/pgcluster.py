@@ -1,7 +1,9 @@
 """A throwaway PostgreSQL cluster for the tests (conftest.py: one per session): `initdb` and
 `pg_ctl` of the Debian package `postgresql`, run as the `postgres` OS user when the tests run
 as root (the server refuses root), in a temporary directory, on a free port of 127.0.0.1,
-trust authentication, no fsync; stopped and removed at the end of the session."""
+password authentication over TCP (the user `postgres`, PASSWORD: so the tests see a real login
+and a refused one, and that a URL's password is never printed), no fsync; stopped and removed
+at the end of the session."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 
 REQUIRE = "MANIFEST_RUNTIME_REQUIRE_POSTGRES"  # set (CI): a missing server fails, not skips
+PASSWORD = "pg-TEST-pw-1"  # of the user postgres over TCP
 
 
 def binaries() -> str | None:
@@ -49,10 +52,10 @@ class Cluster:
 
     @property
     def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.url("postgres")
 
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A fresh empty database; its URL (~50 ms)."""
@@ -130,8 +133,14 @@ def start() -> Cluster:
         as_user = [runuser, "-u", "postgres", "--"] if runuser else \
             ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
     _stop_stale(directory, as_user)
-    init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data", "-A", "trust",
-                           "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"],
+    with open(os.path.join(root, "pwfile"), "w", encoding="ascii") as f:
+        f.write(PASSWORD + "\n")
+    if as_user:
+        os.chown(os.path.join(root, "pwfile"), user.pw_uid, user.pw_gid)
+    init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data",
+                           "--auth-local=trust", "--auth-host=scram-sha-256",
+                           f"--pwfile={root}/pwfile", "-U", "postgres", "-E", "UTF8",
+                           "--locale=C", "--no-sync"],
                           capture_output=True, text=True, check=False, timeout=120)
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)

@@ -17,7 +17,7 @@ from manifest_runtime.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs/state.md").read_text(encoding="utf-8")
 DOC_SERVER = re.compile(r"postgresql://manifest:secret@127\.0\.0\.1:5432/(\w+)")
-PASSWORD = "secret"  # the doc's; the test server trusts 127.0.0.1, so any password is let in
+PASSWORD = "secret"  # the doc's; the test server's is pgcluster.PASSWORD
 
 
 def lines() -> list[str]:
@@ -42,9 +42,7 @@ def test_every_command_of_the_doc_runs(postgres_cluster: pgcluster.Cluster, tmp_
 
     def here(match: re.Match[str]) -> str:
         if match.group(1) not in schemas:
-            url = postgres_cluster.new_schema()
-            schemas[match.group(1)] = url.replace("postgresql://postgres@",
-                                                  f"postgresql://postgres:{PASSWORD}@")
+            schemas[match.group(1)] = postgres_cluster.new_schema()
         return schemas[match.group(1)]
 
     ran = 0
@@ -65,4 +63,4 @@ def test_every_command_of_the_doc_runs(postgres_cluster: pgcluster.Cluster, tmp_
     assert "ada@example.com" in out  # the sandbox of the PostgreSQL state
     assert "state file: postgresql://postgres:***@127.0.0.1:" in out
     assert "copied " in out and "to postgresql://postgres:***@127.0.0.1:" in out
-    assert PASSWORD not in out + err
+    assert pgcluster.PASSWORD not in out + err

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pgcluster
 import pytest
 
 import manifest_runtime.store.schema as schema
@@ -212,12 +213,18 @@ def test_a_read_leaves_no_transaction_open_and_a_write_commits(pg: StateFile) ->
 
 
 def test_the_state_lives_in_the_schema_the_url_names(pg: StateFile,
-                                                     postgres_url: str) -> None:
+                                                     postgres_url: str,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
     name = postgres_url.rsplit("%3D", 1)[1]
     assert pg.db.execute("SELECT current_schema()").fetchone()[0] == name
     tables = {t for (t,) in pg.db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (name,))}
     assert {"setups", "workflow_owners", "polling_state", "manifest_runtime_meta"} <= tables
+    assert main(["state", "show", "--state", postgres_url, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["state"] == shown(postgres_url)
+    assert pgcluster.PASSWORD in postgres_url and pgcluster.PASSWORD not in out
 
 
 def test_fresh_state_opened_by_many_at_once(postgres_url: str) -> None:
@@ -402,18 +409,20 @@ def test_an_unreachable_server_is_exit_1_with_a_hint_and_no_password(
     assert PASSWORD not in json.dumps(out)
 
 
-def test_a_missing_database_or_role_says_what_to_do(postgres_cluster: object,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    port = postgres_cluster.port  # type: ignore[attr-defined]
+def test_a_refused_login_or_a_missing_database_says_what_to_do(
+        postgres_cluster: pgcluster.Cluster, capsys: pytest.CaptureFixture[str]) -> None:
+    port = postgres_cluster.port
     assert main(["state", "show", "--state",
-                 f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/nosuchdb"]) == 1
+                 f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"]) == 1
     err = capsys.readouterr().err
-    assert 'database "nosuchdb" does not exist' in err and "createdb" in err
-    assert main(["state", "show", "--state",
-                 f"postgresql://nobody:{PASSWORD}@127.0.0.1:{port}/postgres"]) == 1
+    assert 'password authentication failed for user "postgres"' in err
+    assert "check the user name and password in the URL" in err
+    assert f"--state postgresql://postgres:***@127.0.0.1:{port}/postgres:" in err
+    good = postgres_cluster.url("nosuchdb")
+    assert main(["state", "show", "--state", good]) == 1
     err += capsys.readouterr().err
-    assert 'role "nobody" does not exist' in err and "check the user name" in err
-    assert PASSWORD not in err
+    assert 'database "nosuchdb" does not exist' in err and "createdb" in err
+    assert PASSWORD not in err and pgcluster.PASSWORD not in err and "Traceback" not in err
 
 
 def test_a_newer_database_is_exit_1(pg: StateFile, capsys: pytest.CaptureFixture[str]) -> None:
@@ -438,7 +447,7 @@ def test_run_and_state_show_on_postgres(postgres_url: str, tmp_path: Path,
     assert main(["state", "show", "--state", postgres_url]) == 0
     out = capsys.readouterr().out
     assert "read 3, delivered 3, failed 0" in out and "3 of them skipped" in out
-    assert f"state file: {postgres_url}" in out
+    assert f"state file: {shown(postgres_url)}" in out and pgcluster.PASSWORD not in out
 
 
 @pytest.mark.parametrize("url", [
@@ -485,7 +494,8 @@ def test_a_sqlite_state_copied_into_postgres_goes_on_there(
     capsys.readouterr()
     assert main(["state", "copy", "--state", old, "--to", postgres_url]) == 0
     out = capsys.readouterr().out
-    assert f"to {postgres_url}:" in out and "  run_records: 4" in out
+    assert f"to {shown(postgres_url)}:" in out and "  run_records: 4" in out
+    assert pgcluster.PASSWORD not in out
     assert main(["state", "show", "--state", old, "--format", "json"]) == 0
     before = json.loads(capsys.readouterr().out)
     assert main(["state", "show", "--state", postgres_url, "--format", "json"]) == 0
