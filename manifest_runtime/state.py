@@ -1,5 +1,5 @@
-"""The state file (DESIGN §6): one SQLite database per project holding runtime state and the
-embedded sandbox ActiveCampaign account.
+"""The state (DESIGN §6): one database per project (a SQLite file by default, or a
+PostgreSQL database) holding runtime state and the embedded sandbox ActiveCampaign account.
 
 It holds `!save` data (`${data.<scope>.<key>}`, table `saved_data`), what `setup` chose per
 workflow (table `setups`: connection, custom_data, mapping, selection, schedule, credentials),
@@ -31,7 +31,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
-from .store import BatchingDB, StateDB, begin_exclusive, has_table, open_connection, shown
+from .store import (
+    BatchingDB,
+    StateDB,
+    begin_exclusive,
+    has_table,
+    hold,
+    open_connection,
+    shown,
+    unhold,
+)
 from .store.schema import OUR_TABLES, SCHEMA_VERSION
 from .store.schema import SQLITE_MIGRATIONS as MIGRATIONS
 from .store.sqlite import APPLICATION_ID, MEMORY, StateConnection, private_file
@@ -148,6 +157,9 @@ class Owner:
             pass
         now = process_started(int(pid))
         return not (self.started and now and now != self.started)
+
+    def on_this_machine(self) -> bool:
+        return self.owner.rpartition(":")[0] == socket.gethostname()
 
     def describe(self) -> str:
         return f"`{self.command}` ({self.owner}, since {self.since})"
@@ -301,19 +313,32 @@ class StateFile:
 
     def claim(self, workflow: str, command: str) -> Owner | None:
         """Become the one process writing for `workflow`; None when claimed, else the live
-        owner holding it. A mark left by a dead process of this machine is taken over."""
+        owner holding it. A mark left by a dead process is taken over: one of this machine
+        whose pid is gone (or reused); on PostgreSQL also one of another machine, as an
+        owner holds a session-level advisory lock while it writes (store/base.py `hold`),
+        which the server lets go when the owner's process dies."""
         me = f"{socket.gethostname()}:{os.getpid()}"
+        alive = f"owner-alive:{workflow}"
         with self.lock:
             begin_exclusive(self.db, f"owner:{workflow}")  # look and take in one transaction
             try:
                 row = self.db.execute("SELECT command, owner, since, started FROM "
                                       "workflow_owners WHERE workflow = ?", (workflow,)
                                       ).fetchone()
+                held = hold(self.db, alive)  # None: SQLite, no such lock
                 if row is not None:
                     owner = Owner(workflow, *row)
-                    if owner.owner != me and owner.alive():
+                    # PostgreSQL: alive while its session holds the lock, or (a process of
+                    # this machine) while its pid runs
+                    live = owner.alive() if held is None else \
+                        not held or (owner.on_this_machine() and owner.alive())
+                    if owner.owner != me and live:
                         self.db.rollback()
                         return owner
+                elif held is False:  # its owner is releasing it this very moment
+                    self.db.rollback()
+                    return Owner(workflow, command, "another process",
+                                 datetime.now(UTC).isoformat(timespec="seconds"))
                 self.db.execute(
                     "INSERT INTO workflow_owners (workflow, command, owner, since, started) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workflow) DO UPDATE SET "
@@ -323,14 +348,17 @@ class StateFile:
                      process_started(os.getpid())))
             except BaseException:
                 self.db.rollback()
+                unhold(self.db, alive)
                 raise
             self.db.commit()
         return None
 
     def release(self, workflow: str) -> None:
-        with self.lock, self.db:
-            self.db.execute("DELETE FROM workflow_owners WHERE workflow = ? AND owner = ?",
-                            (workflow, f"{socket.gethostname()}:{os.getpid()}"))
+        with self.lock:
+            unhold(self.db, f"owner-alive:{workflow}")  # first: a claim then takes over
+            with self.db:
+                self.db.execute("DELETE FROM workflow_owners WHERE workflow = ? AND "
+                                "owner = ?", (workflow, f"{socket.gethostname()}:{os.getpid()}"))
 
     def has_table(self, name: str) -> bool:
         with self.lock:

@@ -1,7 +1,9 @@
 """A throwaway PostgreSQL cluster for the tests (conftest.py: one per session): `initdb` and
 `pg_ctl` of the Debian package `postgresql`, run as the `postgres` OS user when the tests run
 as root (the server refuses root), in a temporary directory, on a free port of 127.0.0.1,
-trust authentication, no fsync; stopped and removed at the end of the session."""
+password authentication over TCP (the user `postgres`, PASSWORD: so the tests see a real login
+and a refused one, and that a URL's password is never printed), no fsync; stopped and removed
+at the end of the session."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 
 REQUIRE = "MANIFEST_RUNTIME_REQUIRE_POSTGRES"  # set (CI): a missing server fails, not skips
+PASSWORD = "pg-TEST-pw-1"  # of the user postgres over TCP
 
 
 def binaries() -> str | None:
@@ -49,10 +52,10 @@ class Cluster:
 
     @property
     def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.url("postgres")
 
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A fresh empty database; its URL (~50 ms)."""
@@ -84,12 +87,44 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+PREFIX = "mr-pg-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_stale(directory: str, as_user: list[str]) -> None:
+    """Clusters of earlier sessions whose test process was killed (no chance to stop them):
+    stopped and removed, so they do not pile up."""
+    for root in glob.glob(os.path.join(tempfile.gettempdir(), f"{PREFIX}*")):
+        try:
+            with open(os.path.join(root, "session.pid"), encoding="ascii") as f:
+                session = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(session):
+            continue
+        subprocess.run([*as_user, f"{directory}/pg_ctl", "-D", f"{root}/data", "-m",
+                        "immediate", "-w", "stop"], capture_output=True, check=False,
+                       timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start() -> Cluster:
     """initdb + pg_ctl start; RuntimeError (with the server's log) when it does not come up."""
     directory = binaries()
     if directory is None:
         raise FileNotFoundError("initdb/pg_ctl not found (Debian: apt-get install postgresql)")
-    root = tempfile.mkdtemp(prefix="mr-pg-")
+    root = tempfile.mkdtemp(prefix=PREFIX)
+    with open(os.path.join(root, "session.pid"), "w", encoding="ascii") as f:
+        f.write(str(os.getpid()))
     as_user: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -97,8 +132,15 @@ def start() -> Cluster:
         runuser = shutil.which("runuser")
         as_user = [runuser, "-u", "postgres", "--"] if runuser else \
             ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-    init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data", "-A", "trust",
-                           "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"],
+    _stop_stale(directory, as_user)
+    with open(os.path.join(root, "pwfile"), "w", encoding="ascii") as f:
+        f.write(PASSWORD + "\n")
+    if as_user:
+        os.chown(os.path.join(root, "pwfile"), user.pw_uid, user.pw_gid)
+    init = subprocess.run([*as_user, f"{directory}/initdb", "-D", f"{root}/data",
+                           "--auth-local=trust", "--auth-host=scram-sha-256",
+                           f"--pwfile={root}/pwfile", "-U", "postgres", "-E", "UTF8",
+                           "--locale=C", "--no-sync"],
                           capture_output=True, text=True, check=False, timeout=120)
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)

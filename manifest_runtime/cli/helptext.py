@@ -60,6 +60,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "state": (
         "manifest-runtime state show",
         "manifest-runtime state show --format json",
+        "manifest-runtime state copy --to postgresql://USER:PASSWORD@HOST/DB",
     ),
 }
 
@@ -89,7 +90,9 @@ EXIT_CODES: dict[str, tuple[str, ...]] = {
               "  1    the manifest is invalid or registering the webhook failed", _USAGE,
               _STOP),
     "sandbox": ("  0    listed", _USAGE),
-    "state": ("  0    shown", _USAGE),
+    "state": ("  0    shown (show), copied (copy)",
+              "  1    the state cannot be opened (e.g. the PostgreSQL server is unreachable)",
+              _USAGE),
 }
 
 

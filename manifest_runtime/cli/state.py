@@ -43,6 +43,52 @@ def add_parser(sub: Any) -> None:
     show.add_argument("--format", choices=("text", "json"), default="text")
     add_state_option(show)
     show.set_defaults(handler=run)
+    copy = actions.add_parser(
+        "copy", help="copy the whole state into an empty one (e.g. SQLite to PostgreSQL)",
+        description="Copy every table of the state (--state) into an empty state (--to): a "
+        "SQLite file into a PostgreSQL database when several processes are to share it, or "
+        "back. Which process writes for a workflow is not copied.")
+    copy.add_argument("--to", metavar="PATH|URL", required=True,
+                      help="the new state: a file name or a postgresql:// URL (docs/state.md)")
+    add_state_option(copy)
+    copy.set_defaults(handler=run_copy)
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    from ..state import StateFile, state_path
+    from ..store import shown
+    from ..store.copy import copy_state
+    from ..store.schema import OUR_TABLES
+
+    source_path = state_path(args.state)
+    if shown(args.to) == shown(source_path):
+        raise UsageError(f"--to {shown(args.to)} is the state being copied; give a new one")
+    with existing_state(args.state) as source, StateFile(args.to) as target, source.lock:
+        _make_tables(source)
+        tables = sorted(t for t in OUR_TABLES if _has(source, t))
+        copied = copy_state(source.db, target.db, tables, lambda _: _make_tables(target))
+    total = sum(c.rows for c in copied)
+    print(f"copied {total} row(s) from {source.path} to {target.path}:")
+    for c in copied:
+        if c.rows:
+            print(f"  {c.table}: {c.rows}")
+    return 0
+
+
+def _has(state: Any, table: str) -> bool:
+    return bool(state.has_table(table))
+
+
+def _make_tables(state: Any) -> None:
+    """Every table of every part, as opening each part makes them."""
+    from ..intake.journal import WebhookJournal
+    from ..pipeline.journal import Journal
+    from ..pipeline.polling import HistoricalImports
+
+    Journal(state.db, state.lock)
+    WebhookJournal(state.db, state.lock)
+    HistoricalImports(state.db, state.lock)
+    state.sandbox()
 
 
 def run(args: argparse.Namespace) -> int:

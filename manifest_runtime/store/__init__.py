@@ -18,14 +18,16 @@ from .base import (
     columns,
     dialect_of,
     has_table,
+    hold,
+    unhold,
 )
 from .errors import StateUnavailable, StoreError
 from .schema import SCHEMA_VERSION
 from .urls import is_postgres, shown
 
 __all__ = ["SCHEMA_VERSION", "BatchingDB", "Cursor", "Dialect", "StateDB", "StateUnavailable",
-           "StoreError", "begin_exclusive", "columns", "dialect_of", "has_table", "is_postgres",
-           "open_connection", "shown"]
+           "StoreError", "begin_exclusive", "columns", "dialect_of", "has_table", "hold",
+           "is_postgres", "open_connection", "shown", "unhold"]
 
 
 def open_connection(target: str, default_path: str) -> StateDB:

@@ -85,7 +85,22 @@ def begin_exclusive(db: StateDB, key: str) -> None:
     advisory lock on the key (released by the commit or rollback)."""
     db.execute("BEGIN IMMEDIATE")
     if dialect_of(db) == "postgresql":
-        db.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(key),))
+        db.execute("SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))", (lock_key(key),))
+
+
+def hold(db: StateDB, name: str) -> bool | None:
+    """Hold `name` for as long as this connection lives, or until `unhold` (PostgreSQL: a
+    session-level advisory lock, let go by the server when the process dies, on whatever
+    machine): True when held (now or already), False when another session holds it. None on
+    SQLite, which has no such lock (a process there is checked by its pid instead)."""
+    take = getattr(db, "hold", None)
+    return None if take is None else bool(take(lock_key(name)))
+
+
+def unhold(db: StateDB, name: str) -> None:
+    let_go = getattr(db, "unhold", None)
+    if let_go is not None:
+        let_go(lock_key(name))
 
 
 def lock_key(name: str) -> int:

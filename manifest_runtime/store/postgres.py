@@ -49,6 +49,7 @@ class PgConnection:
         self._target = target  # to connect again; never printed (`shown` is)
         self.shown = shown(target)
         self._scripts: set[str] = set()
+        self._held: set[int] = set()  # session-level advisory locks held (store/base.py hold)
 
     # ------------------------------------------------------------------ sqlite3's API
 
@@ -85,6 +86,21 @@ class PgConnection:
 
         self._reconnecting(run)
 
+    def hold(self, key: int) -> bool:
+        """A session-level advisory lock: True when held (now or already)."""
+        if key in self._held:
+            return True
+        taken = bool(self.execute("SELECT pg_try_advisory_lock(CAST(? AS BIGINT))",
+                                  (key,)).fetchone()[0])
+        if taken:
+            self._held.add(key)
+        return taken
+
+    def unhold(self, key: int) -> None:
+        if key in self._held:
+            self._held.discard(key)
+            self.execute("SELECT pg_advisory_unlock(CAST(? AS BIGINT))", (key,))
+
     def _reconnecting(self, run: Callable[[], _T]) -> _T:
         """Run a statement. When the server ended the session (a restart, a failover, an
         idle timeout) while no transaction was open, nothing is lost: connect again and
@@ -100,6 +116,7 @@ class PgConnection:
                 self._raw = _connect_raw(self._target)
             except Exception:
                 raise self._error(exc) from exc
+            self._hold_again()
         try:
             return run()
         except Exception as exc:
@@ -134,6 +151,19 @@ class PgConnection:
                 with suppress(Exception):  # the error that matters is `exc`
                     self._raw.execute("ROLLBACK")
             raise self._error(exc) from exc
+
+    def _hold_again(self) -> None:
+        """After connecting again: the locks the lost session held, taken again. One that
+        another process took meanwhile (it saw this one gone) is a StoreError: this process
+        no longer writes alone for that workflow, so it stops."""
+        for key in list(self._held):
+            row = self._raw.execute("SELECT pg_try_advisory_lock(%s::bigint)",
+                                    (key,)).fetchone()
+            if not (row and row[0]):
+                self._held.discard(key)
+                raise StoreError("the session with the state database was lost, and another "
+                                 "process took over a workflow this one was writing for; "
+                                 "this one stops (run it again to go on)")
 
     def commit(self) -> None:
         if self.batching or not self.in_transaction:

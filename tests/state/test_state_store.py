@@ -10,9 +10,11 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pgcluster
 import pytest
 
 import manifest_runtime.store.schema as schema
@@ -211,12 +213,18 @@ def test_a_read_leaves_no_transaction_open_and_a_write_commits(pg: StateFile) ->
 
 
 def test_the_state_lives_in_the_schema_the_url_names(pg: StateFile,
-                                                     postgres_url: str) -> None:
+                                                     postgres_url: str,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
     name = postgres_url.rsplit("%3D", 1)[1]
     assert pg.db.execute("SELECT current_schema()").fetchone()[0] == name
     tables = {t for (t,) in pg.db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (name,))}
     assert {"setups", "workflow_owners", "polling_state", "manifest_runtime_meta"} <= tables
+    assert main(["state", "show", "--state", postgres_url, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["state"] == shown(postgres_url)
+    assert pgcluster.PASSWORD in postgres_url and pgcluster.PASSWORD not in out
 
 
 def test_fresh_state_opened_by_many_at_once(postgres_url: str) -> None:
@@ -270,12 +278,64 @@ def test_one_process_of_many_claims_a_workflow(postgres_url: str) -> None:
     assert sorted(out.strip() for out, _ in outs) == ["busy", "busy", "busy", "owner"], outs
 
 
-def test_a_foreign_owner_row_is_respected(pg: StateFile) -> None:
-    with pg.db:
-        pg.db.execute("INSERT INTO workflow_owners VALUES ('w', 'poll', 'elsewhere:1', "
-                      "'2026-01-01T00:00:00+00:00', NULL)")
-    owner = pg.claim("w", "run")
-    assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
+FOREIGN = ("INSERT INTO workflow_owners VALUES ('w', 'poll', 'elsewhere:1', "
+           "'2026-01-01T00:00:00+00:00', NULL)")
+
+
+def test_a_mark_of_another_machine(target: str) -> None:
+    """SQLite cannot tell whether a process of another machine runs: its mark stands.
+    PostgreSQL can: an owner holds a session lock while it writes, and this mark has none
+    (its process is gone, the server let go of its session): taken over."""
+    with StateFile(target) as s:
+        with s.db:
+            s.db.execute(FOREIGN)
+        owner = s.claim("w", "run")
+        if target.startswith("postgresql"):
+            assert owner is None
+        else:
+            assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
+
+
+def test_a_live_owner_of_another_machine_is_waited_for(pg: StateFile) -> None:
+    from manifest_runtime.store import hold
+
+    with StateFile(pg.target) as other:  # another machine's process: its own session
+        assert hold(other.db, "owner-alive:w") is True
+        with other.db:
+            other.db.execute(FOREIGN)
+        owner = pg.claim("w", "run")
+        assert owner is not None and owner.owner == "elsewhere:1"
+    assert pg.claim("w", "run") is None  # its session ended with it
+
+
+HOLDER = """
+import sys, time
+from manifest_runtime.state import StateFile
+with StateFile(sys.argv[1]) as s:
+    assert s.claim("w", "run") is None
+    with s.db:  # as if it ran on another machine: its pid means nothing here
+        s.db.execute("UPDATE workflow_owners SET owner = 'elsewhere:7'")
+    print("claimed", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_an_owner_killed_on_another_machine_is_taken_over(pg: StateFile) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, pg.target], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "claimed\n"
+        owner = pg.claim("w", "run")
+        assert owner is not None and owner.owner == "elsewhere:7"
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while (owner := pg.claim("w", "run")) is not None:  # the server notices the lost client
+        assert time.monotonic() < deadline, owner
+        time.sleep(0.05)
+    pg.release("w")
+    assert pg.db.execute("SELECT COUNT(*) FROM workflow_owners").fetchone()[0] == 0
 
 
 def _cut(state: StateFile) -> None:
@@ -349,18 +409,20 @@ def test_an_unreachable_server_is_exit_1_with_a_hint_and_no_password(
     assert PASSWORD not in json.dumps(out)
 
 
-def test_a_missing_database_or_role_says_what_to_do(postgres_cluster: object,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    port = postgres_cluster.port  # type: ignore[attr-defined]
+def test_a_refused_login_or_a_missing_database_says_what_to_do(
+        postgres_cluster: pgcluster.Cluster, capsys: pytest.CaptureFixture[str]) -> None:
+    port = postgres_cluster.port
     assert main(["state", "show", "--state",
-                 f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/nosuchdb"]) == 1
+                 f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"]) == 1
     err = capsys.readouterr().err
-    assert 'database "nosuchdb" does not exist' in err and "createdb" in err
-    assert main(["state", "show", "--state",
-                 f"postgresql://nobody:{PASSWORD}@127.0.0.1:{port}/postgres"]) == 1
+    assert 'password authentication failed for user "postgres"' in err
+    assert "check the user name and password in the URL" in err
+    assert f"--state postgresql://postgres:***@127.0.0.1:{port}/postgres:" in err
+    good = postgres_cluster.url("nosuchdb")
+    assert main(["state", "show", "--state", good]) == 1
     err += capsys.readouterr().err
-    assert 'role "nobody" does not exist' in err and "check the user name" in err
-    assert PASSWORD not in err
+    assert 'database "nosuchdb" does not exist' in err and "createdb" in err
+    assert PASSWORD not in err and pgcluster.PASSWORD not in err and "Traceback" not in err
 
 
 def test_a_newer_database_is_exit_1(pg: StateFile, capsys: pytest.CaptureFixture[str]) -> None:
@@ -385,7 +447,7 @@ def test_run_and_state_show_on_postgres(postgres_url: str, tmp_path: Path,
     assert main(["state", "show", "--state", postgres_url]) == 0
     out = capsys.readouterr().out
     assert "read 3, delivered 3, failed 0" in out and "3 of them skipped" in out
-    assert f"state file: {postgres_url}" in out
+    assert f"state file: {shown(postgres_url)}" in out and pgcluster.PASSWORD not in out
 
 
 @pytest.mark.parametrize("url", [
@@ -409,3 +471,56 @@ def test_without_psycopg_the_message_says_what_to_install(
     err = capsys.readouterr().err
     assert "needs the psycopg package" in err and "pip install 'psycopg[binary]" in err
     assert PASSWORD not in err
+
+
+# ---------------------------------------------------------------------- state copy
+
+
+def test_a_sqlite_state_copied_into_postgres_goes_on_there(
+        postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """setup + run + a failed record + a webhook journal on SQLite; `state copy` to
+    PostgreSQL; there the run resumes (nothing again), state show says the same, and the
+    numbering of dead letters and webhooks goes on from the copied ones."""
+    at = f"{ROOT}/examples/activetrail-contacts"
+    old = str(tmp_path / "old.db")
+    assert main(["setup", f"{at}/manifest.yaml", "--answers", f"{at}/answers.yaml",
+                 "--replay", f"{at}/cassette.yaml", "--state", old]) == 0
+    payloads = tmp_path / "in.jsonl"
+    payloads.write_text(Path(f"{at}/payloads.jsonl").read_text() + '{"member": {}}\n')
+    run = ["run", f"{at}/manifest.yaml", "--input", str(payloads)]
+    assert main([*run, "--state", old]) == 1
+    with StateFile(old) as s:
+        WebhookJournal(s.db, s.lock).received("w", "in", "POST", "d")
+    capsys.readouterr()
+    assert main(["state", "copy", "--state", old, "--to", postgres_url]) == 0
+    out = capsys.readouterr().out
+    assert f"to {shown(postgres_url)}:" in out and "  run_records: 4" in out
+    assert pgcluster.PASSWORD not in out
+    assert main(["state", "show", "--state", old, "--format", "json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert main(["state", "show", "--state", postgres_url, "--format", "json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert {**before, "state": None} == {**after, "state": None}
+    assert main([*run, "--state", postgres_url]) == 0  # resumed: nothing runs again
+    assert "read 4, delivered 0, failed 0; 4 of them skipped" in capsys.readouterr().out
+    with StateFile(postgres_url) as s:
+        assert WebhookJournal(s.db, s.lock).received("w", "in", "POST", "e") == 2
+        assert len(s.sandbox().storage.records("contact")) == 3
+        Journal(s.db, s.lock).finish(None, 9, [_dead("w", 9)])
+        ids = [i for (i,) in s.db.execute("SELECT id FROM dead_letters ORDER BY id")]
+        assert ids == [1, 2]
+    assert main(["state", "copy", "--state", old, "--to", postgres_url]) == 2
+    assert "the target state is not empty" in capsys.readouterr().err
+
+
+def test_a_postgres_state_copies_back_into_a_file(pg: StateFile, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pg.save_setup(Setup("w", custom_data={"f": {"value": 1}}))
+    pg.sandbox().storage.add_tag("vip")
+    back = str(tmp_path / "back.db")
+    assert main(["state", "copy", "--state", pg.target, "--to", back]) == 0
+    with StateFile(back) as s:
+        assert s.load_setup("w") == Setup("w", custom_data={"f": {"value": 1}})
+        assert s.sandbox().storage.tags() == ["vip"]
+    assert main(["state", "copy", "--state", back, "--to", back]) == 2
+    assert "is the state being copied" in capsys.readouterr().err
