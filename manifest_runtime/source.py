@@ -705,6 +705,9 @@ _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _MERGE_TAG = _STANDARD_TAG + "merge"
+_STR_TAG = _STANDARD_TAG + "str"
+_VALUE_TAGS = frozenset(_STANDARD_TAG + t for t in ("int", "float", "bool", "null"))
+_TIMESTAMP_TAG = _STANDARD_TAG + "timestamp"
 # what a plain key resolves to (`on:` is a bool, `1.5:` a float: all kept as their text)
 _KEY_TAGS = frozenset(_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null",
                                                   "timestamp"))
@@ -881,12 +884,17 @@ class _YamlBuilder:
         a key written twice is a duplicate, its last value wins."""
         written: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         duplicates: list[tuple[str, yaml.Node]] = []
+        merges = False
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE_TAG:
                 key = self._key(key_node)
                 if key in written:
                     duplicates.append((key, key_node))
                 written[key] = (key_node, value_node)
+            else:
+                merges = True
+        if not merges:  # the usual case: the keys as written (first place, last value)
+            return written, duplicates
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE_TAG:
@@ -938,11 +946,11 @@ class _YamlBuilder:
                               text=self.text)
         if path is not None and isinstance(node.value, str) and style in (None, "'", '"'):
             self._record_string_start(node, path)
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):  # a timestamp stays its text
+            return node.value
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
             return node.value
-        if tag in (_STANDARD_TAG + "timestamp",):
-            return node.value
-        if tag in (_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null")):
+        if tag in _VALUE_TAGS:
             try:
                 return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError) as exc:
