@@ -224,7 +224,8 @@ class HttpClient:
         settings = auth_settings(self.compiled, self.auth_name, creds.subdomain)
         if settings is None:
             return False, f"the workflow's auth {self.auth_name!r} is not declared"
-        own = self._auth_for("connection") if creds is self.credentials else None
+        own = self._auth_for("connection") \
+            if settings.type == "session" and creds is self.credentials else None
         return check_credentials(settings, creds, self._send_plain, self.clock, self.redactor,
                                  self._verified_rotation,
                                  own if isinstance(own, SessionAuth) else None)
