@@ -14,6 +14,7 @@ primitive measured in the same run:
 * the same manifest with every jq program distinct (cold and warm verdict cache);
 * `manifest-runtime validate` of a ~50 MB manifest in a child process: wall time and peak RSS
   against the file size (MANIFEST_RUNTIME_MAX_BYTES raised for it);
+* loading the same manifest written as YAML, against libyaml composing it (C loader);
 * start-up: `manifest-runtime validate <Twilio config>` against
   `python -c "import jq, httpx, lark, yaml, jsonschema"`.
 
@@ -179,6 +180,8 @@ def main() -> None:
             print(f"  with -v (every !http step's note located): {verbose * 1000:.0f} ms, "
                   f"{len(compiled.diagnostics)} notes")
 
+    yaml_loading(build_manifest(args.workflows), args.runs)
+
     # the floor's libraries come with bytecode from their install; give ours the same (an
     # installed wheel is byte-compiled; PYTHONDONTWRITEBYTECODE would otherwise make every
     # start-up compile our modules from source)
@@ -193,6 +196,22 @@ def main() -> None:
                             args.runs * 2)
     print(f"start-up: bare imports {floor * 1000:.0f} ms, validate (Twilio) {ours * 1000:.0f} ms,"
           f" ratio {ours / floor:.2f}x (target <= 1.5x)")
+
+
+def yaml_loading(json_text: str, runs: int) -> None:
+    """The same manifest as YAML: our loader (values with their places) against libyaml's
+    composing alone (PyYAML's C loader, the node graph our loader walks)."""
+    import yaml
+
+    from manifest_runtime.compile.walk import paused_gc
+    from manifest_runtime.source import parse_yaml
+
+    text = yaml.safe_dump(json.loads(json_text), sort_keys=False, width=100)
+    with paused_gc():  # as load_and_compile reads
+        floor, _ = best_of(runs, lambda: yaml.compose(text, Loader=yaml.CSafeLoader))
+        ours, _ = best_of(runs, lambda: parse_yaml(text, "bench.yaml"))
+    print(f"{len(text) / 1e6:.2f} MB as YAML: yaml.compose (C loader) {floor * 1000:.0f} ms; "
+          f"loading it with places {ours * 1000:.0f} ms ({ours / floor:.1f}x)")
 
 
 # the child reports its own peak RSS: Linux's VmHWM of the process image (getrusage's

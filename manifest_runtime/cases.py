@@ -190,11 +190,11 @@ def _canon(value: Any) -> str:
 def evaluate_case(compiled: CompiledManifest, case: Case,
                   trace: Callable[[Any], Callable[[TraceEvent], None]] | None = None) -> Any:
     """The case's command run by the engine `eval` uses, in a fresh in-memory state."""
-    from .cli.eval import custom_data_arg, pipeline_role
     from .expressions.nodes import Missing
     from .http import build_http_service
     from .http.credentials import Credentials
     from .paths import from_pointer
+    from .pointer_context import auth_name_for, custom_data_arg, pipeline_role
     from .pointer_names import resolve
     from .runtime.context import Env, EvalContext
     from .runtime.run import run_at
@@ -211,7 +211,6 @@ def evaluate_case(compiled: CompiledManifest, case: Case,
     roots = case.roots
     if case.cassette is not None and not os.path.isfile(case.cassette):
         raise UsageError(f"no cassette {case.cassette}")
-    from .cli.session import auth_name_for
 
     state = StateFile(MEMORY)
     http = build_http_service(
@@ -232,7 +231,8 @@ def evaluate_case(compiled: CompiledManifest, case: Case,
                   resource_role=pipeline_role(path),
                   trace=None if trace is None else trace(http.redactor))
         ctx = EvalContext.create(
-            custom_data=custom_data_arg(case.custom_data, compiled.data, path),
+            custom_data=custom_data_arg(case.custom_data, compiled.data, path,
+                                        "a case's custom_data"),
             webhook=roots.get("webhook", DEFAULT_WEBHOOK),
             polling_state=roots.get("polling_state", Missing),
             subdomain=roots.get("subdomain", http.subdomain),

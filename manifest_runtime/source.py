@@ -9,6 +9,7 @@ show them together with every other problem.
 from __future__ import annotations
 
 import bisect
+import copy
 import json
 import json.decoder
 import os
@@ -704,6 +705,12 @@ _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _MERGE_TAG = _STANDARD_TAG + "merge"
+_STR_TAG = _STANDARD_TAG + "str"
+_VALUE_TAGS = frozenset(_STANDARD_TAG + t for t in ("int", "float", "bool", "null"))
+_TIMESTAMP_TAG = _STANDARD_TAG + "timestamp"
+# what a plain key resolves to (`on:` is a bool, `1.5:` a float: all kept as their text)
+_KEY_TAGS = frozenset(_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null",
+                                                  "timestamp"))
 _ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
 
 
@@ -724,6 +731,7 @@ class _YamlBuilder:
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
         self.reported: set[int] = set()  # ids of duplicate key nodes already reported
+        self.tagged: set[int] = set()  # ids of tagged key nodes already reported
 
     def fail(self, message: str, node: yaml.Node, hint: str | None = None) -> ManifestLoadError:
         mark = node.start_mark
@@ -831,8 +839,42 @@ class _YamlBuilder:
             mark, end = key_node.start_mark, key_node.end_mark
             self.source.keys[child] = (mark.line + 1, mark.column + 1)
             self.source.key_ends[child] = (end.line + 1, end.column + 1)
+            if key_node.tag not in _KEY_TAGS:
+                value_node = self._tagged_key(child, key_node, value_node)
             result[key] = self.build(value_node, child, depth + 1)
         return result
+
+    def _tagged_key(self, path: Path, node: yaml.Node, value: yaml.Node) -> yaml.Node:
+        """`!jq scope: x`: YAML puts the tag on the key, where it means nothing (a key is its
+        text): an error, reported once per key node. A command tag was meant for the value
+        (`scope: !jq x`): the value is read so, for the checks that follow (one cause, one
+        error), unless it has a tag of its own."""
+        tag, key = str(node.tag), str(path[-1])
+        shown = tag.replace(_STANDARD_TAG, "!!")
+        command = tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!")
+        if id(node) not in self.tagged:
+            self.tagged.add(id(node))
+            mark, end = node.start_mark, node.end_mark
+            lines = self.text.split("\n", mark.line + 1)
+            self.diagnostics.append(Diagnostic(
+                code="tagged-key",
+                message=f"the tag {shown} is on the key {key!r}, not on its value: a key is "
+                        "plain text",
+                path=path,
+                hint=f"put the tag after the colon: `{key}: {shown} ...`" if command else
+                f"remove {shown}: a key is plain text",
+                file=self.filename,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                end_line=mark.line + 1,
+                end_column=end.column + 1 if end.line == mark.line else mark.column + 2,
+                snippet=lines[mark.line].rstrip("\r") if mark.line < len(lines) else None,
+            ))
+        if not command or not str(value.tag).startswith(_STANDARD_TAG):
+            return value
+        meant = copy.copy(value)  # the node may be shared (an anchor): never changed
+        meant.tag = tag
+        return meant
 
     def _entries(self, node: yaml.MappingNode) -> tuple[
             dict[str, tuple[yaml.Node, yaml.Node]], list[tuple[str, yaml.Node]]]:
@@ -842,12 +884,17 @@ class _YamlBuilder:
         a key written twice is a duplicate, its last value wins."""
         written: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         duplicates: list[tuple[str, yaml.Node]] = []
+        merges = False
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE_TAG:
                 key = self._key(key_node)
                 if key in written:
                     duplicates.append((key, key_node))
                 written[key] = (key_node, value_node)
+            else:
+                merges = True
+        if not merges:  # the usual case: the keys as written (first place, last value)
+            return written, duplicates
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE_TAG:
@@ -899,11 +946,11 @@ class _YamlBuilder:
                               text=self.text)
         if path is not None and isinstance(node.value, str) and style in (None, "'", '"'):
             self._record_string_start(node, path)
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):  # a timestamp stays its text
+            return node.value
         if tag.startswith(COMMAND_TAGS_PREFIX) and not tag.startswith("!!"):
             return node.value
-        if tag in (_STANDARD_TAG + "timestamp",):
-            return node.value
-        if tag in (_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null")):
+        if tag in _VALUE_TAGS:
             try:
                 return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError) as exc:

@@ -139,3 +139,26 @@ def test_a_string_of_tags_through_eval_is_one_tag(capsys: pytest.CaptureFixture[
     assert main(["sandbox", "contacts", "--format", "json"]) == 0
     contacts = json.loads(capsys.readouterr().out)
     assert contacts == [{"id": 1, "email": "s@example.com", "tags": ["vip"]}]
+
+
+def test_two_processes_creating_the_sandbox_at_once_both_succeed(tmp_path: Path) -> None:
+    """The first use of a state file seeds the sandbox's custom fields. Two processes doing it
+    at once both saw the table empty; the second one's insert hit the first one's rows
+    (`UNIQUE constraint failed: ac_custom_fields.id`, a `run` exiting 1). Here the other
+    process seeds the table between this one's look and its insert."""
+    from manifest_runtime.activecampaign.storage import DEFAULT_CUSTOM_FIELDS, SqliteStorage
+
+    path = str(tmp_path / "state.db")
+    mine, other = sqlite3.connect(path), sqlite3.connect(path)
+    seeded = []
+
+    def other_process_first(statement: str) -> None:
+        if statement.startswith("INSERT INTO ac_custom_fields") and not seeded:
+            seeded.append(SqliteStorage(other))  # a whole other seeding, committed
+
+    mine.set_trace_callback(other_process_first)
+    fields = SqliteStorage(mine).custom_fields()
+    assert seeded and fields == DEFAULT_CUSTOM_FIELDS
+    assert seeded[0].custom_fields() == DEFAULT_CUSTOM_FIELDS
+    mine.close()
+    other.close()

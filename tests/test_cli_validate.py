@@ -229,3 +229,24 @@ def test_a_mistyped_command_gets_a_did_you_mean(capsys: pytest.CaptureFixture[st
     assert main(["vaildate", TWILIO]) == 2
     err = capsys.readouterr().err
     assert "unknown command 'vaildate'" in err and "did you mean 'validate'?" in err
+
+
+def test_a_tag_on_a_key_is_a_located_error_with_a_hint(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`!jq resource_id: '...'` puts the tag on the key (YAML allows it); the manifest meant
+    the value. The tag is not dropped silently: an error at the key, with the fix."""
+    text = (ROOT / "examples/email-api-polling/manifest.yaml").read_text()
+    good = "          resource_id: !jq '\"${custom_data.location.value}\"'\n"
+    assert text.count(good) == 1
+    line = text[:text.index(good)].count("\n") + 1
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(text.replace(good, good.replace("resource_id: !jq", "!jq resource_id:")))
+    assert main(["validate", str(manifest)]) == 1
+    out = capsys.readouterr().out
+    assert f"manifest.yaml:{line}:11: error[tagged-key]: the tag !jq is on the key " \
+        "'resource_id', not on its value" in out
+    assert "at /workflows/0/setup/select/describe_selection/resource_id" in out
+    assert "hint: put the tag after the colon: `resource_id: !jq ...`" in out
+    assert "(1 error, 0 warnings)" in out  # the rest of the manifest is judged as written
+    manifest.write_text(text)
+    assert main(["validate", str(manifest)]) == 0

@@ -72,21 +72,8 @@ def _codes_in(file: Path) -> set[str]:
 
 def _emitted() -> dict[str, str]:
     """Code -> a file emitting it, from the calls that build diagnostics."""
-    found: dict[str, str] = {}
-    for file in sorted((ROOT / "manifest_runtime").rglob("*.py")):
-        for node in ast.walk(ast.parse(file.read_text())):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            args = [k.value for k in node.keywords if k.arg == "code"]
-            if name in MAKERS:
-                args += node.args
-            for arg in args:
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
-                        and CODE.match(arg.value):
-                    found.setdefault(arg.value, str(file.relative_to(ROOT)))
-    return found
+    return {code: f"manifest_runtime/{sorted(modules)[0]}"
+            for code, modules in _emitters().items()}
 
 
 def test_every_emitted_code_is_documented() -> None:

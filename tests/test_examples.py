@@ -288,6 +288,48 @@ def test_email_api_polling_end_to_end(capsys: pytest.CaptureFixture[str],
                                         "read 4, delivered 4")
 
 
+def test_email_api_setup_logs_in_once(capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Against the example's fake API (real loopback HTTP): setup's credential check is the
+    session's login, and describe_connection and the location options use that session: one
+    login for the whole setup, not one for the check and another for the requests."""
+    import importlib.util
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    monkeypatch.chdir(ROOT)
+    spec = importlib.util.spec_from_file_location("email_api_fake", f"{EMAIL_API}/fake_api.py")
+    assert spec is not None and spec.loader is not None
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+    logins: list[int] = []
+
+    class Counting(fake.Handler):
+        def _login(self, raw: bytes) -> tuple[int, Any]:
+            answer: tuple[int, Any] = super()._login(raw)
+            logins.append(answer[0])
+            return answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    creds = tmp_path / "creds.yaml"
+    creds.write_text(f"email-api-session:\n  username: {fake.CLIENT_ID}\n"
+                     f"  password: {fake.CLIENT_SECRET}\n")
+    try:
+        code, out, err = _cli(capsys, "setup", f"{EMAIL_API}/manifest.yaml", "--answers",
+                              f"{EMAIL_API}/answers.yaml", "--credentials", str(creds),
+                              "--remap", "https://api.email-api.example="
+                              f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, err
+    assert "connection: Example Garden Supplies - ops@garden.example" in out
+    assert "Location: Garden Centre (loc_garden)" in out
+    assert logins == [200]
+
+
 def test_email_api_cassette_keeps_no_credential() -> None:
     text = (ROOT / EMAIL_API / "cassette.yaml").read_text()
     for secret in ("demo-email-api-secret", "sess-", "ZGVtby1jbGllbnQ6"):  # base64 "demo-client:"

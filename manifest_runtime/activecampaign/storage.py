@@ -130,6 +130,8 @@ class SqliteStorage:
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
+                # another process opening the file at the same moment may seed it between
+                # the look and the insert: its rows are the same ones
                 self._db.executemany(
                     "INSERT OR IGNORE INTO ac_custom_fields (id, title, perstag, type) "
                     "VALUES (?,?,?,?)",

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..activecampaign.ignored import collecting, describe_ignored
 from ..errors import EvaluationError, UsageError
 from ..paths import to_pointer
+from ..pointer_context import auth_name_for, custom_data_arg, pipeline_role
 from .ac_options import account
 from .http_options import add_http_options, http_service
 from .jq_engine import add_jq_engine_option
@@ -18,7 +19,6 @@ from .output import add_format_option, diagnostic_error, print_json, wants_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
     add_state_option,
-    auth_name_for,
     compile_or_report,
     located,
     make_env,
@@ -213,51 +213,5 @@ def _context(args: argparse.Namespace, compiled: CompiledManifest, path: Path,
     )
 
 
-def pipeline_role(path: Path) -> Literal["source", "target"] | None:
-    """Under data_pipeline/source or /target, `!resource ActiveCampaignContact` plays that role
-    whatever the input looks like; elsewhere it is guessed from the input."""
-    for i, part in enumerate(path[:-1]):
-        if part == "data_pipeline" and path[i + 1] in ("source", "target"):
-            return "source" if path[i + 1] == "source" else "target"
-    return None
-
-
-def custom_data_arg(raw: Any, data: Any, path: Path) -> dict[str, Any] | None:
-    """Normalise --custom-data: a bare value gets its display from the field's static options
-    (or the value itself when none matches)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise UsageError('--custom-data must be an object: {"field": "value", ...}')
-    options = _static_options(data, path)
-    out: dict[str, Any] = {}
-    for field_id, given in raw.items():
-        if isinstance(given, dict) and "value" in given:
-            out[field_id] = given
-            continue
-        display = given
-        for option in options.get(field_id, []):
-            if isinstance(option, dict) and option.get("value") == given:
-                display = option.get("display", given)
-        out[field_id] = {"value": given, "display": display}
-    return out
-
-
-def _static_options(data: Any, path: Path) -> dict[str, list[Any]]:
-    """Static options of the form fields of the workflows the pointer belongs to."""
-    workflows = data.get("workflows") if isinstance(data, dict) else None
-    if not isinstance(workflows, list):
-        return {}
-    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
-            and path[1] < len(workflows):
-        workflows = [workflows[path[1]]]
-    out: dict[str, list[Any]] = {}
-    for w in workflows:
-        select = ((w.get("setup") or {}).get("select") or {}) if isinstance(w, dict) else {}
-        fields = select.get("form_fields") if isinstance(select, dict) else None
-        for f in fields if isinstance(fields, list) else []:
-            if isinstance(f, dict) and isinstance(f.get("options"), list):
-                out.setdefault(str(f.get("id")), []).extend(f["options"])
-    return out
 
 

@@ -88,7 +88,6 @@ if TYPE_CHECKING:
     from ..http.client import HttpClient
     from ..http.redact import Redactor
     from ..model import CompiledManifest
-    from ..paths import Path
     from ..pipeline.runner import Pipeline
     from ..runtime.context import Env, TraceEvent
     from ..state import Setup, StateFile
@@ -161,25 +160,6 @@ def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateF
         redact_value=redactor.value,
         resource_role=role,
     )
-
-
-def auth_name_for(compiled: CompiledManifest, path: Path) -> str | None:
-    """The auth of the workflow the pointer is in (or that uses the intake it is in)."""
-    from ..workflows import intakes, workflows
-
-    found = workflows(compiled)
-    data = compiled.data if isinstance(compiled.data, dict) else {}
-    auths = data.get("auth") if isinstance(data.get("auth"), dict) else {}
-    if len(path) > 1 and path[0] == "workflows" and isinstance(path[1], int) \
-            and path[1] < len(found):
-        return found[path[1]].auth
-    if len(path) > 1 and path[0] == "data_intake" and isinstance(path[1], int):
-        listed = intakes(compiled)
-        name = listed[path[1]].name if path[1] < len(listed) else None
-        for w in found:
-            if name is not None and name in (w.data_intake, w.historical_data_intake):
-                return w.auth
-    return next(iter(auths), None) if isinstance(auths, dict) else None
 
 
 def open_state(given: str | None) -> StateFile:

@@ -93,7 +93,7 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
         def to_original(offset: int) -> int | None:
             return offset
 
-    verdict = verdict_of(text, _libjq_compile)
+    verdict = verdict_of(text)
     if verdict != COMPILES:
         message, span = _jq_error(verdict, text, to_original, len(raw), template)
         c.report("jq-syntax", f"jq: {message}", path, span=span, text=raw,
@@ -101,14 +101,6 @@ def compile_program(raw: Any, path: Path, c: Compiler, scope: Scope, what: str =
         return None
     plain = "".join(p if isinstance(p, str) else "$__v" for p in template.parts)
     return JqNode(raw, text, variables, path, root_fields(plain))
-
-
-def _libjq_compile(text: str) -> None:
-    """libjq's verdict on `text` (raises ValueError). Only the verdict: the program that runs
-    is compiled on first use, on the engine chosen then (JqNode.program)."""
-    import jq
-
-    jq.compile(text)
 
 
 def _jq_error(message: str, program: str, to_original: Any, length: int,

@@ -52,10 +52,27 @@ def compile_manifest(
     diagnostics are wanted (`validate`): each workflow's compiled nodes are dropped once its
     diagnostics are known, so memory holds one workflow's nodes at a time, and the result's
     `root` is an empty Const that nothing can run."""
+    from ..jqverdicts import optimistic, settle
+
     if commands is None:
         from ..commands import COMMANDS
 
         commands = COMMANDS
+    # jq programs libjq has not judged yet are taken to compile, then judged all at once
+    # (jqverdicts.py); when one does not, the walk is done again with every verdict known
+    try:
+        with optimistic() as unknown:
+            compiled = _compile(loaded, commands, notes, keep)
+    except Exception:  # a pass upset by a program wrongly taken to compile: the walk below
+        pass  # judges each program where it stands (a real bug raises there again)
+    else:
+        if settle(unknown):
+            return compiled
+    return _compile(loaded, commands, notes, keep)
+
+
+def _compile(loaded: LoadedManifest, commands: Mapping[str, CommandSpec], notes: bool,
+             keep: bool) -> CompiledManifest:
     with paused_gc():
         c = Compiler(commands, loaded.source, list(loaded.diagnostics), notes=notes, keep=keep)
         data = loaded.data

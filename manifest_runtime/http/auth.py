@@ -229,11 +229,18 @@ class SessionAuth:
             self._verify()
             return True
 
+    def login(self) -> HttpResponse:
+        """Log in (POST verify_url) and keep the session a good answer starts: a check of
+        the credentials (setup's connect step) is the session's first login, not an extra
+        one."""
+        with self._lock:
+            response = session_login(self.settings, self.credentials, self._send)
+            self._keep(response)
+            return response
+
     def _verify(self) -> None:
         response = session_login(self.settings, self.credentials, self._send)
-        body = response.body
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not 200 <= response.status < 300 or not isinstance(token, str) or not token:
+        if not self._keep(response):
             raise EvaluationError(Diagnostic(
                 "auth-session",
                 f"auth {self.settings.name!r}: session login at verify_url failed "
@@ -241,10 +248,18 @@ class SessionAuth:
                 self.settings.where,
                 hint="check username/password (a 200 JSON answer with access_token is needed)",
             ))
+
+    def _keep(self, response: HttpResponse) -> bool:
+        """The session of a successful login (2xx, a JSON access_token): kept; else False."""
+        body = response.body
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not 200 <= response.status < 300 or not isinstance(token, str) or not token:
+            return False
         self._redactor.add(token)
         self._token = token
         seconds = _seconds(body.get("expires_in"))
         self._expires = self._now() + seconds if seconds is not None else None
+        return True
 
 
 def _seconds(value: Any) -> float | None:
@@ -286,17 +301,20 @@ def make_auth(settings: AuthSettings | None, credentials: Credentials, send: Pla
 
 def check_credentials(settings: AuthSettings, credentials: Credentials, send: PlainSender,
                       now: Callable[[], float], redactor: Redactor,
-                      on_credentials_changed: CredentialsChanged | None = None
-                      ) -> tuple[bool, str]:
+                      on_credentials_changed: CredentialsChanged | None = None,
+                      session: SessionAuth | None = None) -> tuple[bool, str]:
     """Are these credentials valid? GET verify_url (token, basic) or POST it (session): only
     HTTP 200 counts. oauth2 has no verify_url: a refresh is tried when possible, and its new
-    (possibly rotated) tokens go to `on_credentials_changed`."""
+    (possibly rotated) tokens go to `on_credentials_changed`. A session login goes through
+    `session` when given (the client's own auth for these credentials): it keeps the
+    session, so the requests that follow do not log in again."""
     redactor.add(*credentials.secret_values())
     if credentials.username is not None or credentials.password is not None:
         redactor.add_basic(credentials.username, credentials.password)
     try:
         if settings.type == "session":
-            response = session_login(settings, credentials, send)
+            response = session.login() if session is not None else \
+                session_login(settings, credentials, send)
         elif settings.type == "oauth2":
             auth = OAuth2Auth(settings, credentials, send, now, redactor, on_credentials_changed)
             if auth.can_refresh:

@@ -23,7 +23,7 @@ import httpx
 
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
-from .auth import Auth, CredentialsChanged, check_credentials, make_auth
+from .auth import Auth, CredentialsChanged, SessionAuth, check_credentials, make_auth
 from .cassette import DEFAULT_MATCH, Cassette
 from .config import AuthSettings, api_value, auth_settings, resolve
 from .credentials import Credentials
@@ -224,8 +224,11 @@ class HttpClient:
         settings = auth_settings(self.compiled, self.auth_name, creds.subdomain)
         if settings is None:
             return False, f"the workflow's auth {self.auth_name!r} is not declared"
+        own = self._auth_for("connection") \
+            if settings.type == "session" and creds is self.credentials else None
         return check_credentials(settings, creds, self._send_plain, self.clock, self.redactor,
-                                 self._verified_rotation)
+                                 self._verified_rotation,
+                                 own if isinstance(own, SessionAuth) else None)
 
     # -- internals -----------------------------------------------------------------------------
 

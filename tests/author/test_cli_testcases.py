@@ -115,3 +115,13 @@ def test_trace_shows_each_step_of_a_case(capsys: pytest.CaptureFixture[str]) -> 
     captured = capsys.readouterr()
     assert "trace: /workflows/0/data_pipeline/target/!pipe/0 !jq" in captured.err
     assert '"+12025550173"' in captured.err and "1 passed" in captured.out
+
+
+def test_a_case_whose_custom_data_is_not_an_object_is_an_error_in_its_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _copy(tmp_path)
+    (folder / "bad.yaml").write_text("- {name: a, pointer: /workflows/0/data_pipeline/source, "
+                                     "input: {}, expect: 1, custom_data: 5}\n")
+    assert main(["test", str(folder / "manifest.yaml"), str(folder / "bad.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "a case's custom_data must be an object" in out and "--custom-data" not in out

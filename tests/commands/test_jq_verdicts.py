@@ -111,3 +111,104 @@ def test_concurrent_validations_share_the_cache(cache: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     assert (cache / jqverdicts.FILE_NAME).exists()
     assert _summary(TWILIO)
+
+
+# ---------------------------------------------------------------------- many at once
+
+ALONE_BAD = ["1) | (2", '"open', '"a\\(.b', "(1", "2)", "def x: 1;",
+             'import "a" as b; .', "foo", "$x", ".a | foo(", '"\\u12"', "{(1): 2}",
+             "break $out", ".[", "if . then 1", "length(1)", "reduce .[] as $x (0)"]
+GOOD = [".", ".a", "def f: 1; f", '"a\\(.b)c"', "label $out | break $out",
+        "[.[] | select(. > 1)]", '"#not a comment"', "{a: 1, b}", "$__loc__",
+        "reduce .[] as $x (0; . + $x)", '"(" + .a + ")"', "try error(\"x\") catch ."]
+
+
+def _alone(programs: list[str]) -> dict[str, str]:
+    import jq
+
+    verdicts = {}
+    for p in programs:
+        try:
+            jq.compile(p)
+            verdicts[p] = jqverdicts.COMPILES
+        except ValueError as exc:
+            verdicts[p] = str(exc)
+    return verdicts
+
+
+def test_programs_judged_together_get_the_verdicts_they_get_alone(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mixed good and bad programs (unbalanced ones that would close each other's brackets,
+    comments, definitions only, imports, unknown names): each gets libjq's own verdict on it
+    alone, message included."""
+    monkeypatch.setenv(jqverdicts.NO_CACHE_VARIABLE, "1")  # each settle asks libjq afresh
+    jq_command.forget_compiled()
+    programs = [p for pair in zip(GOOD, ALONE_BAD, strict=False) for p in pair] + \
+        ALONE_BAD[len(GOOD):] + [".a # a comment (compiled alone)"]
+    alone = _alone(programs)
+    assert list(alone.values()).count(jqverdicts.COMPILES) == len(GOOD) + 1
+    asked = _count_libjq(monkeypatch)
+    assert jqverdicts.settle(programs) is False
+    assert {p: jqverdicts.VERDICTS.get(p) for p in programs} == alone
+    assert len(asked) < 4 * len(programs)  # halving finds the bad ones
+    jq_command.forget_compiled()
+    asked.clear()
+    assert jqverdicts.settle(GOOD) is True
+    assert len(asked) == 1  # all at once
+    many = [f".a + {i}" for i in range(jqverdicts.CHUNK + 10)]
+    asked.clear()
+    assert jqverdicts.settle(many) is True and len(asked) == 2  # a chunk at a time
+
+
+def test_self_contained() -> None:
+    contained = jqverdicts._self_contained
+    assert all(contained(p) for p in GOOD)
+    assert not any(contained(p) for p in ("1) | (2", '"open', '"a\\(.b', "(1", "2)", "]",
+                                          ".a # note", '"\\(1"'))
+
+
+CASE_FILES = sorted(p for d in ("invalid", "valid", "golden")
+                    for p in (ROOT / "tests/validate" / d).iterdir()
+                    if p.suffix in (".json", ".yaml"))
+
+
+def test_every_case_file_gives_the_same_diagnostics_as_one_program_at_a_time(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk that takes unknown programs to compile and judges them afterwards (walking
+    again when one does not compile) reports exactly what judging each where it stands did."""
+    from contextlib import contextmanager
+
+    together = {}
+    for file in CASE_FILES:
+        jq_command.forget_compiled()
+        together[file.name] = _summary(file)
+
+    @contextmanager
+    def one_at_a_time() -> Iterator[list[str]]:
+        yield []
+
+    monkeypatch.setattr(jqverdicts, "optimistic", one_at_a_time)
+    monkeypatch.setenv(jqverdicts.NO_CACHE_VARIABLE, "1")
+    for file in CASE_FILES:
+        jq_command.forget_compiled()
+        assert _summary(file) == together[file.name], file.name
+
+
+def test_a_pass_upset_by_a_program_wrongly_taken_to_compile_costs_a_second_walk_only(
+        cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jq
+
+    expected = _summary(JQ_ERRORS)
+    real = jq_command.root_fields
+
+    def upset(plain: str) -> Any:
+        try:
+            jq.compile(plain.replace("$__v", "null"))
+        except ValueError:
+            raise RuntimeError("a pass that needs a program that compiles") from None
+        return real(plain)
+
+    monkeypatch.setattr(jq_command, "root_fields", upset)
+    monkeypatch.setenv(jqverdicts.NO_CACHE_VARIABLE, "1")  # nothing judged yet
+    jq_command.forget_compiled()
+    assert _summary(JQ_ERRORS) == expected

@@ -185,7 +185,12 @@ def test_oauth2_without_refresh_returns_the_401(harness: Harness) -> None:
     assert client.send(get()).status == 401
 
 
-def test_session_logs_in_reuses_and_reverifies_on_expiry(harness: Harness) -> None:
+@pytest.mark.parametrize("checked_first", [False, True], ids=["sent", "checked-then-sent"])
+def test_session_logs_in_reuses_and_reverifies_on_expiry(harness: Harness,
+                                                         checked_first: bool) -> None:
+    """One login serves the requests until the session expires. Checking the client's own
+    credentials first (setup's connect step) is that login, not an extra one; checking other
+    credentials through the client does not touch its session."""
     logins: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -197,16 +202,22 @@ def test_session_logs_in_reuses_and_reverifies_on_expiry(harness: Harness) -> No
 
     client = harness.client(manifest(SESSION_AUTH), handler,
                             Credentials(username=USERNAME, password=PASSWORD))
+    if checked_first:
+        assert client.verify()[0] is True
     client.send(get())
     client.send(get())
     assert len(logins) == 1
     assert logins[0].method == "POST"
     assert logins[0].headers["Authorization"] == basic(USERNAME, PASSWORD)
     assert logins[0].content == b'{"grant_type":"client_credentials"}'
-    assert harness.requests[1].headers["Authorization"] == f"Bearer {SESSION}-1"
+    assert harness.requests[-1].headers["Authorization"] == f"Bearer {SESSION}-1"
     harness.clock.advance(121)
     client.send(get())
     assert len(logins) == 2
+    assert harness.requests[-1].headers["Authorization"] == f"Bearer {SESSION}-2"
+    assert client.verify(Credentials(username="other", password="other-pw"))[0] is True
+    client.send(get())
+    assert len(logins) == 3
     assert harness.requests[-1].headers["Authorization"] == f"Bearer {SESSION}-2"
 
 

@@ -1,6 +1,7 @@
 """A local receiving API for run tests (real loopback HTTP): POST /deliver records the JSON
 body (and its headers in `headers`), after `delay` seconds; an email listed in `fail` gets
-HTTP 500."""
+HTTP 500. With a `gate`, each request waits for it to open (`arrived` counts the requests
+come in so far): a test holds a run mid-way, whatever the machine's load."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class DeliverApi(Loopback):
     fail: set[str] = field(default_factory=set)
     received: list[Any] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    gate: threading.Event | None = None
+    arrived: int = 0
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
@@ -27,6 +30,10 @@ class DeliverApi(Loopback):
         class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.json_body()
+                with lock:
+                    api.arrived += 1
+                if api.gate is not None:
+                    api.gate.wait(60)
                 time.sleep(api.delay)
                 if body.get("email") in api.fail:
                     self.reply(500, {"error": "boom"})

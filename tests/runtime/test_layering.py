@@ -98,3 +98,33 @@ def test_a_command_missing_from_the_given_registry_is_unknown() -> None:
                                       commands=registry)
     assert [d.code for d in diagnostics] == ["unknown-command"]
     assert not isinstance(node, Command)
+
+
+def test_no_module_outside_the_cli_imports_the_cli() -> None:
+    """The engines take typed arguments and never reach into cli/ (argparse, printing): only
+    cli/ itself and the `python -m manifest_runtime` entry point import it, even inside a
+    function."""
+    entry = {PACKAGE / "__main__.py"}
+    offenders = sorted(
+        f"{file.relative_to(PACKAGE)} imports {module}"
+        for file in PACKAGE.rglob("*.py")
+        if "cli" not in file.relative_to(PACKAGE).parts[:1] and file not in entry
+        for module in _imports(file)
+        if module == "cli" or module.startswith("cli."))
+    assert offenders == []
+
+
+def _imports(file: Path) -> set[str]:
+    """Every module a file imports (relative to manifest_runtime), anywhere in it; `from . import
+    x` counts as importing `x`."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.removeprefix("manifest_runtime").lstrip(".") for a in node.names
+                      if a.name.split(".")[0] == "manifest_runtime"}
+        elif isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(
+                ".")[0] == "manifest_runtime"):
+            base = _resolve(file, node)
+            found.add(base)
+            found |= {f"{base}.{a.name}".lstrip(".") for a in node.names}
+    return found

@@ -195,3 +195,17 @@ def test_a_valid_json_manifest_computes_no_position(tmp_path: Path) -> None:
     compiled = compile_manifest(loaded, notes=False)
     assert compiled.diagnostics == ()
     assert isinstance(loaded.source, JsonSourceMap) and not loaded.source._listed
+
+
+def test_a_tagged_key_is_reported_once_and_its_command_tag_read_on_the_value(
+        tmp_path: Path) -> None:
+    """`!jq x: .a` in an anchored mapping merged twice: one `tagged-key` (at the key, where
+    the tag is written), and the value read as `x: !jq .a` in both places; a value with a
+    tag of its own keeps it."""
+    f = tmp_path / "m.yaml"
+    f.write_text("base: &b {!jq x: .a, !jq y: !pipe [.b]}\none: {<<: *b}\ntwo: {<<: *b}\n")
+    loaded = load_file(str(f))
+    assert [(d.code, d.line, d.column, d.pointer) for d in loaded.diagnostics] == [
+        ("tagged-key", 1, 11, "/base/x"), ("tagged-key", 1, 22, "/base/y")]
+    assert loaded.data["one"] == loaded.data["two"] == loaded.data["base"] == {
+        "x": {"!jq": ".a"}, "y": {"!pipe": [".b"]}}
