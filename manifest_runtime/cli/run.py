@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             sandbox_account=_is_sandbox(pipeline.env.ac),
             legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
                                                                    args.input or args.contacts))
-        printer = Printer(args)
+        printer = Printer(args, buffered=options.chunk)
         stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
                             "abort)")
         try:
@@ -182,26 +182,43 @@ class Printer:
     """What `run` prints per record: dry-run output (JSON lines, input order), --trace
     blocks, --dead-letter lines, a progress line on a terminal."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, buffered: int = 1) -> None:
         self.dry_run = args.dry_run
         self.dead_file = open_dead_letter(args.dead_letter)
         self.tracker = Tracker(args, count_records(args.input or args.contacts))
         self.warnings: list[str] = []  # the first WARNINGS_SHOWN keys a target could not use
         self.warned = 0
+        # dry-run lines are written `buffered` at a time (a batch's worth: one write, not one
+        # per record; 1 on standard input, so each line shows as it is made)
+        self._encode = json.JSONEncoder(ensure_ascii=False).encode
+        self._lines: list[str] = []
+        self._buffered = buffered
 
     def result(self, r: RecordResult) -> None:
         for block in r.trace:
+            self.flush()
             print(block, file=sys.stderr)
         if self.dry_run:
+            encode, lines = self._encode, self._lines
             for value in r.outputs:
-                print(json.dumps(value, ensure_ascii=False))
-        write_dead(self.dead_file, list(r.dead))
-        self.warned += len(r.warnings)
-        self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
+                lines.append(encode(value))
+            if len(lines) >= self._buffered:
+                self.flush()
+        if r.dead:
+            write_dead(self.dead_file, list(r.dead))
+        if r.warnings:
+            self.warned += len(r.warnings)
+            self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
         self.tracker.record(r.dead, delivered=r.status == "delivered",
                             skipped=r.status == "skipped")
 
+    def flush(self) -> None:
+        if self._lines:
+            sys.stdout.write("\n".join(self._lines) + "\n")
+            self._lines.clear()
+
     def close(self) -> None:
+        self.flush()
         self.tracker.close()
         if self.dead_file is not None:
             self.dead_file.close()
