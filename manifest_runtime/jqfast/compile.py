@@ -235,9 +235,12 @@ def _text(node: ast.Node) -> Fn:
             raise Unsupported("interpolation with several outputs")
         pieces.append(("", fn.one))
     tostring = V.tostring
+    if len(pieces) == 1 and pieces[0][1] is not None:  # "\(x)": x as text
+        whole = pieces[0][1]
+        return single(lambda v, env: tostring(whole(v, env)))
 
     def run(v: Any, env: Env) -> str:
-        return "".join(text if f is None else tostring(f(v, env)) for text, f in pieces)
+        return "".join([text if f is None else tostring(f(v, env)) for text, f in pieces])
     return single(run)
 
 
