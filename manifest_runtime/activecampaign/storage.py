@@ -132,27 +132,11 @@ class SqliteStorage:
                     "INSERT INTO ac_custom_fields (id, title, perstag, type) VALUES (?,?,?,?)",
                     [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                if self._depth == 1:
-                    self._db.rollback()
-                    self._new_tags.clear()
-                raise
-            else:
-                if self._depth == 1:
-                    self._db.commit()
-                    self._tags |= self._new_tags
-                    self._new_tags.clear()
-            finally:
-                self._depth -= 1
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
 
     def next_id(self, kind: str) -> int:
-        with self.transaction():
+        with _Transaction(self):
             (last,) = self._db.execute(
                 "INSERT INTO ac_ids (kind, last) VALUES (?, 1) ON CONFLICT (kind) "
                 "DO UPDATE SET last = last + 1 RETURNING last", (kind,)).fetchone()
@@ -165,8 +149,8 @@ class SqliteStorage:
         return json.loads(row[0]) if row else None
 
     def put(self, kind: str, key: str, record: dict[str, Any]) -> None:
-        data = json.dumps(record, ensure_ascii=False, sort_keys=True)
-        with self.transaction():
+        data = _ENCODE(record)
+        with _Transaction(self):
             self._db.execute(
                 "INSERT INTO ac_records (kind, key, seq, data) VALUES (?, ?, "
                 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM ac_records), ?) "
@@ -197,3 +181,37 @@ class SqliteStorage:
                                         "ORDER BY CAST(id AS INTEGER)").fetchall()
             self._fields = tuple(CustomField(*row) for row in rows)
         return self._fields
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # a record as stored
+
+
+class _Transaction:
+    """`SqliteStorage.transaction()`: the writes inside land together (one commit by the
+    outermost), or a failure rolls them back. A plain class, not @contextmanager: an upsert
+    opens three (its own, next_id's, put's), for every record."""
+
+    __slots__ = ("_storage",)
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+
+    def __enter__(self) -> None:
+        storage = self._storage
+        storage._lock.acquire()
+        storage._depth += 1
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        storage = self._storage
+        try:
+            if storage._depth == 1:
+                if kind is not None:
+                    storage._db.rollback()
+                    storage._new_tags.clear()
+                else:
+                    storage._db.commit()
+                    storage._tags |= storage._new_tags
+                    storage._new_tags.clear()
+        finally:
+            storage._depth -= 1
+            storage._lock.release()

@@ -18,7 +18,7 @@ from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
 from .output import wants_json
 from .progress import Total
-from .run import open_dead_letter, write_dead
+from .run import open_dead_letter, sandbox_in_file, write_dead
 from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
@@ -132,9 +132,18 @@ def _run(args: argparse.Namespace) -> int:
         encode = json.JSONEncoder(ensure_ascii=False).encode
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
+        # into the sandbox of the state file: a page is one transaction (pipeline/polling.py)
+        batched = not dry and journal is not None and sandbox_in_file(pipeline, state)
+
+        def journal_of(key: str) -> Any:
+            def journal_dead(outcome: Any) -> None:
+                if journal is not None:
+                    journal.finish(key, outcome.record_no, outcome.dead)
+            return journal_dead
+
         def outcomes(key: str) -> Any:
             def on_outcome(outcome: Any) -> None:
-                if journal is not None:
+                if journal is not None and not batched:  # batched: in the page's transaction
                     journal.finish(key, outcome.record_no, outcome.dead)
                 write_dead(dead_file, outcome.dead)
                 summary.add(outcome_result(outcome))
@@ -165,12 +174,16 @@ def _run(args: argparse.Namespace) -> int:
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
 
         def poller_of(at: int, key: str) -> Poller:
-            return Poller(compiled, at, pipeline,
-                          context_for=pipeline.intake_context, load_state=load,
-                          save_state=save,
-                          on_outcome=outcomes(key), should_stop=lambda: stop.signal is not None,
-                          initialised=dry_run.mark if dry else
-                          lambda: state.mark_polling_initialised(name))
+            poller = Poller(compiled, at, pipeline,
+                            context_for=pipeline.intake_context, load_state=load,
+                            save_state=save,
+                            on_outcome=outcomes(key),
+                            should_stop=lambda: stop.signal is not None,
+                            initialised=dry_run.mark if dry else
+                            lambda: state.mark_polling_initialised(name))
+            if batched:
+                poller.batch, poller.journal = state.batch, journal_of(key)
+            return poller
 
         poller = poller_of(intake.index, run_key)
         if historical and history is not None and not dry:

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
             restart=args.restart, retry_failed=args.retry_failed,
             retry_unknown=args.retry_unknown,
-            batched=not args.dry_run and _sandbox_in_file(pipeline, state),
+            batched=not args.dry_run and sandbox_in_file(pipeline, state),
             chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
             idempotency_header=args.idempotency_key_header,
             sandbox_account=_is_sandbox(pipeline.env.ac),
@@ -171,7 +171,7 @@ def _is_sandbox(account: Any) -> bool:
 WARNINGS_SHOWN = 10
 
 
-def _sandbox_in_file(pipeline: Any, state: Any) -> bool:
+def sandbox_in_file(pipeline: Any, state: Any) -> bool:
     """Does the pipeline deliver into the sandbox account of the state file itself (no HTTP
     of its own)? Then a chunk of records is one transaction."""
     return _is_sandbox(pipeline.env.ac) and not pipeline.sends_http \
