@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..pipeline.batch import Summary
     from ..workflows import Intake, Workflow
 
+DRY_RUN_BUFFER = 1000  # poll --dry-run writes its records this many at a time (or a cycle's)
 DEFAULT_FREQUENCY = 1800  # seconds (reference §5.2: the schedule frequency is fixed at 1800)
 
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..pipeline.batch import Summary, outcome_result
+    from ..pipeline.batch import Summary
     from ..pipeline.polling import HistoricalImports, Poller
     from ..workflows import choose, polling_intake
 
@@ -128,7 +129,6 @@ def _run(args: argparse.Namespace) -> int:
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
-        write = sys.stdout.write
         encode = json.JSONEncoder(ensure_ascii=False).encode
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
@@ -145,14 +145,18 @@ def _run(args: argparse.Namespace) -> int:
             def on_outcome(outcome: Any) -> None:
                 if journal is not None and not batched:  # batched: in the page's transaction
                     journal.finish(key, outcome.record_no, outcome.dead)
-                write_dead(dead_file, outcome.dead)
-                summary.add(outcome_result(outcome))
+                if outcome.dead:
+                    write_dead(dead_file, outcome.dead)
+                summary.add_outcome(outcome)
                 tracker.record(outcome.dead,
                                delivered=bool(outcome.delivered) and not outcome.dead)
                 if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                     dry_run.printed += len(outcome.outputs)
+                    lines = dry_run.lines
                     for value in outcome.outputs:
-                        write(encode(value) + "\n")
+                        lines.append(encode(value))
+                    if len(lines) >= DRY_RUN_BUFFER:
+                        dry_run.flush()
                 for warning in outcome.warnings:  # keys the target could not use (issue 12)
                     print(f"{name}: warning: {warning}", file=sys.stderr)
             return on_outcome
@@ -207,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
                              cycles)
                 code = _finish(code, name, summary, args, state, stop, tracker, cycles)
         finally:
+            dry_run.flush()
             tracker.close()
             if dead_file is not None:
                 dead_file.close()
@@ -220,6 +225,13 @@ class _DryRun:
     initialised: bool
     state: list[Any] = field(default_factory=list)  # [polling_state] once a command set it
     printed: int = 0  # records printed
+    lines: list[str] = field(default_factory=list)  # records not written yet
+
+    def flush(self) -> None:
+        """Write the records made so far (one write per page or so, not one per record)."""
+        if self.lines:
+            sys.stdout.write("\n".join(self.lines) + "\n")
+            self.lines.clear()
 
     def mark(self) -> None:
         self.initialised = True
@@ -238,6 +250,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
+                dry_run.flush()
                 report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
                 cycles.append({"error": poller.pipeline.env.redact_value(located(
                     exc.diagnostic, poller.pipeline.compiled).as_json())})
@@ -245,6 +258,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                       "recorded", file=sys.stderr)
                 failed_cycle = True
                 report = None
+            dry_run.flush()
             if report is not None:
                 read, delivered, failed = (summary.read - before[0],
                                            summary.delivered - before[1],

@@ -116,6 +116,23 @@ class Summary:
         self.empty += 1 if r.items == 0 else 0
 
 
+    def add_outcome(self, o: Outcome) -> None:
+        """`add(outcome_result(o))` without making the result (poll: once per result)."""
+        self.read += 1
+        self.delivered += o.delivered
+        if o.dead:
+            self.dead += len(o.dead)
+            self.failed += 1
+        else:
+            self.delivered_records += 1
+        if o.items is None:
+            self.items += 1
+        else:
+            self.items += o.items
+            self.fanned += 1
+            self.empty += o.items == 0
+
+
 OnResult = Callable[[RecordResult], None]
 
 
