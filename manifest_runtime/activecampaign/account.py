@@ -120,9 +120,14 @@ class Account(AccountRules):
                            "tags": []}
             contact.update(data.fields)
             contact["fieldValues"].update(data.field_values)
-            for tag in data.tags:
-                if tag.casefold() not in (t.casefold() for t in contact["tags"]):
-                    contact["tags"].append(self._tag(tag))
+            if data.tags:
+                tags = contact["tags"]
+                have = {t.casefold() for t in tags}
+                for tag in data.tags:
+                    folded = tag.casefold()
+                    if folded not in have:
+                        have.add(folded)
+                        tags.append(self._tag(tag))
             self.storage.put("contact", key, contact)
         return contact
 

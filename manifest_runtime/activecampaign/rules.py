@@ -86,13 +86,25 @@ class ContactData:
     tags: tuple[str, ...] = ()
 
 
+_IDS: list[Any] = [None, frozenset()]  # [custom fields, their ids]: the last asked
+
+
+def _custom_ids(custom: tuple[CustomField, ...]) -> frozenset[str]:
+    """The ids of these custom fields (an account gives the same tuple for every contact)."""
+    known = _IDS
+    if known[0] is not custom:
+        known[:] = [custom, frozenset(f.id for f in custom)]
+    ids: frozenset[str] = known[1]
+    return ids
+
+
 def contact_data(data: Any, custom: tuple[CustomField, ...]) -> ContactData:
     """Split a contact object; an unknown field or bad `_tags` is an error raised before
     anything is written."""
     if not isinstance(data, dict):  # e.g. ActiveCampaign.sync {"contact": "a@b.c"}
         raise fail("contact-email", f"a contact is an object with an email, got "
                    f"{type(data).__name__}", 'e.g. {"email": "ada@example.com"}')
-    custom_ids = {f.id for f in custom}
+    custom_ids = _custom_ids(custom)
     unknown = [k for k in data if k != "_tags" and k not in STANDARD_IDS and k not in custom_ids]
     if unknown:
         known = sorted(STANDARD_IDS | custom_ids)

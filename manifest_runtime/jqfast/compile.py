@@ -475,6 +475,7 @@ _PLAIN: dict[str, Callable[[Any], Any]] = {
     "tostring": V.tostring, "tojson": V.dump, "tonumber": V.tonumber, "type": V.typename,
     "ascii_downcase": V.ascii_downcase, "ascii_upcase": V.ascii_upcase,
     "not": lambda v: not V.truthy(v), "to_entries": V.to_entries, "add": V.add_all,
+    "sort": V.sort, "unique": V.unique, "min": V.minimum, "max": V.maximum,
 }
 _WITH_ARG: dict[str, Callable[[Any, Any], Any]] = {
     "has": V.has, "split": V.split, "join": V.join, "startswith": V.starts,
