@@ -105,17 +105,21 @@ def contact_data(data: Any, custom: tuple[CustomField, ...]) -> ContactData:
         raise fail("contact-email", f"a contact is an object with an email, got "
                    f"{type(data).__name__}", 'e.g. {"email": "ada@example.com"}')
     custom_ids = _custom_ids(custom)
-    unknown = [k for k in data if k != "_tags" and k not in STANDARD_IDS and k not in custom_ids]
-    if unknown:
-        known = sorted(STANDARD_IDS | custom_ids)
-        raise fail("contact-field", f"contact field {unknown[0]!r} does not exist",
-                   f"fields: {', '.join(known)}")
+    fields: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for k, v in data.items():  # one pass: once per contact
+        standard = k in STANDARD_IDS
+        if standard and k != "email":
+            fields[k] = v
+        if k in custom_ids:
+            values[k] = v
+        elif not standard and k != "_tags":  # the first unknown field, in the data's order
+            known = sorted(STANDARD_IDS | custom_ids)
+            raise fail("contact-field", f"contact field {k!r} does not exist",
+                       f"fields: {', '.join(known)}")
     tags = contact_tags(data.get("_tags"))
-    return ContactData(
-        email=data.get("email"),
-        fields={k: v for k, v in data.items() if k in STANDARD_IDS and k != "email"},
-        field_values={k: v for k, v in data.items() if k in custom_ids},
-        tags=tuple(tags))
+    return ContactData(email=data.get("email"), fields=fields, field_values=values,
+                       tags=tuple(tags))
 
 
 def known_part(data: dict[str, Any], keys: frozenset[str], where: str) -> dict[str, Any]:
