@@ -105,20 +105,25 @@ def main() -> None:
         subprocess.run([py, "-m", "manifest_runtime", "setup", MANIFEST, "--answers",
                         str(EXAMPLE / "answers.yaml"), "--replay", str(EXAMPLE / "cassette.yaml"),
                         "--state", str(setup)], check=True, stdout=subprocess.DEVNULL, env=env)
+        one = tmp / "one.jsonl"  # one record: the start-up of each command
+        one.write_text(json.dumps(payload(10**9)) + "\n")
         rows: dict[str, list[tuple[float, float]]] = {k: [] for k in (
             "run", "bare sandbox", "run --dry-run", "bare dry")}
+        starts: dict[str, list[tuple[float, float]]] = {k: [] for k in rows}
         for r in range(args.rounds):
-            state = tmp / f"state{r}.db"
-            shutil.copy(setup, state)
-            bare_db = tmp / f"bare{r}.db"
-            rows["run"].append(timed([py, "-m", "manifest_runtime", "run", MANIFEST, "--input",
-                                      str(data), "--state", str(state)], env))
-            rows["bare sandbox"].append(timed([py, "-c", BARE, "sandbox", str(data), SOURCE,
-                                               str(bare_db)], env))
-            rows["run --dry-run"].append(timed([py, "-m", "manifest_runtime", "run", MANIFEST,
-                                                "--input", str(data), "--state", str(state),
-                                                "--dry-run"], env))
-            rows["bare dry"].append(timed([py, "-c", BARE, "dry", str(data), SOURCE], env))
+            for table, given in ((rows, data), (starts, one)):
+                state = tmp / f"state{r}-{given.stem}.db"
+                shutil.copy(setup, state)
+                bare_db = tmp / f"bare{r}-{given.stem}.db"
+                table["run"].append(timed([py, "-m", "manifest_runtime", "run", MANIFEST,
+                                           "--input", str(given), "--state", str(state)], env))
+                table["bare sandbox"].append(timed([py, "-c", BARE, "sandbox", str(given),
+                                                    SOURCE, str(bare_db)], env))
+                table["run --dry-run"].append(timed([py, "-m", "manifest_runtime", "run",
+                                                     MANIFEST, "--input", str(given),
+                                                     "--state", str(state), "--dry-run"], env))
+                table["bare dry"].append(timed([py, "-c", BARE, "dry", str(given), SOURCE],
+                                               env))
             print(f"round {r + 1}: " + "  ".join(
                 f"{k} {v[-1][0]:.2f}s cpu/{v[-1][1]:.2f}s" for k, v in rows.items()),
                 flush=True)
@@ -132,6 +137,12 @@ def main() -> None:
               f"{statistics.median(x[0] for x in rows[bare]):.3f} / "
               f"{statistics.median(x[1] for x in rows[bare]):.3f}   ratio cpu {cpu:.2f}x, "
               f"wall {wall:.2f}x")
+    print("\nwhere it goes (CPU, medians): start-up = the same command on one record; per "
+          "record = (all - start-up) / records")
+    for name in rows:
+        start = statistics.median(x[0] for x in starts[name])
+        every = (statistics.median(x[0] for x in rows[name]) - start) / args.records * 1e6
+        print(f"{name:>14}: start-up {start * 1e3:6.0f} ms   per record {every:5.1f} us")
 
 
 if __name__ == "__main__":
