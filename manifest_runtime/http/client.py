@@ -50,13 +50,19 @@ def load_httpx() -> Any:
     """httpx, imported on the first request (a run with no HTTP of its own never pays for it),
     without its command-line client: httpx's `__init__` imports click, rich and pygments for
     it (~35 ms of start-up) when they are installed, and falls back to a stub when not."""
+    if _HTTPX:
+        return _HTTPX[0]
     import sys
 
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     import httpx
 
+    _HTTPX.append(httpx)
     return httpx
+
+
+_HTTPX: list[Any] = []  # the module, once loaded
 
 
 def _not_sent(exc: Exception) -> bool:
