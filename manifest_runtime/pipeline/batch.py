@@ -7,10 +7,11 @@ the `Summary` at the end.
   time: records delivered before are skipped, failed ones too (unless `retry_failed`), and
   records whose outcome is unknown are never sent again unless `retry_unknown` (`restart`
   runs everything).
-* HTTP targets: records run on a thread pool (`concurrency`), each one's end is journaled
-  the moment it ends; a request that is not idempotent is preceded by the record's committed
-  `sending` mark (pipeline/sending.py), so a killed process leaves records whose outcome is
-  unknown, never records sent twice.
+* One record at a time (`concurrency` 1, the default) is a plain loop in the calling thread;
+  more run on a thread pool, their results handed on in input order.
+* HTTP targets: each record's end is journaled the moment it ends; a request that is not
+  idempotent is preceded by the record's committed `sending` mark (pipeline/sending.py), so
+  a killed process leaves records whose outcome is unknown, never records sent twice.
 * `batched` (the target is the sandbox account in the state file itself, and no step sends
   HTTP): a chunk's records, their contacts and their journal rows are one transaction, so a
   crash keeps or loses the whole chunk and a rerun repeats nothing.
@@ -114,7 +115,6 @@ class Summary:
         self.items += 1 if r.items is None else r.items
         self.fanned += 0 if r.items is None else 1
         self.empty += 1 if r.items == 0 else 0
-
 
     def add_outcome(self, o: Outcome) -> None:
         """`add(outcome_result(o))` without making the result (poll: once per result)."""
