@@ -53,3 +53,18 @@ def test_a_put_after_a_rolled_back_batch_is_written(tmp_path: Path) -> None:
         assert storage.get("deal", "1") is None  # rolled back with the batch
         storage.put("deal", "1", {"id": 1, "title": "Deal"})
         assert storage.get("deal", "1") == {"id": 1, "title": "Deal"}
+
+
+def test_a_value_equal_in_python_but_not_in_json_is_written(tmp_path: Path) -> None:
+    """1, 1.0 and true compare equal in Python: only texts and nulls count as unchanged."""
+    with StateFile(str(tmp_path / "s.db")) as state:
+        ac = state.sandbox()
+        ac.upsert_contact({"email": "ada@example.com", "phone": "1"})
+        ac.upsert_contact({"email": "ada@example.com", "phone": 1})
+        assert ac.contacts["ada@example.com"]["phone"] == 1
+        ac.upsert_contact({"email": "ada@example.com", "phone": True})
+        assert ac.contacts["ada@example.com"]["phone"] is True
+        before = changes(state)
+        ac.upsert_contact({"email": "ada@example.com", "_tags": ["New"]})  # a new tag
+        assert changes(state) > before
+        assert ac.contacts["ada@example.com"]["tags"] == ["New"]
