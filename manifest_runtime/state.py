@@ -194,10 +194,6 @@ def open_db(path: str) -> sqlite3.Connection:
         # in WAL mode, NORMAL commits without an fsync each (~0.3 ms here): a killed process
         # loses nothing; only a power cut may drop the last commits (the file stays sound)
         db.execute("PRAGMA synchronous=NORMAL")
-        # 16 MiB of pages (the default is 2): the b-trees' upper levels stay in memory as the
-        # sandbox and the journal grow, so a record's lookups cost the same at 1M rows as at
-        # 10k (bench/bench_chunks.py)
-        db.execute("PRAGMA cache_size=-16384")
         _claim(db, path)
         _migrate(db, path)
     except sqlite3.DatabaseError as exc:  # not a database, unreadable, locked, ...
