@@ -5,7 +5,6 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from contextlib import nullcontext
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
+from .json_lines import json_line
 from .output import wants_json
 from .progress import Total
 from .run import open_dead_letter, sandbox_in_file, write_dead
@@ -129,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
-        encode = json.JSONEncoder(ensure_ascii=False).encode
+        encode = json_line
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
 
         # into the sandbox of the state file: a page is one transaction (pipeline/polling.py)

@@ -17,6 +17,7 @@ from ..errors import UsageError
 from .ac_options import target_key
 from .failures import Failures
 from .http_options import add_http_options, positive_int
+from .json_lines import json_line
 from .output import wants_json
 from .progress import count_records
 from .run_input import input_lines
@@ -190,7 +191,7 @@ class Printer:
         self.warned = 0
         # dry-run lines are written `buffered` at a time (a batch's worth: one write, not one
         # per record; 1 on standard input, so each line shows as it is made)
-        self._encode = json.JSONEncoder(ensure_ascii=False).encode
+        self._encode = json_line
         self._lines: list[str] = []
         self._buffered = buffered
 
