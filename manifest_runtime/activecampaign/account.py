@@ -115,15 +115,26 @@ class Account(AccountRules):
         key = email.lower()
         with self.storage.transaction():
             contact = self.storage.get("contact", key)
+            changed = contact is None
             if contact is None:
                 contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
                            "tags": []}
+            else:  # a contact imported again as it is: nothing to write
+                changed = not (_unchanged(contact, data.fields)
+                               and _unchanged(contact["fieldValues"], data.field_values))
             contact.update(data.fields)
             contact["fieldValues"].update(data.field_values)
-            for tag in data.tags:
-                if tag.casefold() not in (t.casefold() for t in contact["tags"]):
-                    contact["tags"].append(self._tag(tag))
-            self.storage.put("contact", key, contact)
+            if data.tags:
+                tags = contact["tags"]
+                have = {t.casefold() for t in tags}
+                for tag in data.tags:
+                    folded = tag.casefold()
+                    if folded not in have:
+                        have.add(folded)
+                        tags.append(self._tag(tag))
+                        changed = True
+            if changed:
+                self.storage.put("contact", key, contact)
         return contact
 
     def _tag(self, tag: str) -> str:
@@ -240,6 +251,19 @@ class Account(AccountRules):
         self.upsert_contact({"email": contact["email"], "_tags": [tags[index]]})
         return HttpResponse(201, headers, {"contactTag": {
             "contact": str(contact["id"]), "tag": str(index + 1)}})
+
+
+def _unchanged(into: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Would `into.update(new)` leave `into` as it is? Texts and nulls are compared; any other
+    value counts as a change (1, 1.0 and true are equal in Python, not in JSON)."""
+    for k, v in new.items():
+        if k not in into:
+            return False
+        old = into[k]
+        if not ((v is None and old is None)
+                or (type(v) is str and type(old) is str and v == old)):
+            return False
+    return True
 
 
 def _page(key: str, items: list[dict[str, Any]], params: dict[str, Any] | None

@@ -86,24 +86,40 @@ class ContactData:
     tags: tuple[str, ...] = ()
 
 
+_IDS: list[Any] = [None, frozenset()]  # [custom fields, their ids]: the last asked
+
+
+def _custom_ids(custom: tuple[CustomField, ...]) -> frozenset[str]:
+    """The ids of these custom fields (an account gives the same tuple for every contact)."""
+    known = _IDS
+    if known[0] is not custom:
+        known[:] = [custom, frozenset(f.id for f in custom)]
+    ids: frozenset[str] = known[1]
+    return ids
+
+
 def contact_data(data: Any, custom: tuple[CustomField, ...]) -> ContactData:
     """Split a contact object; an unknown field or bad `_tags` is an error raised before
     anything is written."""
     if not isinstance(data, dict):  # e.g. ActiveCampaign.sync {"contact": "a@b.c"}
         raise fail("contact-email", f"a contact is an object with an email, got "
                    f"{type(data).__name__}", 'e.g. {"email": "ada@example.com"}')
-    custom_ids = {f.id for f in custom}
-    unknown = [k for k in data if k != "_tags" and k not in STANDARD_IDS and k not in custom_ids]
-    if unknown:
-        known = sorted(STANDARD_IDS | custom_ids)
-        raise fail("contact-field", f"contact field {unknown[0]!r} does not exist",
-                   f"fields: {', '.join(known)}")
+    custom_ids = _custom_ids(custom)
+    fields: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for k, v in data.items():  # one pass: once per contact
+        standard = k in STANDARD_IDS
+        if standard and k != "email":
+            fields[k] = v
+        if k in custom_ids:
+            values[k] = v
+        elif not standard and k != "_tags":  # the first unknown field, in the data's order
+            known = sorted(STANDARD_IDS | custom_ids)
+            raise fail("contact-field", f"contact field {k!r} does not exist",
+                       f"fields: {', '.join(known)}")
     tags = contact_tags(data.get("_tags"))
-    return ContactData(
-        email=data.get("email"),
-        fields={k: v for k, v in data.items() if k in STANDARD_IDS and k != "email"},
-        field_values={k: v for k, v in data.items() if k in custom_ids},
-        tags=tuple(tags))
+    return ContactData(email=data.get("email"), fields=fields, field_values=values,
+                       tags=tuple(tags))
 
 
 def known_part(data: dict[str, Any], keys: frozenset[str], where: str) -> dict[str, Any]:

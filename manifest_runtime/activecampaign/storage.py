@@ -127,6 +127,10 @@ class SqliteStorage:
         self._fields: tuple[CustomField, ...] | None = None  # read once: nothing changes them
         self._tags: set[str] = set()  # tags known to be committed in ac_tags (never deleted)
         self._new_tags: set[str] = set()  # added in the transaction under way
+        # the record read (get) or written (put) last in the transaction under way, as stored:
+        # a put() of the same text writes nothing (an import of records the sandbox holds
+        # already rewrites no row). Forgotten when a transaction begins or ends.
+        self._read: tuple[str, str, str] | None = None
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             if self._db.execute("SELECT COUNT(*) FROM ac_custom_fields").fetchone()[0] == 0:
@@ -137,27 +141,11 @@ class SqliteStorage:
                     "VALUES (?,?,?,?)",
                     [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                if self._depth == 1:
-                    self._db.rollback()
-                    self._new_tags.clear()
-                raise
-            else:
-                if self._depth == 1:
-                    self._db.commit()
-                    self._tags |= self._new_tags
-                    self._new_tags.clear()
-            finally:
-                self._depth -= 1
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
 
     def next_id(self, kind: str) -> int:
-        with self.transaction():
+        with _Transaction(self):
             (last,) = self._db.execute(
                 "INSERT INTO ac_ids (kind, last) VALUES (?, 1) ON CONFLICT (kind) "
                 "DO UPDATE SET last = ac_ids.last + 1 RETURNING last", (kind,)).fetchone()
@@ -167,16 +155,22 @@ class SqliteStorage:
         with self._lock:
             row = self._db.execute("SELECT data FROM ac_records WHERE kind = ? AND key = ?",
                                    (kind, key)).fetchone()
-        return json.loads(row[0]) if row else None
+            if row is None:
+                return None
+            self._read = (kind, key, row[0])
+        return json.loads(row[0])  # type: ignore[no-any-return]
 
     def put(self, kind: str, key: str, record: dict[str, Any]) -> None:
-        data = json.dumps(record, ensure_ascii=False, sort_keys=True)
-        with self.transaction():
+        data = _ENCODE(record)
+        with _Transaction(self):
+            if self._read == (kind, key, data):  # read just now, unchanged: nothing to write
+                return
             self._db.execute(
                 "INSERT INTO ac_records (kind, key, seq, data) VALUES (?, ?, "
                 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM ac_records), ?) "
                 "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
                 (kind, key, data))
+            self._read = (kind, key, data)  # as it now stands in this transaction
 
     def records(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._lock:
@@ -202,3 +196,40 @@ class SqliteStorage:
                                         "ORDER BY CAST(id AS INTEGER)").fetchall()
             self._fields = tuple(CustomField(*row) for row in rows)
         return self._fields
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # a record as stored
+
+
+class _Transaction:
+    """`SqliteStorage.transaction()`: the writes inside land together (one commit by the
+    outermost), or a failure rolls them back. A plain class, not @contextmanager: an upsert
+    opens three (its own, next_id's, put's), for every record."""
+
+    __slots__ = ("_storage",)
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+
+    def __enter__(self) -> None:
+        storage = self._storage
+        storage._lock.acquire()
+        storage._depth += 1
+        if storage._depth == 1:
+            storage._read = None
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        storage = self._storage
+        try:
+            if storage._depth == 1:
+                storage._read = None
+                if kind is not None:
+                    storage._db.rollback()
+                    storage._new_tags.clear()
+                else:
+                    storage._db.commit()
+                    storage._tags |= storage._new_tags
+                    storage._new_tags.clear()
+        finally:
+            storage._depth -= 1
+            storage._lock.release()

@@ -5,7 +5,6 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from contextlib import nullcontext
@@ -16,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvaluationError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
+from .json_lines import json_line
 from .output import wants_json
 from .progress import Total
-from .run import open_dead_letter, write_dead
+from .run import open_dead_letter, sandbox_in_file, write_dead
 from .run_report import Tracker, print_failures, print_summary_json
 from .session import (
     DEFAULT_WEBHOOK_URL,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..pipeline.batch import Summary
     from ..workflows import Intake, Workflow
 
+DRY_RUN_BUFFER = 1000  # poll --dry-run writes its records this many at a time (or a cycle's)
 DEFAULT_FREQUENCY = 1800  # seconds (reference §5.2: the schedule frequency is fixed at 1800)
 
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..pipeline.batch import Summary, outcome_result
+    from ..pipeline.batch import Summary
     from ..pipeline.polling import HistoricalImports, Poller
     from ..workflows import choose, polling_intake
 
@@ -128,22 +129,34 @@ def _run(args: argparse.Namespace) -> int:
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
 
-        write = sys.stdout.write
-        encode = json.JSONEncoder(ensure_ascii=False).encode
+        encode = json_line
         dry_run = _DryRun(initialised=not args.reset and state.polling_initialised(name))
+
+        # into the sandbox of the state file: a page is one transaction (pipeline/polling.py)
+        batched = not dry and journal is not None and sandbox_in_file(pipeline, state)
+
+        def journal_of(key: str) -> Any:
+            def journal_dead(outcome: Any) -> None:
+                if journal is not None:
+                    journal.finish(key, outcome.record_no, outcome.dead)
+            return journal_dead
 
         def outcomes(key: str) -> Any:
             def on_outcome(outcome: Any) -> None:
-                if journal is not None:
+                if journal is not None and not batched:  # batched: in the page's transaction
                     journal.finish(key, outcome.record_no, outcome.dead)
-                write_dead(dead_file, outcome.dead)
-                summary.add(outcome_result(outcome))
+                if outcome.dead:
+                    write_dead(dead_file, outcome.dead)
+                summary.add_outcome(outcome)
                 tracker.record(outcome.dead,
                                delivered=bool(outcome.delivered) and not outcome.dead)
                 if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                     dry_run.printed += len(outcome.outputs)
+                    lines = dry_run.lines
                     for value in outcome.outputs:
-                        write(encode(value) + "\n")
+                        lines.append(encode(value))
+                    if len(lines) >= DRY_RUN_BUFFER:
+                        dry_run.flush()
                 for warning in outcome.warnings:  # keys the target could not use (issue 12)
                     print(f"{name}: warning: {warning}", file=sys.stderr)
             return on_outcome
@@ -165,12 +178,16 @@ def _run(args: argparse.Namespace) -> int:
         stop = StopOnSignal("\nstopping after the page in hand (Ctrl-C again to abort)")
 
         def poller_of(at: int, key: str) -> Poller:
-            return Poller(compiled, at, pipeline,
-                          context_for=pipeline.intake_context, load_state=load,
-                          save_state=save,
-                          on_outcome=outcomes(key), should_stop=lambda: stop.signal is not None,
-                          initialised=dry_run.mark if dry else
-                          lambda: state.mark_polling_initialised(name))
+            poller = Poller(compiled, at, pipeline,
+                            context_for=pipeline.intake_context, load_state=load,
+                            save_state=save,
+                            on_outcome=outcomes(key),
+                            should_stop=lambda: stop.signal is not None,
+                            initialised=dry_run.mark if dry else
+                            lambda: state.mark_polling_initialised(name))
+            if batched:
+                poller.batch, poller.journal = state.batch, journal_of(key)
+            return poller
 
         poller = poller_of(intake.index, run_key)
         if historical and history is not None and not dry:
@@ -194,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
                              cycles)
                 code = _finish(code, name, summary, args, state, stop, tracker, cycles)
         finally:
+            dry_run.flush()
             tracker.close()
             if dead_file is not None:
                 dead_file.close()
@@ -207,6 +225,13 @@ class _DryRun:
     initialised: bool
     state: list[Any] = field(default_factory=list)  # [polling_state] once a command set it
     printed: int = 0  # records printed
+    lines: list[str] = field(default_factory=list)  # records not written yet
+
+    def flush(self) -> None:
+        """Write the records made so far (one write per page or so, not one per record)."""
+        if self.lines:
+            sys.stdout.write("\n".join(self.lines) + "\n")
+            self.lines.clear()
 
     def mark(self) -> None:
         self.initialised = True
@@ -225,6 +250,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
             try:
                 report = poller.cycle(first)
             except EvaluationError as exc:
+                dry_run.flush()
                 report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
                 cycles.append({"error": poller.pipeline.env.redact_value(located(
                     exc.diagnostic, poller.pipeline.compiled).as_json())})
@@ -232,6 +258,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
                       "recorded", file=sys.stderr)
                 failed_cycle = True
                 report = None
+            dry_run.flush()
             if report is not None:
                 read, delivered, failed = (summary.read - before[0],
                                            summary.delivered - before[1],

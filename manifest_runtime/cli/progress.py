@@ -111,6 +111,10 @@ class Progress:
         self._bar.start()
 
     def update(self, counts: Counts) -> None:
+        mode = self.mode
+        if mode == "off" or (mode == "log" and self.clock() - self._last_log < self.interval):
+            self._counts = counts  # the latest, for line(); nothing to show (once per record)
+            return
         with self._lock:
             self._counts = Counts(counts.done, counts.delivered, counts.failed, counts.skipped)
             if self.mode == "bar":

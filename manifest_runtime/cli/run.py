@@ -17,6 +17,7 @@ from ..errors import UsageError
 from .ac_options import target_key
 from .failures import Failures
 from .http_options import add_http_options, positive_int
+from .json_lines import json_line
 from .output import wants_json
 from .progress import count_records
 from .run_input import input_lines
@@ -107,13 +108,13 @@ def run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
             restart=args.restart, retry_failed=args.retry_failed,
             retry_unknown=args.retry_unknown,
-            batched=not args.dry_run and _sandbox_in_file(pipeline, state),
+            batched=not args.dry_run and sandbox_in_file(pipeline, state),
             chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
             idempotency_header=args.idempotency_key_header,
             sandbox_account=_is_sandbox(pipeline.env.ac),
             legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
                                                                    args.input or args.contacts))
-        printer = Printer(args)
+        printer = Printer(args, buffered=options.chunk)
         stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
                             "abort)")
         try:
@@ -169,7 +170,7 @@ def _is_sandbox(account: Any) -> bool:
 WARNINGS_SHOWN = 10
 
 
-def _sandbox_in_file(pipeline: Any, state: Any) -> bool:
+def sandbox_in_file(pipeline: Any, state: Any) -> bool:
     """Does the pipeline deliver into the sandbox account of the state file itself (no HTTP
     of its own)? Then a chunk of records is one transaction."""
     return _is_sandbox(pipeline.env.ac) and not pipeline.sends_http \
@@ -180,26 +181,43 @@ class Printer:
     """What `run` prints per record: dry-run output (JSON lines, input order), --trace
     blocks, --dead-letter lines, a progress line on a terminal."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, buffered: int = 1) -> None:
         self.dry_run = args.dry_run
         self.dead_file = open_dead_letter(args.dead_letter)
         self.tracker = Tracker(args, count_records(args.input or args.contacts))
         self.warnings: list[str] = []  # the first WARNINGS_SHOWN keys a target could not use
         self.warned = 0
+        # dry-run lines are written `buffered` at a time (a batch's worth: one write, not one
+        # per record; 1 on standard input, so each line shows as it is made)
+        self._encode = json_line
+        self._lines: list[str] = []
+        self._buffered = buffered
 
     def result(self, r: RecordResult) -> None:
         for block in r.trace:
+            self.flush()
             print(block, file=sys.stderr)
         if self.dry_run:
+            encode, lines = self._encode, self._lines
             for value in r.outputs:
-                print(json.dumps(value, ensure_ascii=False))
-        write_dead(self.dead_file, list(r.dead))
-        self.warned += len(r.warnings)
-        self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
+                lines.append(encode(value))
+            if len(lines) >= self._buffered:
+                self.flush()
+        if r.dead:
+            write_dead(self.dead_file, list(r.dead))
+        if r.warnings:
+            self.warned += len(r.warnings)
+            self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
         self.tracker.record(r.dead, delivered=r.status == "delivered",
                             skipped=r.status == "skipped")
 
+    def flush(self) -> None:
+        if self._lines:
+            sys.stdout.write("\n".join(self._lines) + "\n")
+            self._lines.clear()
+
     def close(self) -> None:
+        self.flush()
         self.tracker.close()
         if self.dead_file is not None:
             self.dead_file.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,16 +27,23 @@ class Tracker:
         self.progress = Progress(total=total, unit=unit, quiet=quiet or every == 0,
                                  terminal=terminal, interval=float(every or 10))
         self.counts = Counts()
+        self._lock = threading.Lock()
 
     def record(self, dead: Iterable[DeadLetterLike], *, delivered: bool, skipped: bool = False
                ) -> None:
         """One record ended: delivered, failed (its dead letters) or skipped."""
-        dead = list(dead)
-        self.failures.add(dead)
-        c = self.counts
-        self.counts = Counts(c.done + 1, c.delivered + (1 if delivered else 0),
-                             c.failed + (1 if dead else 0), c.skipped + (1 if skipped else 0))
-        self.progress.update(self.counts)
+        failed = False
+        if dead:
+            dead = list(dead)
+            self.failures.add(dead)
+            failed = bool(dead)
+        with self._lock:  # counted in place: this runs once per record
+            c = self.counts
+            c.done += 1
+            c.delivered += delivered
+            c.failed += failed
+            c.skipped += skipped
+            self.progress.update(c)
 
     def close(self) -> None:
         self.progress.close()

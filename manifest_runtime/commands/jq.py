@@ -41,6 +41,16 @@ class JqNode:
             compiled.append(compile_jq_text(self.text))
         return compiled[0]
 
+    @property
+    def run_all(self) -> Any:
+        """`program.input_value(v).all()` as one call (the fast path's own `all`)."""
+        compiled = self._compiled
+        if len(compiled) < 2:
+            program = self.program
+            compiled.append(program.all if jqfast.is_fast(program)
+                            else lambda value: program.input_value(value).all())
+        return compiled[1]
+
 
 def compile_jq_text(program: str) -> Any:
     """Compile a jq program (cached by text: identical programs compile once) on the engine
@@ -202,7 +212,7 @@ def run_program(node: JqNode, value: Any, ctx: EvalContext) -> Any:
     else:
         data = value
     try:
-        outputs = node.program.input_value(data).all()
+        outputs = node.run_all(data)
     except ValueError as exc:
         raise _runtime_error(node, value, exc) from None
     count = len(outputs)

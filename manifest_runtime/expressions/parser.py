@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -137,7 +138,47 @@ def _parse_expansion(text: str, start: int, end: int) -> Expansion:
     )
 
 
+# The grammar's common forms, read without Lark (importing and building it costs ~20 ms of
+# every start-up): `ROOT(.KEY|::KEY|[INDEX])*` with spaces around, then `| NAME` filters, the
+# last one maybe with `:ARG` (everything up to the end, as the grammar's ARG). Anything else,
+# every error included, goes to Lark; tests/expressions/test_fast_parse.py checks both agree.
+_FAST_REF = re.compile(r"[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
+_FAST_SEGMENT = re.compile(r"(?:\.|::)([A-Za-z0-9_\-]+)|\[([0-9]+)\]")
+_FAST_FILTER = re.compile(r"\|[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::([^}]*))?")
+_FAST_SPACE = re.compile(r"[ \t]*")
+
+
+def _parse_fast(inner: str) -> dict[str, Any] | None:
+    """`_parse_inner`'s result for the common forms, else None."""
+    m = _FAST_REF.match(inner)
+    if m is None:
+        return None
+    root = (m.group(1), m.start(1))
+    path: list[Segment] = []
+    pos = m.end()
+    while (seg := _FAST_SEGMENT.match(inner, pos)) is not None:
+        key, index = seg.group(1), seg.group(2)
+        path.append(str(key) if key is not None else int(index))
+        pos = seg.end()
+    pos = _FAST_SPACE.match(inner, pos).end()  # type: ignore[union-attr]
+    filters = []
+    while pos < len(inner):
+        f = _FAST_FILTER.match(inner, pos)
+        if f is None:
+            return None
+        raw = f.group(2)
+        if raw:  # the argument runs to the end: no filter after it
+            filters.append((f.group(1), _typed_arg(raw), f.start(1), f.end(2)))
+        else:
+            filters.append((f.group(1), Missing, f.start(1), f.end(1)))
+        pos = f.end()
+    return {"root": root, "path": path, "filters": filters}
+
+
 def _parse_inner(inner: str, offset: int) -> dict[str, Any]:
+    fast = _parse_fast(inner)
+    if fast is not None:
+        return fast
     from lark.exceptions import (
         UnexpectedCharacters,
         UnexpectedEOF,

@@ -17,9 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
@@ -36,15 +34,41 @@ from .retry import RetryPolicy
 from .trace import TraceEvent, TraceFn
 from .types import HttpRequest, HttpResponse
 
+if TYPE_CHECKING:
+    import httpx
+
 AcHandler = Callable[[HttpRequest], HttpResponse]
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 _UNSET: Any = object()
-# failures after which the request surely never reached the server
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NOTICE_WAIT = 1.0  # waits this long or longer are announced through `notice`
 REPLAY_PLACEHOLDER = "replay-placeholder"
+
+
+def load_httpx() -> Any:
+    """httpx, imported on the first request (a run with no HTTP of its own never pays for it),
+    without its command-line client: httpx's `__init__` imports click, rich and pygments for
+    it (~35 ms of start-up) when they are installed, and falls back to a stub when not."""
+    if _HTTPX:
+        return _HTTPX[0]
+    import sys
+
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    import httpx
+
+    _HTTPX.append(httpx)
+    return httpx
+
+
+_HTTPX: list[Any] = []  # the module, once loaded
+
+
+def _not_sent(exc: Exception) -> bool:
+    """Did the request surely never reach the server?"""
+    httpx = load_httpx()
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _parse_body(response: httpx.Response) -> Any:
@@ -110,8 +134,9 @@ class HttpClient:
         self.replaying = replay is not None
         if self.replaying:  # a cassette needs no real credentials: it was recorded scrubbed
             self.credentials = with_placeholders(self.credentials)
-        self._http = httpx.Client(transport=transport, timeout=timeout,
-                                  follow_redirects=False)  # redirect.py follows them
+        self._transport = transport
+        self._client: httpx.Client | None = None  # made on the first request (_http)
+        self._client_lock = threading.Lock()
         self.rate_limiter: RateLimiter = build_rate_limiter(api_value(compiled, "rate_limit"),
                                                             clock, sleep)
         self._lock = threading.Lock()
@@ -121,8 +146,23 @@ class HttpClient:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def _http(self) -> httpx.Client:
+        """The pooled client, made on first use: a run whose requests all go to the sandbox
+        or a cassette never loads httpx nor its TLS context."""
+        client = self._client
+        if client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = load_httpx().Client(
+                        transport=self._transport, timeout=self.timeout,
+                        follow_redirects=False)  # redirect.py follows them
+                client = self._client
+        return client
+
     def close(self) -> None:
-        self._http.close()
+        if self._client is not None:
+            self._client.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -251,6 +291,7 @@ class HttpClient:
     def _attempts(self, request: HttpRequest, auth_headers: dict[str, str], limited: bool,
                   purpose: str, max_attempts: int | None = None,
                   limiter: RateLimiter | None = None) -> HttpResponse:
+        httpx = load_httpx()
         headers = merge_headers(request.headers, auth_headers)
         url = str(httpx.URL(request.url).copy_merge_params(_query(request.params))) \
             if request.params else request.url
@@ -266,7 +307,7 @@ class HttpClient:
                                           purpose)
             except httpx.TransportError as exc:
                 self._trace(request.method, url, attempt, started, None, exc, purpose)
-                left = not isinstance(exc, _NOT_SENT)
+                left = not _not_sent(exc)
                 if attempt == attempts or not self.retry.retries_failure(request.method, left):
                     raise self._transport_error(request, url, exc, attempt,
                                                 unsafe=attempt < attempts, left=left) from None
@@ -321,7 +362,7 @@ class HttpClient:
             if not hop.same_origin:
                 headers = {k: v for k, v in headers.items() if k.lower() not in secret_headers}
             method, url, body = hop.method, hop.url, body if hop.keeps_body else None
-        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+        raise load_httpx().TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
 
     def _exchange_once(self, request: HttpRequest, method: str, url: str,
                        headers: dict[str, str], body: Any) -> HttpResponse:
@@ -355,6 +396,7 @@ class HttpClient:
     def _transport_error(self, request: HttpRequest, url: str, exc: httpx.HTTPError,
                          attempts: int, unsafe: bool = False, left: bool = False
                          ) -> EvaluationError:
+        httpx = load_httpx()
         timed_out = isinstance(exc, httpx.TimeoutException)
         what = f"timed out after {self.timeout:g} s" if timed_out else _describe(exc)
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"

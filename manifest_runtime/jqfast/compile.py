@@ -235,9 +235,12 @@ def _text(node: ast.Node) -> Fn:
             raise Unsupported("interpolation with several outputs")
         pieces.append(("", fn.one))
     tostring = V.tostring
+    if len(pieces) == 1 and pieces[0][1] is not None:  # "\(x)": x as text
+        whole = pieces[0][1]
+        return single(lambda v, env: tostring(whole(v, env)))
 
     def run(v: Any, env: Env) -> str:
-        return "".join(text if f is None else tostring(f(v, env)) for text, f in pieces)
+        return "".join([text if f is None else tostring(f(v, env)) for text, f in pieces])
     return single(run)
 
 
@@ -472,6 +475,7 @@ _PLAIN: dict[str, Callable[[Any], Any]] = {
     "tostring": V.tostring, "tojson": V.dump, "tonumber": V.tonumber, "type": V.typename,
     "ascii_downcase": V.ascii_downcase, "ascii_upcase": V.ascii_upcase,
     "not": lambda v: not V.truthy(v), "to_entries": V.to_entries, "add": V.add_all,
+    "sort": V.sort, "unique": V.unique, "min": V.minimum, "max": V.maximum,
 }
 _WITH_ARG: dict[str, Callable[[Any, Any], Any]] = {
     "has": V.has, "split": V.split, "join": V.join, "startswith": V.starts,

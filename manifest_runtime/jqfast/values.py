@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cmp_to_key
 from typing import Any
 
 SAFE = 2**53  # integers up to this are exact doubles: jq and Python agree on them
@@ -205,6 +206,9 @@ def compare(a: Any, b: Any) -> int:
     return 0
 
 
+_ORDER = cmp_to_key(compare)
+
+
 def equal(a: Any, b: Any) -> bool:
     if type(a) is str and type(b) is str:
         return a == b
@@ -309,6 +313,48 @@ def length(v: Any) -> Any:
     if t is float:
         raise Fallback  # jq keeps the number's literal (1.0 stays "1.0"): libjq's
     raise JqError
+
+
+def sort(v: Any) -> list[Any]:
+    """jq's `sort`: an array in jq's order (equal elements are equal values: the order among
+    them does not show)."""
+    if type(v) is not list:
+        raise JqError
+    return sorted(v, key=_ORDER)
+
+
+def unique(v: Any) -> list[Any]:
+    out: list[Any] = []
+    for x in sort(v):
+        if not out or compare(out[-1], x) != 0:
+            out.append(x)
+    return out
+
+
+def minimum(v: Any) -> Any:
+    """jq's `min` (null for []); an array holding null goes to libjq, whose min/max treat a
+    null candidate specially."""
+    return _extreme(v, True)
+
+
+def maximum(v: Any) -> Any:
+    return _extreme(v, False)
+
+
+def _extreme(v: Any, smallest: bool) -> Any:
+    if type(v) is not list:
+        raise JqError
+    best: Any = None
+    for i, x in enumerate(v):
+        if x is None:
+            raise Fallback
+        if i == 0:
+            best = x
+            continue
+        c = compare(x, best)
+        if (c < 0) if smallest else (c >= 0):  # the first smallest, the last largest
+            best = x
+    return best
 
 
 def keys(v: Any) -> list[Any]:

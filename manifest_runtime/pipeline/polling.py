@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,11 @@ class Poller:
         self.initialised = initialised  # called once initial_setup has succeeded
         # a historical import: (imports table, workflow, intake), recorded per cycle
         self.history: tuple[HistoricalImports, str, str] | None = None
+        # the sandbox of the state file is the target: a page's records, their dead letters
+        # (`journal`) and the polling_state after them are one transaction (`batch`, e.g.
+        # StateFile.batch); `on_outcome` then only reports, once the page is committed
+        self.batch: Callable[[], AbstractContextManager[Any]] | None = None
+        self.journal: Callable[[Outcome], None] = lambda outcome: None
         self._record_no = 0
 
     def cycle(self, first: bool) -> CycleReport:
@@ -219,19 +225,51 @@ class Poller:
                     self.save_state(new_state)
                 report.stopped_by = "the same results as the previous request"
                 return
-            for item in results or ():
-                self._record_no += 1
-                outcome = self.pipeline.process(Record(self._record_no, item))
-                self.on_outcome(outcome)  # not kept: a poll of 1M records stays small
+            if self.batch is not None:
+                self._page_batched(results or [], new_state)
+            else:
+                for item in results or ():
+                    self._record_no += 1
+                    outcome = self.pipeline.process(Record(self._record_no, item))
+                    self.on_outcome(outcome)  # not kept: a poll of 1M records stays small
+                if new_state is not Missing:
+                    self.save_state(new_state)
             report.results += len(results or ())
-            if new_state is not Missing:
-                self.save_state(new_state)
             stop = _stop_reason(results, iterate, report) or \
                 (STOP_ASKED if self.should_stop() else "")
             if stop:
                 report.stopped_by = stop
                 return
             previous = results
+
+    def _page_batched(self, results: list[Any], new_state: Any) -> None:
+        """A page in one transaction. A record whose write had to be rolled back spoils it:
+        then the page runs again record by record (each write and its dead letters on their
+        own, the polling_state last), as without a batch."""
+        assert self.batch is not None
+        first = self._record_no
+        with self.batch() as db:
+            outcomes = []
+            for item in results:
+                self._record_no += 1
+                outcomes.append(self.pipeline.process(Record(self._record_no, item)))
+            for outcome in outcomes:
+                self.journal(outcome)
+            if new_state is not Missing:
+                self.save_state(new_state)
+        if not getattr(db, "spoiled", False):
+            for outcome in outcomes:
+                self.on_outcome(outcome)
+            return
+        del outcomes
+        self._record_no = first
+        for item in results:
+            self._record_no += 1
+            outcome = self.pipeline.process(Record(self._record_no, item))
+            self.journal(outcome)
+            self.on_outcome(outcome)
+        if new_state is not Missing:
+            self.save_state(new_state)
 
     def _lifecycle(self, name: str) -> None:
         node = self.nodes.get(name)

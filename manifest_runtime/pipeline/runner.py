@@ -26,7 +26,7 @@ from ..workflows import Workflow
 from .journal import DeadLetter
 from .personalize import personalize, personalized_fields
 from .records import Record
-from .transform import has_email, mapping_pairs, transform
+from .transform import has_email, mapping_pairs, transformer
 
 if TYPE_CHECKING:
     from ..http.types import HttpService
@@ -72,12 +72,14 @@ class Pipeline:
         self.env = env
         self._envs = {role: replace(env, contact=None, resource_role=role)
                       for role in ("source", "target")}  # inbound: no per-record contact
+        self._shared: dict[str, EvalContext] = {}  # contexts without a contact, by role
         self.dry_run = dry_run
         # identity without a map step, or with one that has nothing to map to (the published
         # Twilio config's map has describe_source only, and its target reads the contact)
         self.mapping: dict[str, Any] | None = dict(setup.mapping) \
             if workflow.maps and setup is not None else None
         self.pairs = None if self.mapping is None else mapping_pairs(self.mapping)
+        self._transform = transformer(self.pairs)
         self.custom_data = dict(setup.custom_data) if setup is not None else {}
         selection = setup.selection if setup is not None else None
         self.resource: Any = {"id": selection.get("resource_id"),
@@ -134,7 +136,7 @@ class Pipeline:
     def _deliver(self, record: Record, item: int | None, value: Any,
                  contact: dict[str, Any] | None, outcome: Outcome,
                  http: HttpService | None) -> None:
-        transformed = transform(value, self.pairs)
+        transformed = self._transform(value)
         if self.inbound and self.mapping is not None and not has_email(transformed):
             outcome.dead.append(self._dead(record, item, "transform", Diagnostic(
                 "no-email", "the transformed record has no email: ActiveCampaign contacts "
@@ -160,6 +162,15 @@ class Pipeline:
 
     def _context(self, contact: dict[str, Any] | None, role: Any,
                  http: HttpService | None = None) -> EvalContext:
+        if contact is None and http is None and self.env.trace is None:
+            shared = self._shared.get(role)  # the same for every record: made once
+            if shared is None:
+                shared = self._shared[role] = self._make_context(None, role, None)
+            return shared
+        return self._make_context(contact, role, http)
+
+    def _make_context(self, contact: dict[str, Any] | None, role: Any,
+                      http: HttpService | None) -> EvalContext:
         env = self._envs[role] if contact is None else \
             replace(self.env, contact=contact, resource_role=role)
         if http is not None or env.trace is not None:  # this record's own services

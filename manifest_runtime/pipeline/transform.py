@@ -24,7 +24,7 @@ dropped; `_tags` passes through. No map step means identity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,26 @@ def transform(record: Any, pairs: list[tuple[Key, Key]] | None) -> Any:
     if TAGS in record:
         out[TAGS] = record[TAGS]
     return out
+
+
+def transformer(pairs: list[tuple[Key, Key]] | None) -> Callable[[Any], Any]:
+    """`transform` with these pairs, made once per run: when every pair is a plain id to a
+    plain id (no group, no dot), one dict comprehension per record."""
+    if pairs is None:
+        return lambda record: record
+    if any(s.group is not None or t.group is not None or "." in s.id or "." in t.id
+           for s, t in pairs):
+        return lambda record: transform(record, pairs)
+    plain = tuple((s.id, t.id) for s, t in pairs)
+
+    def plain_transform(record: Any) -> Any:
+        if type(record) is not dict:
+            return record if not isinstance(record, dict) else transform(record, pairs)
+        out = {t: record[s] for s, t in plain if s in record}
+        if TAGS in record:
+            out[TAGS] = record[TAGS]
+        return out
+    return plain_transform
 
 
 def _read(record: dict[str, Any], key: Key) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..model import Command
 from ..paths import Path, from_pointer
 from .evaluate import evaluate
 from .locate import not_found
@@ -30,6 +31,13 @@ def run_at(compiled: CompiledManifest, pointer: str | Path, value: Any, ctx: Eva
 def run_node(node: Node, value: Any, ctx: EvalContext) -> Any:
     """Evaluate a node found once (e.g. a pipeline's source) with input `value`; outside any
     `!pipe`, `${piped_content.0}` is this input."""
-    if ctx.piped_content is None:
+    if ctx.piped_content is None and not _reads_no_roots(node):
         ctx = ctx.with_piped([value])
     return evaluate(node, value, ctx)
+
+
+def _reads_no_roots(node: Node) -> bool:
+    """A `!jq` program without expansions reads its input only: no `${piped_content}` to
+    make for it (once per record)."""
+    return type(node) is Command and node.name == "!jq" and \
+        getattr(node.node, "variables", None) == ()

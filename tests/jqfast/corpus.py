@@ -162,7 +162,8 @@ class _Gen:
             lambda: self.r.choice(["length", "keys", "keys_unsorted", "tostring", "tojson",
                                    "tonumber", "ascii_downcase", "ascii_upcase", "type",
                                    "not", "add", "to_entries", "empty", "values", "strings",
-                                   "numbers", "arrays", "objects", "error"]),
+                                   "numbers", "arrays", "objects", "error", "sort",
+                                   "unique", "min", "max"]),
             lambda: f"{self.r.choice(['has', 'split', 'join', 'startswith', 'endswith'])}"
                     f"({self.r.choice([*_STRINGS, '0', '1'])})",
             lambda: f"if {self.expr(depth - 1)} then {self.expr(depth - 1)} "

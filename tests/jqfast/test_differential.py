@@ -65,3 +65,20 @@ def test_a_generated_corpus_agrees(seed: int) -> None:
     runs = sum(kinds.values())
     assert kinds["ok"] > runs * 0.2 and kinds["error"] > runs * 0.2
     assert kinds["fallback"] < runs * 0.15
+
+
+def test_sort_unique_min_max_agree_with_libjq() -> None:
+    """jq's order on mixed arrays: ties, 1 vs 1.0, nulls (libjq decides), nesting."""
+    arrays: list[Any] = [[3, 1, 2], [1, 1.0, "a", None], [[1], [0, 2], []], [2, 2.0],
+                         [{"a": 1}, {"a": 0}, {"b": 0}], [1.5, -1, "b", "a", True, False],
+                         [], [None], ["é", "e", "z"], [{"a": 1, "b": 2}, {"b": 2, "a": 1}]]
+    programs = [(p, 0) for p in ("sort", "unique", "min", "max", "map(.a?) | max",
+                                 "[.[] | tostring] | unique", "sort | first(.[])?")]
+    kinds: Counter[str] = Counter()
+    for text, _ in programs:
+        pair = Pair(text)
+        for value in [*arrays, *INPUTS]:
+            kind, difference = pair.compare(value)
+            assert difference is None, f"{text!r} on {value!r}: {difference}"
+            kinds[kind] += 1
+    assert kinds["ok"] > 30  # the fast path did answer

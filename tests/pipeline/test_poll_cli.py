@@ -230,3 +230,51 @@ def test_a_poll_waits_for_no_one_with_no_wait_while_another_process_writes(
     err = capsys.readouterr().err
     assert f"workflow 'leads-in' is being written by `poll` ({socket.gethostname()}:" \
         f"{os.getppid()}, since " in err
+
+
+def test_a_page_into_the_sandbox_is_one_transaction_with_its_dead_letters(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Contacts of a page, their dead letters and the polling_state commit together."""
+    seed()
+    page = [LEADS[0], {"name": "no email"}, LEADS[1]]
+    with leads_api([page, LEADS[2:3]], []) as url:
+        assert poll(url) == 1  # a result failed
+    out = capsys.readouterr().out
+    assert "2 request(s), read 4, delivered 3, failed 1" in out
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        from manifest_runtime.pipeline.journal import Journal
+
+        dead = Journal(s.db, s.lock).dead_letters("leads-in")
+        assert [(d.record_no, d.code) for d in dead] == [(2, "no-email")]
+        assert s.load_polling_state("leads-in") == (True, {"page": 1, "cycles": 1})
+    assert contacts(capsys) == [lead["email"] for lead in LEADS[:3]]
+
+
+def test_a_write_rolled_back_inside_a_page_runs_the_page_again_record_by_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A deal update of a missing deal is refused inside the account's transaction: the
+    page's batch is spoiled, so the page runs again one record at a time; each record ends
+    once (delivered or dead-lettered), nothing of the spoiled batch is kept twice."""
+    text = Path(MANIFEST).read_text(encoding="utf-8").replace(
+        "target: !resource ActiveCampaignContact",
+        "target: !pipe [!jq 'del(.email)', !resource {action: ActiveCampaignDeal.sync}]")
+    manifest = tmp_path / "deals.yaml"
+    manifest.write_text(text, encoding="utf-8")
+    keys = ("email", "id", "title", "value", "currency", "group", "contact")
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        s.save_setup(Setup(**{**SETUP.as_json(), "mapping": {k: k for k in keys}}))
+    deal = {"email": "a@example.com", "title": "Deal", "value": 100, "currency": "usd",
+            "group": "1", "contact": "1"}
+    page = [deal, {"email": "b@example.com", "id": 999, "title": "missing"},
+            {**deal, "title": "Deal 2"}]
+    with leads_api([page], []) as url:
+        assert main(["poll", str(manifest), "--once", "--remap",
+                     f"https://leads.example.com={url}"]) == 1
+    assert "1 request(s), read 3, delivered 2, failed 1" in capsys.readouterr().out
+    with StateFile(os.environ["MANIFEST_RUNTIME_STATE"]) as s:
+        from manifest_runtime.pipeline.journal import Journal
+
+        assert sorted(d["title"] for d in s.sandbox().deals.values()) == ["Deal", "Deal 2"]
+        dead = Journal(s.db, s.lock).dead_letters("leads-in")
+        assert [(d.record_no, d.code) for d in dead] == [(2, "deal-not-found")]
+        assert s.load_polling_state("leads-in") == (True, {"page": 1, "cycles": 1})

@@ -1,0 +1,70 @@
+"""The sandbox storage's write path (activecampaign/storage.py): a record put back unchanged
+right after it was read writes no row; anything else is written, inside batches and after a
+batch is rolled back, so the state file always holds the last record put."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from manifest_runtime.state import StateFile
+
+
+def changes(state: StateFile) -> int:
+    return state.db.total_changes
+
+
+def test_an_unchanged_upsert_writes_no_row_and_a_changed_one_does(tmp_path: Path) -> None:
+    with StateFile(str(tmp_path / "s.db")) as state:
+        ac = state.sandbox()
+        ac.upsert_contact({"email": "ada@example.com", "firstName": "Ada", "_tags": ["vip"]})
+        before = changes(state)
+        ac.upsert_contact({"email": "ada@example.com", "firstName": "Ada", "_tags": ["vip"]})
+        assert changes(state) == before  # the same contact again: nothing written
+        ac.upsert_contact({"email": "ada@example.com", "lastName": "Lovelace"})
+        assert changes(state) > before
+        assert ac.contacts["ada@example.com"]["lastName"] == "Lovelace"
+
+
+def test_the_last_put_wins_within_a_transaction(tmp_path: Path) -> None:
+    with StateFile(str(tmp_path / "s.db")) as state:
+        storage = state.sandbox().storage
+        storage.put("account", "acme", {"id": 1, "name": "Acme"})
+        with storage.transaction():
+            original = storage.get("account", "acme")
+            assert original is not None
+            storage.put("account", "acme", {**original, "name": "Changed"})
+            storage.put("account", "acme", original)  # back to what was read: written
+        assert storage.get("account", "acme") == {"id": 1, "name": "Acme"}
+
+
+def test_a_put_after_a_rolled_back_batch_is_written(tmp_path: Path) -> None:
+    """A batch whose part failed is rolled back whole (StateFile.batch); the same record
+    put again afterwards, without reading it first, must land."""
+    with StateFile(str(tmp_path / "s.db")) as state:
+        storage = state.sandbox().storage
+        with state.batch() as db:
+            storage.put("deal", "1", {"id": 1, "title": "Deal"})
+            try:
+                with storage.transaction():
+                    raise ValueError("a part fails")
+            except ValueError:
+                pass
+        assert db.spoiled
+        assert storage.get("deal", "1") is None  # rolled back with the batch
+        storage.put("deal", "1", {"id": 1, "title": "Deal"})
+        assert storage.get("deal", "1") == {"id": 1, "title": "Deal"}
+
+
+def test_a_value_equal_in_python_but_not_in_json_is_written(tmp_path: Path) -> None:
+    """1, 1.0 and true compare equal in Python: only texts and nulls count as unchanged."""
+    with StateFile(str(tmp_path / "s.db")) as state:
+        ac = state.sandbox()
+        ac.upsert_contact({"email": "ada@example.com", "phone": "1"})
+        ac.upsert_contact({"email": "ada@example.com", "phone": 1})
+        assert ac.contacts["ada@example.com"]["phone"] == 1
+        ac.upsert_contact({"email": "ada@example.com", "phone": True})
+        assert ac.contacts["ada@example.com"]["phone"] is True
+        before = changes(state)
+        ac.upsert_contact({"email": "ada@example.com", "_tags": ["New"]})  # a new tag
+        assert changes(state) > before
+        assert ac.contacts["ada@example.com"]["tags"] == ["New"]
