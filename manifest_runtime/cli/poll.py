@@ -28,6 +28,7 @@ from .session import (
     located,
     one_writer,
     open_pipeline,
+    pipeline_options,
     report_error,
 )
 from .signals import StopOnSignal
@@ -105,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     name = workflow.name
     summary = Summary()
     dry = args.dry_run
-    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url, dry_run=dry
+    with open_pipeline(pipeline_options(args), compiled, workflow
                        ) as (state, pipeline, journal), \
             (nullcontext() if dry else one_writer(state, name, "poll", args.no_wait)):
         historic = first_import(compiled, workflow)

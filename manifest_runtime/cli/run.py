@@ -28,6 +28,7 @@ from .session import (
     compile_or_report,
     one_writer,
     open_pipeline,
+    pipeline_options,
 )
 from .signals import StopOnSignal
 
@@ -101,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     workflow = choose(compiled, args.workflow)
     lines, stdin = input_lines(args, workflow.inbound)
-    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url,
-                       dry_run=args.dry_run) as (state, pipeline, _):
+    with open_pipeline(pipeline_options(args), compiled, workflow) as (state, pipeline, _):
         options = BatchOptions(
             concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
             restart=args.restart, retry_failed=args.retry_failed,
