@@ -1,0 +1,144 @@
+"""`run --workers N` / `--scheduler ADDRESS` (pipeline/distributed.py): each record delivered
+exactly once over worker processes, the same record identities as a single-process run (so
+the two resume each other), a killed worker repeats nothing, and the usage errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deliver_api import DeliverApi
+from test_run_cli import AT, AT_SETUP, seed
+
+from manifest_runtime.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DELIVER = str(ROOT / "tests/pipeline/deliver.yaml")
+
+
+def state_path() -> str:
+    return os.environ["MANIFEST_RUNTIME_STATE"]
+
+
+def journal() -> list[tuple[str, str, int]]:
+    with sqlite3.connect(state_path()) as db:
+        return db.execute("SELECT record_id, state, line FROM run_records").fetchall()
+
+
+def deliver(api: DeliverApi, path: Path, *options: str) -> int:
+    return main(["run", DELIVER, "--workflow", "deliver", "--contacts", str(path), "--remap",
+                 f"https://deliver.example.com={api.url}", *options])
+
+
+def test_20000_payloads_on_2_workers_each_delivered_once_into_the_sandbox(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed(AT_SETUP)
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"member": {"email": f"u{i}@example.com"}}) + "\n"
+                            for i in range(20_000)))
+    assert main(["run", AT, "--input", str(path), "--workers", "2"]) == 0
+    assert "read 20000, delivered 20000, failed 0" in capsys.readouterr().out
+    rows = journal()
+    assert sorted(line for _, _, line in rows) == list(range(1, 20_001))
+    assert {s for _, s, _ in rows} == {"delivered"}
+    with sqlite3.connect(state_path()) as db:
+        emails = [json.loads(d)["email"] for (d,) in db.execute(
+            "SELECT data FROM ac_records WHERE kind = 'contact'")]
+    assert sorted(emails) == sorted(f"u{i}@example.com" for i in range(20_000))
+
+
+def test_workers_resume_a_single_process_run_with_the_same_identities(
+        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Identical lines in different parts keep their whole-file ordinals: a run on workers
+    skips exactly what a single-process run delivered, and sends each of the rest once."""
+    path = tmp_path / "in.jsonl"
+    emails = [f"u{i % 1500}@example.com" for i in range(3000)]  # each line twice, far apart
+    path.write_text("".join(json.dumps({"email": e}) + "\n" for e in emails))
+    with DeliverApi() as api:
+        assert deliver(api, path, "--limit", "1000") == 0
+        capsys.readouterr()
+        single = {key for key, _, _ in journal()}
+        assert deliver(api, path, "--scheduler", cluster.scheduler.address,
+                       "--concurrency", "4") == 0
+        out = capsys.readouterr().out
+        assert "read 3000, delivered 2000, failed 0; 1000 of them skipped" in out
+        received = Counter(body["email"] for body in api.received)
+    assert received == Counter(emails)  # each line once: duplicates are records of their own
+    rows = journal()
+    assert len(rows) == 3000 and single < {key for key, _, _ in rows}
+    # and the reverse: a single-process rerun finds everything done
+    with DeliverApi() as api:
+        assert deliver(api, path) == 0
+        assert "3000 of them skipped" in capsys.readouterr().out and not api.received
+
+
+def test_a_killed_worker_loses_and_repeats_nothing(cluster: Any, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL to a worker process mid-run: Dask runs its part again on a worker, the journal
+    skips what was delivered; the requests that were in flight end `unknown` (never resent);
+    no record reaches the API twice and none is missing from the journal."""
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"email": f"k{i}@example.com"}) + "\n"
+                            for i in range(2000)))
+    pids: dict[str, int] = cluster.run(os.getpid)
+    killed: list[int] = []
+    with DeliverApi(delay=0.005) as api:
+        def kill_when_busy() -> None:
+            deadline = time.monotonic() + 60
+            while len(api.received) < 300 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            busy = [w for w, keys in cluster.processing().items()
+                    if any(str(k).startswith("run-part-") for k in keys)]
+            killed.append(pids[busy[0]])  # a worker in the middle of a part
+            os.kill(killed[0], signal.SIGKILL)
+
+        threading.Thread(target=kill_when_busy, daemon=True).start()
+        code = deliver(api, path, "--scheduler", cluster.scheduler.address,
+                       "--concurrency", "4")
+        received = Counter(body["email"] for body in api.received)
+    assert killed and killed[0] not in cluster.run(os.getpid).values()
+    out = capsys.readouterr().out
+    assert max(received.values()) == 1  # nothing repeated
+    rows = journal()
+    assert sorted(line for _, _, line in rows) == list(range(1, 2001))  # nothing lost
+    states = Counter(s for _, s, _ in rows)
+    delivered = {f"k{line - 1}@example.com" for _, s, line in rows if s == "delivered"}
+    assert delivered <= set(received)
+    assert set(received) - delivered <= {f"k{line - 1}@example.com" for _, s, line in rows
+                                         if s == "unknown"}
+    assert set(states) <= {"delivered", "unknown"} and states["unknown"] <= 4  # in flight
+    assert (code, states["unknown"] > 0) in ((0, False), (1, True)), out
+    assert "read 2000" in out
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    (["--scheduler", "tcp://10.1.2.3:8786"], "workers on other machines cannot share"),
+    (["--workers", "2", "--dry-run"], "--workers 2 does not go with --dry-run"),
+    (["--workers", "2", "--limit", "5"], "does not go with --limit"),
+    (["--workers", "2", "--state", ":memory:"], "--state :memory: keeps everything"),
+])
+def test_usage_errors(options: list[str], says: str, tmp_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"email": "a@example.com"}\n')
+    assert main(["run", DELIVER, "--workflow", "deliver", "--contacts", str(path),
+                 *options]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_standard_input_cannot_be_split(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"member": {"email": "a@example.com"}}\n'))
+    seed(AT_SETUP)
+    assert main(["run", AT, "--input", "-", "--workers", "2"]) == 2
+    assert "standard input (it cannot be split" in capsys.readouterr().err
