@@ -1,0 +1,112 @@
+"""Benchmark `run --workers N` (pipeline/distributed.py) against one process, for an
+HTTP-bound target: a local server (127.0.0.1, its own process) that answers each POST after
+`--latency` seconds, as a remote API would.
+
+    python bench/bench_workers.py [--records 3000] [--latency 0.02] [--concurrency 8]
+
+Runs, each into a fresh state file, over the same contacts (tests/pipeline/deliver.yaml):
+
+    one process         run --concurrency C                 (no Dask)
+    1 worker            run --workers 1 --concurrency C     (embedded LocalCluster)
+    2 workers           run --workers 2 --concurrency C     (2x the records in flight)
+    1 process, 2C       run --concurrency 2C                (the same records in flight
+                                                             as 2 workers, one process)
+
+and prints records per second and the ratios. Wall-clock times include the cluster's start
+(~2-4 s here): the gain shows on runs longer than that. Not a test: speed claims live here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = str(ROOT / "tests/pipeline/deliver.yaml")
+
+
+def serve(port: multiprocessing.Queue, latency: float) -> None:  # type: ignore[type-arg]
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(latency)
+            body = b'{"ok": true}'
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def run(url: str, contacts: str, folder: str, name: str, *options: str) -> float:
+    """Seconds for one `run` into a fresh state file (the CLI in this process)."""
+    from manifest_runtime.cli import main
+
+    state = os.path.join(folder, f"{name}.db")
+    argv = ["run", MANIFEST, "--workflow", "deliver", "--contacts", contacts, "--remap",
+            f"https://deliver.example.com={url}", "--state", state, "--quiet", *options]
+    start = time.perf_counter()
+    code = main(argv)
+    elapsed = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"{name}: exit {code}")
+    return elapsed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--records", type=int, default=3000)
+    p.add_argument("--latency", type=float, default=0.02, help="seconds per request")
+    p.add_argument("--concurrency", type=int, default=8, help="records in flight per worker")
+    a = p.parse_args()
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    server = multiprocessing.Process(target=serve, args=(queue, a.latency), daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{queue.get(timeout=30)}"
+    c = str(a.concurrency)
+    with tempfile.TemporaryDirectory() as folder:
+        contacts = os.path.join(folder, "contacts.jsonl")
+        with open(contacts, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"email": f"u{i}@example.com"}) + "\n"
+                         for i in range(a.records))
+        sys.stdout.flush()
+        times = {
+            "one process": run(url, contacts, folder, "single", "--concurrency", c),
+            "1 worker": run(url, contacts, folder, "w1", "--workers", "1",
+                            "--concurrency", c),
+            "2 workers": run(url, contacts, folder, "w2", "--workers", "2",
+                             "--concurrency", c),
+            f"one process, concurrency {2 * a.concurrency}": run(
+                url, contacts, folder, "single2", "--concurrency", str(2 * a.concurrency)),
+        }
+    server.terminate()
+    print(f"{a.records} records, {a.latency * 1000:.0f} ms per request, concurrency "
+          f"{a.concurrency} per worker, {os.cpu_count()} cores")
+    for name, seconds in times.items():
+        print(f"  {name:<32} {seconds:6.2f} s  {a.records / seconds:7.0f} records/s")
+    one, two = times["1 worker"], times["2 workers"]
+    print(f"2 workers vs 1 worker: {one / two:.2f}x faster")
+    print(f"2 workers vs one process: {times['one process'] / two:.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
