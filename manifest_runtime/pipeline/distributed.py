@@ -150,6 +150,10 @@ def run_distributed(job: Job, cluster: ClusterOptions, *,
     from .chunks import plan, split
 
     with _client(cluster) as client:
+        if cluster.scheduler is None:  # our own workers: Ctrl-C is the command's to handle
+            from .dask_plugins import IgnoreInterrupt
+
+            client.register_plugin(IgnoreInterrupt())
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         ranges = split(job.input, workers, cluster.part_bytes)
         scans = client.gather(client.map(_scan, [job.input] * len(ranges), ranges,

@@ -39,12 +39,12 @@ def deliver(api: DeliverApi, path: Path, *options: str) -> int:
 
 
 def test_20000_payloads_on_2_workers_each_delivered_once_into_the_sandbox(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed(AT_SETUP)
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"member": {"email": f"u{i}@example.com"}}) + "\n"
                             for i in range(20_000)))
-    assert main(["run", AT, "--input", str(path), "--workers", "2"]) == 0
+    assert main(["run", AT, "--input", str(path), "--scheduler", cluster.scheduler.address]) == 0
     assert "read 20000, delivered 20000, failed 0" in capsys.readouterr().out
     rows = journal()
     assert sorted(line for _, _, line in rows) == list(range(1, 20_001))
@@ -142,3 +142,40 @@ def test_standard_input_cannot_be_split(monkeypatch: pytest.MonkeyPatch,
     seed(AT_SETUP)
     assert main(["run", AT, "--input", "-", "--workers", "2"]) == 2
     assert "standard input (it cannot be split" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_workers_run_and_a_rerun_finishes_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C in a terminal reaches the whole process group, local workers included: they
+    ignore it, the command stops the run (the records in flight end), exits 130; the rerun
+    (here in one process) sends the rest, nothing twice."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"email": f"c{i}@example.com"}) + "\n"
+                            for i in range(1000)))
+    with DeliverApi(delay=0.005) as api:
+        command = [sys.executable, "-m", "manifest_runtime", "run", DELIVER, "--workflow",
+                   "deliver", "--contacts", str(path), "--remap",
+                   f"https://deliver.example.com={api.url}", "--workers", "2",
+                   "--concurrency", "4"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(api.received) < 100 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.killpg(proc.pid, signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 130, err
+        assert "stopped before the end: run the same command again to resume" in err
+        first = len(api.received)
+        assert 100 <= first < 1000 and f"delivered {first}," in out
+        assert deliver(api, path, "--concurrency", "8") == 0
+        assert f"{first} of them skipped" in capsys.readouterr().out
+        received = Counter(body["email"] for body in api.received)
+    assert len(received) == 1000 and max(received.values()) == 1
