@@ -14,6 +14,11 @@ Runs, each into a fresh state file, over the same contacts (tests/pipeline/deliv
 
 and prints records per second and the ratios. Wall-clock times include the cluster's start
 (~2-4 s here): the gain shows on runs longer than that. Not a test: speed claims live here.
+
+    python bench/bench_workers.py --sandbox [--records 20000]
+
+instead delivers payloads into the sandbox account of a SQLite state file (the ActiveTrail
+example): one process, 1 worker, 2 workers (they take turns on the file's one writer).
 """
 
 from __future__ import annotations
@@ -72,12 +77,51 @@ def run(url: str, contacts: str, folder: str, name: str, *options: str) -> float
     return elapsed
 
 
+def sandbox(records: int) -> None:
+    """Payloads into the sandbox of a SQLite state file: one process, 1 and 2 workers."""
+    from manifest_runtime.cli import main as cli
+    from manifest_runtime.state import Setup, StateFile
+
+    manifest = str(ROOT / "examples/activetrail-contacts/manifest.yaml")
+    setup = Setup("activetrail-member-to-contact",
+                  custom_data={"group": {"value": "1001", "display": "Group 1"},
+                               "tag": {"value": "vip", "display": "vip"}},
+                  mapping={"email": "email", "first_name": "firstName"},
+                  selection={"resource_id": "1001", "display": "Group 1"})
+    times = {}
+    with tempfile.TemporaryDirectory() as folder:
+        payloads = os.path.join(folder, "payloads.jsonl")
+        with open(payloads, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"member": {"email": f"u{i}@example.com",
+                                                "first_name": f"U{i}"}}) + "\n"
+                         for i in range(records))
+        for name, options in (("one process", []), ("1 worker", ["--workers", "1"]),
+                              ("2 workers", ["--workers", "2"])):
+            state = os.path.join(folder, f"{len(times)}.db")
+            with StateFile(state) as s:
+                s.save_setup(setup)
+            start = time.perf_counter()
+            if cli(["run", manifest, "--input", payloads, "--state", state, "--quiet",
+                    *options]) != 0:
+                raise SystemExit(f"{name}: failed")
+            times[name] = time.perf_counter() - start
+    print(f"{records} payloads into the sandbox of a SQLite state file, {os.cpu_count()} cores")
+    for name, seconds in times.items():
+        print(f"  {name:<12} {seconds:6.2f} s  {records / seconds:7.0f} records/s")
+    print(f"2 workers vs one process: {times['one process'] / times['2 workers']:.2f}x")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=int, default=3000)
     p.add_argument("--latency", type=float, default=0.02, help="seconds per request")
     p.add_argument("--concurrency", type=int, default=8, help="records in flight per worker")
+    p.add_argument("--sandbox", action="store_true",
+                   help="into the sandbox of a SQLite state file instead of over HTTP")
     a = p.parse_args()
+    if a.sandbox:
+        sandbox(a.records if a.records != 3000 else 20_000)
+        return
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(queue, a.latency), daemon=True)
     server.start()
