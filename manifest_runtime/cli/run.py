@@ -32,6 +32,8 @@ from .session import (
 )
 from .signals import StopOnSignal
 
+RETRIES = 3  # a part of the input that failed on the workers runs again this many times
+
 if TYPE_CHECKING:
     from ..pipeline.batch import BatchOptions, RecordResult, Summary
     from ..pipeline.distributed import ClusterOptions
@@ -104,6 +106,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.batch import BatchOptions, BatchRun
+    from ..pipeline.distributed import WorkersFailed
     from ..pipeline.records import read_jsonl
     from ..workflows import choose
 
@@ -128,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
                             "abort)")
         salt = workflow.name + target_key(pipeline.env.ac)
+        broken: WorkersFailed | None = None
         try:
             with _writer(state, workflow.name, args), stop:
                 if cluster is not None:
@@ -141,10 +145,18 @@ def run(args: argparse.Namespace) -> int:
         except Busy as exc:
             print(f"manifest-runtime: error: {exc}", file=sys.stderr)
             return 1
+        except WorkersFailed as exc:
+            broken, summary = exc, exc.summary
         finally:
             printer.close()
-        return report(summary, args, workflow.name, state.path, stop.signal,
+        code = report(summary, args, workflow.name, state.path, stop.signal,
                       (printer.warnings, printer.warned), printer.tracker.failures)
+        if broken is not None:
+            print(f"manifest-runtime: error: a part of the input failed on the workers, "
+                  f"after {RETRIES} retries ({broken}); the records counted above are "
+                  "recorded: run the same command again to resume", file=sys.stderr)
+            return 1
+        return code
 
 
 def _cluster(args: argparse.Namespace, stdin: bool) -> ClusterOptions | None:
@@ -166,7 +178,7 @@ def _cluster(args: argparse.Namespace, stdin: bool) -> ClusterOptions | None:
     for bad, what in refused:
         if bad:
             raise UsageError(f"{given} does not go with {what}")
-    cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler)
+    cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler, retries=RETRIES)
     check(cluster, state_path(args.state))
     return cluster
 

@@ -91,6 +91,16 @@ class Progress:
     skipped: int = 0
 
 
+class WorkersFailed(Exception):
+    """A part ended in an error on the workers, after its retries (a worker died with it
+    each time, or it raised): the other parts were stopped and have ended; what ended is
+    recorded. `summary`: the parts that ended."""
+
+    def __init__(self, message: str, summary: Summary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 def shared_state(state: str) -> bool:
     """Is the state a server every worker can reach (not a SQLite file)?"""
     return state.startswith(("postgresql://", "postgres://"))
@@ -182,15 +192,22 @@ def _gather(futures: list[Any], tally: _Tally, on_result: Callable[[RecordResult
     due = 0
     pending = set(futures)
     stopping = False
+    failure: BaseException | None = None
     while pending:
-        if not stopping and should_stop():
+        if not stopping and (should_stop() or failure is not None):
             stopping = True
             stop()
         with contextlib.suppress(TimeoutError):
             wait(list(pending), timeout=CHECK_EVERY, return_when="FIRST_COMPLETED")
         for future in [f for f in pending if f.done()]:
             pending.discard(future)
-            part: PartResult = future.result()  # a part's own error is raised here
+            try:
+                part: PartResult = future.result()
+            except UsageError:
+                raise  # the same on every part (a setup missing, ...): said once
+            except Exception as exc:  # after its retries: stop the others, then say so
+                failure = failure or exc
+                continue
             summary.merge(part.summary)
             tally.ended(part)
             ended[part.index] = part
@@ -199,7 +216,13 @@ def _gather(futures: list[Any], tally: _Tally, on_result: Callable[[RecordResult
                 if on_result is not None:
                     on_result(r)
             due += 1
+    for index in sorted(ended):  # after a part that failed: hand on the rest
+        for r in ended[index].results:
+            if on_result is not None:
+                on_result(r)
     summary.stopped = summary.stopped or stopping
+    if failure is not None:
+        raise WorkersFailed(f"{type(failure).__name__}: {failure}", summary)
     return summary
 
 

@@ -179,3 +179,27 @@ def test_ctrl_c_stops_the_workers_run_and_a_rerun_finishes_it(
         assert f"{first} of them skipped" in capsys.readouterr().out
         received = Counter(body["email"] for body in api.received)
     assert len(received) == 1000 and max(received.values()) == 1
+
+
+def _part(index: int, failed: bool) -> Any:
+    from manifest_runtime.pipeline.batch import RecordResult, Summary
+    from manifest_runtime.pipeline.distributed import PartResult
+
+    if failed:
+        raise RuntimeError(f"part {index} broke")
+    time.sleep(index * 0.5)  # the last one still runs when part 1 fails
+    result = RecordResult(index * 10 + 1, None, "failed", "x", "bad")
+    return PartResult(index, Summary(read=10, delivered=9, failed=1), (result,))
+
+
+def test_a_part_that_fails_after_its_retries_stops_the_others_and_is_said(cluster: Any) -> None:
+    from manifest_runtime.pipeline.distributed import WorkersFailed, _gather, _Tally
+
+    futures = [cluster.submit(_part, i, i == 1, pure=False) for i in range(3)]
+    handed: list[int] = []
+    stopped: list[bool] = []
+    with pytest.raises(WorkersFailed, match="RuntimeError: part 1 broke") as caught:
+        _gather(futures, _Tally(None), lambda r: handed.append(r.line), lambda: False,
+                lambda: stopped.append(True))
+    assert stopped == [True]  # the part still running was told to stop
+    assert caught.value.summary.read == 20 and handed == [1, 21]  # the parts that ended
