@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 DEFAULT_SCHEDULER_PORT = 8786
 TOPIC = "manifest-runtime-progress"
 CHECK_EVERY = 0.5  # seconds between a worker's looks at the stop event / progress reports
+CLAIM_EVERY = 2.0  # seconds between a worker's looks at the workflow's claim
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -72,6 +74,7 @@ class Job:
     reporter: Reporter  # where workers' messages go (module-level functions)
     jq_engine: str | None
     run_id: str
+    owner: str  # "host:pid" of the command: the workflow's claim (table workflow_owners)
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,8 @@ def job_for(options: PipelineOptions, workflow: str, batch: BatchOptions, input_
                         state=state if shared_state(state) else os.path.abspath(state)),
         workflow=workflow, batch=replace(batch, legacy={}, limit=None),
         input=os.path.abspath(input_path), salt=salt, reporter=reporter,
-        jq_engine=jq_engine, run_id=uuid.uuid4().hex[:12])
+        jq_engine=jq_engine, run_id=uuid.uuid4().hex[:12],
+        owner=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def run_distributed(job: Job, cluster: ClusterOptions, *,
@@ -341,7 +345,7 @@ def run_part(job: Job, part: Part, legacy: dict[int, Any]) -> PartResult:
 
     compiled = compiled_for(job)
     workflow = choose(compiled, job.workflow)
-    watch = _Watch(job.run_id, part.index)
+    watch = _Watch(job, part.index)
     kept: list[RecordResult] = []
 
     def on_result(r: RecordResult) -> None:
@@ -352,6 +356,7 @@ def run_part(job: Job, part: Part, legacy: dict[int, Any]) -> PartResult:
     if watch.stopped():
         return PartResult(part.index, Summary(stopped=True), ())
     with open_pipeline(job.options, compiled, workflow, job.reporter) as (state, pipeline, _):
+        watch.claimed = lambda: _owner(state, job.workflow) == job.owner
         records = read_jsonl(range_lines(job.input, part.start, part.end), salt=job.salt,
                              first_line=part.first_line, earlier=part.earlier)
         summary = BatchRun(pipeline, state, replace(job.batch, legacy=legacy),
@@ -360,16 +365,29 @@ def run_part(job: Job, part: Part, legacy: dict[int, Any]) -> PartResult:
     return PartResult(part.index, summary, tuple(kept))
 
 
+def _owner(state: Any, workflow: str) -> str | None:
+    """Who holds the workflow now (table workflow_owners, state.claim)."""
+    with state.lock:
+        row = state.db.execute("SELECT owner FROM workflow_owners WHERE workflow = ?",
+                               (workflow,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 class _Watch:
     """A part's task: its progress reported (Worker.log_event) and the stop event looked at,
-    each at most every CHECK_EVERY seconds."""
+    each at most every CHECK_EVERY seconds; and, every CLAIM_EVERY seconds, that the command
+    still holds the workflow: a command that died leaves its parts running on a remote
+    cluster, and the next command to take the workflow over must not have them as a second
+    writer (they stop taking records)."""
 
-    def __init__(self, run_id: str, index: int) -> None:
+    def __init__(self, job: Job, index: int) -> None:
         from distributed import Event, get_client, get_worker
 
         self._worker = get_worker()
-        self._event = Event(f"stop-{run_id}", client=get_client())
-        self._topic = f"{TOPIC}-{run_id}"
+        self._event = Event(f"stop-{job.run_id}", client=get_client())
+        self._topic = f"{TOPIC}-{job.run_id}"
+        self.claimed: Callable[[], bool] = lambda: True
+        self._checked = time.monotonic()
         self._index = index
         self._counts = [0, 0, 0, 0]  # done, delivered, failed, skipped
         self._lock = threading.Lock()
@@ -394,7 +412,11 @@ class _Watch:
         self._worker.log_event(self._topic, (self._index, counts))
 
     def stopped(self) -> bool:
-        if not self._stop and time.monotonic() - self._looked >= CHECK_EVERY:
-            self._looked = time.monotonic()
+        now = time.monotonic()
+        if not self._stop and now - self._looked >= CHECK_EVERY:
+            self._looked = now
             self._stop = self._event.is_set()
+        if not self._stop and now - self._checked >= CLAIM_EVERY:
+            self._checked = now
+            self._stop = not self.claimed()
         return self._stop

@@ -19,6 +19,7 @@ from deliver_api import DeliverApi
 from test_run_cli import AT, AT_SETUP, seed
 
 from manifest_runtime.cli import main
+from manifest_runtime.state import StateFile
 
 ROOT = Path(__file__).resolve().parents[2]
 DELIVER = str(ROOT / "tests/pipeline/deliver.yaml")
@@ -203,3 +204,29 @@ def test_a_part_that_fails_after_its_retries_stops_the_others_and_is_said(cluste
                 lambda: stopped.append(True))
     assert stopped == [True]  # the part still running was told to stop
     assert caught.value.summary.read == 20 and handed == [1, 21]  # the parts that ended
+
+
+def test_workers_stop_when_the_command_no_longer_holds_the_workflow(
+        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command that died leaves its parts running on a remote cluster; once another takes
+    the workflow over (table workflow_owners), those parts take no new record: never two
+    writers. Here the claim is taken from under a live command."""
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"email": f"o{i}@example.com"}) + "\n"
+                            for i in range(3000)))
+    with DeliverApi(delay=0.02) as api:  # 15 s for all of them: stopped long before
+        def take_over() -> None:
+            deadline = time.monotonic() + 60
+            while len(api.received) < 100 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with StateFile(state_path()) as state, state.lock, state.db:
+                state.db.execute("UPDATE workflow_owners SET owner = 'elsewhere:1'")
+
+        threading.Thread(target=take_over, daemon=True).start()
+        started = time.monotonic()
+        deliver(api, path, "--scheduler", cluster.scheduler.address, "--concurrency", "2")
+        took = time.monotonic() - started
+    out = capsys.readouterr().out
+    received = len(api.received)
+    assert 100 <= received < 2500 and took < 12, (received, took)
+    assert f"read {received}, delivered {received}" in out
