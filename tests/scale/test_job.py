@@ -64,3 +64,22 @@ def test_which_state_a_scheduler_accepts(scheduler: str | None, state: str,
             check(cluster, state)
     else:
         check(cluster, state)
+
+
+def test_progress_adds_up_the_parts_latest_counts() -> None:
+    """Each part's worker reports its running counts; a retried part starts again from 0
+    (its records delivered before come back as skipped); an ended part's summary is final
+    (a late report of a dead attempt does not undo it)."""
+    from manifest_runtime.pipeline.batch import Summary
+    from manifest_runtime.pipeline.distributed import PartResult, Progress, _Tally
+
+    seen: list[Progress] = []
+    tally = _Tally(seen.append)
+    tally.event((0.0, (0, (10, 9, 1, 0))))
+    tally.event((0.0, (1, (5, 5, 0, 0))))
+    assert seen[-1] == Progress(15, 14, 1, 0)
+    tally.event((0.0, (1, (3, 0, 0, 3))))  # part 1 retried: its first 3 skipped
+    assert seen[-1] == Progress(13, 9, 1, 3)
+    tally.ended(PartResult(0, Summary(read=20, delivered_records=18, failed=1, unknown=1), ()))
+    tally.event((0.0, (0, (12, 11, 1, 0))))  # late, from before the end: ignored
+    assert seen[-1] == Progress(23, 18, 2, 3)
