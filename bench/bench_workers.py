@@ -19,6 +19,9 @@ and prints records per second and the ratios. Wall-clock times include the clust
 
 instead delivers payloads into the sandbox account of a SQLite state file (the ActiveTrail
 example): one process, 1 worker, 2 workers (they take turns on the file's one writer).
+
+`--postgres` runs either against a PostgreSQL state instead (a throwaway local cluster, as the
+tests start one: tests/pgcluster.py; a fresh database per run).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = str(ROOT / "tests/pipeline/deliver.yaml")
@@ -62,11 +66,22 @@ def serve(port: multiprocessing.Queue, latency: float) -> None:  # type: ignore[
     server.serve_forever()
 
 
+def fresh_state(folder: str, name: str) -> str:
+    """A fresh state: a file in `folder`, or a new database of the PostgreSQL cluster."""
+    if POSTGRES:
+        url: str = POSTGRES[0].new_database()
+        return url
+    return os.path.join(folder, f"{name}.db")
+
+
+POSTGRES: list[Any] = []  # the throwaway cluster (--postgres)
+
+
 def run(url: str, contacts: str, folder: str, name: str, *options: str) -> float:
-    """Seconds for one `run` into a fresh state file (the CLI in this process)."""
+    """Seconds for one `run` into a fresh state (the CLI in this process)."""
     from manifest_runtime.cli import main
 
-    state = os.path.join(folder, f"{name}.db")
+    state = fresh_state(folder, name)
     argv = ["run", MANIFEST, "--workflow", "deliver", "--contacts", contacts, "--remap",
             f"https://deliver.example.com={url}", "--state", state, "--quiet", *options]
     start = time.perf_counter()
@@ -97,7 +112,7 @@ def sandbox(records: int) -> None:
                          for i in range(records))
         for name, options in (("one process", []), ("1 worker", ["--workers", "1"]),
                               ("2 workers", ["--workers", "2"])):
-            state = os.path.join(folder, f"{len(times)}.db")
+            state = fresh_state(folder, str(len(times)))
             with StateFile(state) as s:
                 s.save_setup(setup)
             start = time.perf_counter()
@@ -105,7 +120,8 @@ def sandbox(records: int) -> None:
                     *options]) != 0:
                 raise SystemExit(f"{name}: failed")
             times[name] = time.perf_counter() - start
-    print(f"{records} payloads into the sandbox of a SQLite state file, {os.cpu_count()} cores")
+    kind = "PostgreSQL state" if POSTGRES else "SQLite state file"
+    print(f"{records} payloads into the sandbox of a {kind}, {os.cpu_count()} cores")
     for name, seconds in times.items():
         print(f"  {name:<12} {seconds:6.2f} s  {records / seconds:7.0f} records/s")
     print(f"2 workers vs one process: {times['one process'] / times['2 workers']:.2f}x")
@@ -117,11 +133,26 @@ def main() -> None:
     p.add_argument("--latency", type=float, default=0.02, help="seconds per request")
     p.add_argument("--concurrency", type=int, default=8, help="records in flight per worker")
     p.add_argument("--sandbox", action="store_true",
-                   help="into the sandbox of a SQLite state file instead of over HTTP")
+                   help="into the sandbox of the state instead of over HTTP")
+    p.add_argument("--postgres", action="store_true",
+                   help="a PostgreSQL state (a throwaway local cluster) instead of SQLite")
     a = p.parse_args()
-    if a.sandbox:
-        sandbox(a.records if a.records != 3000 else 20_000)
-        return
+    if a.postgres:
+        sys.path.insert(0, str(ROOT / "tests"))
+        import pgcluster
+
+        POSTGRES.append(pgcluster.start())
+    try:
+        if a.sandbox:
+            sandbox(a.records if a.records != 3000 else 20_000)
+        else:
+            http(a)
+    finally:
+        if POSTGRES:
+            POSTGRES[0].stop()
+
+
+def http(a: argparse.Namespace) -> None:
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=serve, args=(queue, a.latency), daemon=True)
     server.start()
@@ -143,8 +174,9 @@ def main() -> None:
                 url, contacts, folder, "single2", "--concurrency", str(2 * a.concurrency)),
         }
     server.terminate()
+    kind = "PostgreSQL state" if POSTGRES else "SQLite state file"
     print(f"{a.records} records, {a.latency * 1000:.0f} ms per request, concurrency "
-          f"{a.concurrency} per worker, {os.cpu_count()} cores")
+          f"{a.concurrency} per worker, {os.cpu_count()} cores, {kind}")
     for name, seconds in times.items():
         print(f"  {name:<32} {seconds:6.2f} s  {a.records / seconds:7.0f} records/s")
     one, two = times["1 worker"], times["2 workers"]
