@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -29,9 +28,14 @@ def state_path() -> str:
     return os.environ["MANIFEST_RUNTIME_STATE"]
 
 
+def rows(sql: str) -> list[Any]:
+    """A query's rows from the test's state."""
+    with StateFile(state_path()) as state:
+        return [tuple(r) for r in state.db.execute(sql).fetchall()]
+
+
 def journal() -> list[tuple[str, str, int]]:
-    with sqlite3.connect(state_path()) as db:
-        return db.execute("SELECT record_id, state, line FROM run_records").fetchall()
+    return rows("SELECT record_id, state, line FROM run_records")
 
 
 def deliver(api: DeliverApi, path: Path, *options: str) -> int:
@@ -47,12 +51,11 @@ def test_20000_payloads_on_2_workers_each_delivered_once_into_the_sandbox(
                             for i in range(20_000)))
     assert main(["run", AT, "--input", str(path), "--scheduler", cluster.scheduler.address]) == 0
     assert "read 20000, delivered 20000, failed 0" in capsys.readouterr().out
-    rows = journal()
-    assert sorted(line for _, _, line in rows) == list(range(1, 20_001))
-    assert {s for _, s, _ in rows} == {"delivered"}
-    with sqlite3.connect(state_path()) as db:
-        emails = [json.loads(d)["email"] for (d,) in db.execute(
-            "SELECT data FROM ac_records WHERE kind = 'contact'")]
+    ended = journal()
+    assert sorted(line for _, _, line in ended) == list(range(1, 20_001))
+    assert {s for _, s, _ in ended} == {"delivered"}
+    emails = [json.loads(d)["email"] for (d,) in rows(
+        "SELECT data FROM ac_records WHERE kind = 'contact'")]
     assert sorted(emails) == sorted(f"u{i}@example.com" for i in range(20_000))
 
 
