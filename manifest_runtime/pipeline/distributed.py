@@ -106,7 +106,7 @@ class WorkersFailed(Exception):
 
 def shared_state(state: str) -> bool:
     """Is the state a server every worker can reach (not a SQLite file)?"""
-    return state.startswith(("postgresql://", "postgres://"))
+    return state.lower().startswith(("postgresql://", "postgres://"))
 
 
 def loopback(address: str) -> bool:
