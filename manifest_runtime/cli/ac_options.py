@@ -6,7 +6,6 @@ sandbox in the state file."""
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,18 +27,12 @@ def add_ac_options(p: argparse.ArgumentParser) -> None:
 
 def account(args: argparse.Namespace, state: StateFile, http: HttpClient,
             contact: dict[str, Any] | None = None) -> ActiveCampaign:
-    """The real account when one is configured (its calls go through `http`: retries,
-    record/replay, trace, redaction), else the state file's sandbox."""
-    from ..activecampaign.settings import account_settings
-    from ..activecampaign.v3 import V3Account
+    """The real account when one is configured, else the state file's sandbox
+    (pipeline/opening.py `account`)."""
+    from ..pipeline import opening
+    from .http_options import http_options
 
-    settings = account_settings(getattr(args, "ac_url", None), getattr(args, "ac_token", None),
-                                getattr(args, "credentials", None), os.environ,
-                                replaying=getattr(args, "replay", None) is not None)
-    if settings is None:
-        return state.sandbox(contact)
-    http.redactor.add(settings.token)
-    return V3Account(settings.url, settings.token, http, contact)
+    return opening.account(http_options(args), state, http, contact)
 
 
 def target_key(ac: ActiveCampaign | None) -> str:

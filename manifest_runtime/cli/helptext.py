@@ -44,6 +44,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         f"manifest-runtime run {AT}/manifest.yaml --input {AT}/payloads.jsonl",
         f"manifest-runtime run {TW}/manifest.json --contacts {TW}/contacts.jsonl --dry-run",
         "cat payloads.jsonl | manifest-runtime run manifest.yaml --input - --format json",
+        "manifest-runtime run manifest.yaml --input big.jsonl --workers 2 --concurrency 8",
     ),
     "poll": (
         "manifest-runtime poll manifest.yaml --once",

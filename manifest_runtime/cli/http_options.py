@@ -4,7 +4,6 @@ and serve later): credentials, remaps, cassettes, retries, timeout, and the atte
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,8 +15,8 @@ if TYPE_CHECKING:
     from ..http.client import HttpClient
     from ..http.credentials import Credentials
     from ..http.redact import Redactor
-    from ..http.trace import TraceEvent
     from ..model import CompiledManifest
+    from ..pipeline.opening import HttpOptions, Reporter
 
 
 def add_http_options(p: argparse.ArgumentParser) -> None:
@@ -47,54 +46,44 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
     add_ac_options(p)
 
 
+def http_options(args: argparse.Namespace) -> HttpOptions:
+    """The typed HTTP options of a command's arguments (checked: --record/--replay/--match)."""
+    from ..pipeline.opening import HttpOptions
+
+    return HttpOptions(
+        credentials=args.credentials, record=args.record,
+        record_mode=getattr(args, "record_mode", None), replay=args.replay,
+        match=cassette_options(args), remap=tuple(args.remap),
+        max_attempts=args.max_attempts, timeout=args.timeout, retry_unsafe=args.retry_unsafe,
+        subdomain=getattr(args, "subdomain", None) or None,
+        ac_url=getattr(args, "ac_url", None), ac_token=getattr(args, "ac_token", None))
+
+
+def cli_reporter() -> Reporter:
+    """Messages of an open pipeline on stderr."""
+    from ..pipeline.opening import Reporter
+
+    return Reporter(notice=print_stderr, log=print_stderr, trace=print_stderr)
+
+
+def print_stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
                  *, trace: bool, stored: dict[str, Any] | None = None,
                  save_stored: Callable[[Credentials], None] | None = None,
                  credentials: Credentials | None = None,
                  redactor: Redactor | None = None,
                  record_mode: str | None = None) -> HttpClient:
-    """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
+    """The production HTTP client for this command's options (pipeline/opening.py
+    `http_service`); with `trace`, each attempt goes to stderr."""
+    from ..pipeline import opening
 
-    Credentials: `credentials` when given (complete: setup merges its answers over the file
-    and the environment itself), else --credentials FILE, else `stored` (what setup kept in
-    the state file), then the MANIFEST_RUNTIME_* variables, then --subdomain (when the
-    command has it) on top. Refreshed oauth2 tokens go back where the credentials came from
-    (`save_stored` for the state file). `redactor`: share one across clients of a run.
-    `record_mode` overrides --record-mode (setup opens a client per credentials try: after
-    the first, it appends)."""
-    from ..http import build_http_service, load_credentials
-    from ..http.credentials import apply_env, credentials_from_mapping
-
-    match = cassette_options(args)
-    if credentials is not None:  # the caller keeps them (setup saves them in the state)
-        saver = _saver(args.credentials, auth_name, warn_lost=False)
-    elif args.credentials is None and stored:
-        credentials = apply_env(credentials_from_mapping(stored, "the stored credentials"),
-                                os.environ)
-        saver = save_stored or _saver(None, auth_name)
-    else:
-        credentials = load_credentials(auth_name, args.credentials)
-        saver = _saver(args.credentials, auth_name)
-    if getattr(args, "subdomain", None):  # --subdomain wins over the file and the environment
-        credentials = credentials.updated(subdomain=args.subdomain)
-    return build_http_service(
-        compiled,
-        auth_name,
-        credentials=credentials,
-        env={},  # already applied, below --subdomain
-        remaps=args.remap,
-        record=args.record,
-        replay=args.replay,
-        max_attempts=args.max_attempts,
-        timeout=args.timeout,
-        trace=print_attempt if trace else None,
-        on_credentials_changed=saver,
-        notice=print_notice,
-        retry_unsafe=args.retry_unsafe,
-        redactor=redactor,
-        record_mode=record_mode or getattr(args, "record_mode", None) or "append",
-        match=match,
-    )
+    return opening.http_service(http_options(args), compiled, auth_name, cli_reporter(),
+                                trace=trace, stored=stored, save_stored=save_stored,
+                                credentials=credentials, redactor=redactor,
+                                record_mode=record_mode)
 
 
 def cassette_options(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -110,44 +99,6 @@ def cassette_options(args: argparse.Namespace) -> tuple[str, ...] | None:
         raise UsageError("--match goes with --replay FILE (it says how recorded requests "
                          "are matched)")
     return None if getattr(args, "match", None) is None else parse_match(args.match)
-
-
-def print_attempt(event: TraceEvent) -> None:
-    """One stderr line per HTTP attempt (the URL is already redacted)."""
-    outcome = f"{event.status}" if event.error is None else f"failed: {event.error}"
-    purpose = "" if event.purpose == "request" else f" [{event.purpose}]"
-    replayed = " (replayed)" if event.replayed else ""
-    from .session import print_trace
-
-    print_trace(f"http: {event.method} {event.url} attempt {event.attempt}{purpose} -> "
-                f"{outcome} in {event.elapsed_ms:.1f} ms{replayed}")
-
-
-def print_notice(message: str) -> None:
-    """Long waits and given-up retries, always shown (already redacted)."""
-    print(f"manifest-runtime: {message}", file=sys.stderr)
-
-
-def _saver(path: str | None, auth_name: str | None, warn_lost: bool = True) -> Any:
-    """Keep rotated oauth2 tokens: in the credentials file, or (`warn_lost`) warn that they
-    are lost."""
-    from ..http.credentials import save_rotated
-
-    def save(creds: Credentials) -> None:
-        if path is None or auth_name is None:
-            if not warn_lost:
-                return
-            print("manifest-runtime: warning: the access token was refreshed but there is no "
-                  "--credentials file to save it in; a rotated refresh token is lost after "
-                  "this run", file=sys.stderr)
-            return
-        try:
-            save_rotated(path, auth_name, creds)
-        except (OSError, UsageError) as exc:
-            print(f"manifest-runtime: warning: could not save refreshed tokens to {path}: "
-                  f"{exc}", file=sys.stderr)
-
-    return save
 
 
 def _positive(kind: type[int] | type[float], expected: str) -> Any:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EvaluationError
 from ..expressions.nodes import Missing
 from .http_options import add_http_options, positive_int
 from .json_lines import json_line
@@ -28,6 +26,7 @@ from .session import (
     located,
     one_writer,
     open_pipeline,
+    pipeline_options,
     report_error,
 )
 from .signals import StopOnSignal
@@ -106,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     name = workflow.name
     summary = Summary()
     dry = args.dry_run
-    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url, dry_run=dry
+    with open_pipeline(pipeline_options(args), compiled, workflow
                        ) as (state, pipeline, journal), \
             (nullcontext() if dry else one_writer(state, name, "poll", args.no_wait)):
         historic = first_import(compiled, workflow)
@@ -240,49 +239,46 @@ class _DryRun:
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
           args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun,
           cycles: list[dict[str, Any]], label: str = "poll") -> int:
-    failed_cycle = False
+    """The cycles (pipeline/poll_loop.py), each one's line printed; the exit code."""
+    from ..pipeline.poll_loop import Cycle, LoopOptions, run_cycles
+
     out = sys.stderr if wants_json(args) else sys.stdout  # --format json: one object at the end
+    pipeline = poller.pipeline
+
+    def on_cycle(c: Cycle) -> None:
+        dry_run.flush()
+        if c.error is not None:
+            report_error(c.error, pipeline.compiled, pipeline.env.redact)
+            cycles.append({"error": pipeline.env.redact_value(located(
+                c.error, pipeline.compiled).as_json())})
+            print(f"{name}: the poll failed; results that came before it are "
+                  "recorded", file=sys.stderr)
+            return
+        report = c.report
+        assert report is not None
+        if args.dry_run:  # stdout holds the records
+            print(f"{name}: {label} (dry run): {report.requests} request(s), read "
+                  f"{c.read}, transformed {c.transformed}, failed {c.failed}; stopped: "
+                  f"{report.stopped_by}", file=sys.stderr, flush=True)
+        else:
+            print(f"{name}: {label}: {report.requests} request(s), read {c.read}, "
+                  f"delivered {c.delivered}, failed {c.failed}; stopped: "
+                  f"{report.stopped_by}", file=out, flush=True)
+        cycles.append({"label": label, "requests": report.requests, "read": c.read,
+                       "delivered": c.delivered, "failed": c.failed,
+                       "stopped_by": report.stopped_by})
+
+    def on_wait(seconds: int) -> None:
+        print(f"next poll in {seconds} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
     try:
-        while True:
-            first = not (dry_run.initialised if args.dry_run else
-                         state.polling_initialised(name))
-            before = (summary.read, summary.delivered, summary.failed, dry_run.printed)
-            try:
-                report = poller.cycle(first)
-            except EvaluationError as exc:
-                dry_run.flush()
-                report_error(exc.diagnostic, poller.pipeline.compiled, poller.pipeline.env.redact)
-                cycles.append({"error": poller.pipeline.env.redact_value(located(
-                    exc.diagnostic, poller.pipeline.compiled).as_json())})
-                print(f"{name}: the poll failed; results that came before it are "
-                      "recorded", file=sys.stderr)
-                failed_cycle = True
-                report = None
-            dry_run.flush()
-            if report is not None:
-                read, delivered, failed = (summary.read - before[0],
-                                           summary.delivered - before[1],
-                                           summary.failed - before[2])
-                if args.dry_run:  # stdout holds the records
-                    print(f"{name}: {label} (dry run): {report.requests} request(s), read "
-                          f"{read}, transformed {dry_run.printed - before[3]}, failed "
-                          f"{failed}; stopped: {report.stopped_by}", file=sys.stderr,
-                          flush=True)
-                else:
-                    print(f"{name}: {label}: {report.requests} request(s), read {read}, "
-                          f"delivered {delivered}, failed {failed}; stopped: "
-                          f"{report.stopped_by}", file=out, flush=True)
-                cycles.append({"label": label, "requests": report.requests, "read": read,
-                               "delivered": delivered, "failed": failed,
-                               "stopped_by": report.stopped_by})
-            if args.catch_up and report is not None and report.capped and stop.signal is None:
-                continue  # more is waiting: the next cycle now, not in `every` seconds
-            if once or stop.signal is not None:
-                break
-            print(f"next poll in {every} s (Ctrl-C to stop)", file=sys.stderr, flush=True)
-            deadline = time.monotonic() + every
-            while stop.signal is None and time.monotonic() < deadline:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        failed_cycle = run_cycles(
+            poller, summary, LoopOptions(once=once, every=every, catch_up=args.catch_up,
+                                         label=label),
+            initialised=lambda: dry_run.initialised if args.dry_run
+            else state.polling_initialised(name),
+            should_stop=lambda: stop.signal is not None, on_cycle=on_cycle, on_wait=on_wait,
+            transformed=lambda: dry_run.printed)
     except KeyboardInterrupt:  # a second Ctrl-C
         print("aborted", file=sys.stderr)
         return 130

@@ -29,11 +29,15 @@ from .session import (
     compile_or_report,
     one_writer,
     open_pipeline,
+    pipeline_options,
 )
 from .signals import StopOnSignal
 
+RETRIES = 3  # a part of the input that failed on the workers runs again this many times
+
 if TYPE_CHECKING:
-    from ..pipeline.batch import RecordResult, Summary
+    from ..pipeline.batch import BatchOptions, RecordResult, Summary
+    from ..pipeline.distributed import ClusterOptions
     from ..pipeline.journal import DeadLetter
 
 DEFAULT_CHUNK = 500
@@ -88,12 +92,22 @@ def add_parser(sub: Any) -> None:
                    "(default: wait for it)")
     p.add_argument("--webhook-url", default=DEFAULT_WEBHOOK_URL,
                    help=f"${{webhook.url}} (default {DEFAULT_WEBHOOK_URL})")
+    scale = p.add_argument_group("scale out (docs/scale.md)").add_mutually_exclusive_group()
+    scale.add_argument("--workers", type=positive_int, metavar="N",
+                       help="run the input's parts on N worker processes of this machine "
+                       "(an embedded Dask cluster); each worker runs --concurrency records "
+                       "at once")
+    scale.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the workers of a running Dask cluster (tcp://HOST:8786); "
+                       "the state must be PostgreSQL unless the scheduler is on this "
+                       "machine (127.0.0.1)")
     add_http_options(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.batch import BatchOptions, BatchRun
+    from ..pipeline.distributed import WorkersFailed
     from ..pipeline.records import read_jsonl
     from ..workflows import choose
 
@@ -102,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     workflow = choose(compiled, args.workflow)
     lines, stdin = input_lines(args, workflow.inbound)
-    with open_pipeline(args, compiled, workflow, webhook_url=args.webhook_url,
-                       dry_run=args.dry_run) as (state, pipeline, _):
+    cluster = _cluster(args, stdin)
+    with open_pipeline(pipeline_options(args), compiled, workflow) as (state, pipeline, _):
         options = BatchOptions(
             concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
             restart=args.restart, retry_failed=args.retry_failed,
@@ -114,23 +128,77 @@ def run(args: argparse.Namespace) -> int:
             sandbox_account=_is_sandbox(pipeline.env.ac),
             legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,
                                                                    args.input or args.contacts))
-        printer = Printer(args, buffered=options.chunk)
+        printer = Printer(args, counted=cluster is None, buffered=options.chunk)
         stop = StopOnSignal("\nstopping: finishing the records in flight (Ctrl-C again to "
                             "abort)")
+        salt = workflow.name + target_key(pipeline.env.ac)
+        broken: WorkersFailed | None = None
         try:
             with _writer(state, workflow.name, args), stop:
-                summary = BatchRun(pipeline, state, options, on_result=printer.result,
-                                   should_stop=lambda: stop.signal is not None
-                                   ).run(read_jsonl(lines, salt=None if args.dry_run
-                                                    else workflow.name
-                                                    + target_key(pipeline.env.ac)))
+                if cluster is not None:
+                    summary = _distributed(args, cluster, options, workflow.name, salt,
+                                           printer, lambda: stop.signal is not None)
+                else:
+                    summary = BatchRun(pipeline, state, options, on_result=printer.result,
+                                       should_stop=lambda: stop.signal is not None
+                                       ).run(read_jsonl(lines, salt=None if args.dry_run
+                                                        else salt))
         except Busy as exc:
             print(f"manifest-runtime: error: {exc}", file=sys.stderr)
             return 1
+        except WorkersFailed as exc:
+            broken, summary = exc, exc.summary
         finally:
             printer.close()
-        return report(summary, args, workflow.name, state.path, stop.signal,
+        code = report(summary, args, workflow.name, state.path, stop.signal,
                       (printer.warnings, printer.warned), printer.tracker.failures)
+        if broken is not None:
+            print(f"manifest-runtime: error: a part of the input failed on the workers, "
+                  f"after {RETRIES} retries ({broken}); the records counted above are "
+                  "recorded: run the same command again to resume", file=sys.stderr)
+            return 1
+        return code
+
+
+def _cluster(args: argparse.Namespace, stdin: bool) -> ClusterOptions | None:
+    """--workers / --scheduler, checked (usage errors before anything starts)."""
+    from ..pipeline.distributed import ClusterOptions, check
+    from ..state import state_path
+
+    if args.workers is None and args.scheduler is None:
+        return None
+    given = f"--workers {args.workers}" if args.workers is not None \
+        else f"--scheduler {args.scheduler}"
+    refused = [(stdin, "standard input (it cannot be split into parts: give a file)"),
+               (args.dry_run, "--dry-run (it prints records in order: run it in one "
+                "process)"),
+               (args.trace, "--trace (trace a run in one process)"),
+               (args.limit is not None, "--limit (it counts records in one process)"),
+               (args.record is not None, "--record (workers would write one cassette at "
+                "once)")]
+    for bad, what in refused:
+        if bad:
+            raise UsageError(f"{given} does not go with {what}")
+    cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler, retries=RETRIES)
+    check(cluster, state_path(args.state))
+    return cluster
+
+
+def _distributed(args: argparse.Namespace, cluster: ClusterOptions, options: BatchOptions,
+                 workflow: str, salt: str, printer: Printer, should_stop: Any) -> Summary:
+    """The run on Dask workers (pipeline/distributed.py)."""
+    from ..pipeline.distributed import job_for, run_distributed
+    from .http_options import cli_reporter
+    from .progress import Counts
+
+    job = job_for(pipeline_options(args), workflow, options, args.input or args.contacts,
+                  salt, cli_reporter(), getattr(args, "jq_engine", None))
+
+    def progress(p: Any) -> None:
+        printer.tracker.progress.update(Counts(p.done, p.delivered, p.failed, p.skipped))
+
+    return run_distributed(job, cluster, legacy=dict(options.legacy), on_result=printer.result,
+                           on_progress=progress, should_stop=should_stop)
 
 
 def _writer(state: Any, workflow: str, args: argparse.Namespace) -> Any:
@@ -181,7 +249,9 @@ class Printer:
     """What `run` prints per record: dry-run output (JSON lines, input order), --trace
     blocks, --dead-letter lines, a progress line on a terminal."""
 
-    def __init__(self, args: argparse.Namespace, buffered: int = 1) -> None:
+    def __init__(self, args: argparse.Namespace, counted: bool = True, buffered: int = 1
+                 ) -> None:
+        self.counted = counted  # False: progress comes from elsewhere (workers)
         self.dry_run = args.dry_run
         self.dead_file = open_dead_letter(args.dead_letter)
         self.tracker = Tracker(args, count_records(args.input or args.contacts))
@@ -208,8 +278,11 @@ class Printer:
         if r.warnings:
             self.warned += len(r.warnings)
             self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
-        self.tracker.record(r.dead, delivered=r.status == "delivered",
-                            skipped=r.status == "skipped")
+        if self.counted:
+            self.tracker.record(r.dead, delivered=r.status == "delivered",
+                                skipped=r.status == "skipped")
+        elif r.dead:
+            self.tracker.failures.add(list(r.dead))
 
     def flush(self) -> None:
         if self._lines:

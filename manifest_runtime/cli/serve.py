@@ -26,7 +26,13 @@ from .failures import DEFAULT_SHOWN, Failures
 from .http_options import add_http_options
 from .output import print_json, wants_json
 from .run import open_dead_letter, write_dead
-from .session import add_pipeline_options, compile_or_report, open_pipeline, report_error
+from .session import (
+    add_pipeline_options,
+    compile_or_report,
+    open_pipeline,
+    pipeline_options,
+    report_error,
+)
 from .signals import StopOnSignal
 
 if TYPE_CHECKING:
@@ -158,7 +164,8 @@ def serving(args: argparse.Namespace, compiled: CompiledManifest, port: int | No
             raise UsageError(f"--public-url {args.public_url}: give an http(s) URL, e.g. "
                              f"https://abc.example-tunnel.app{webhook_path(name)}")
         paths.append(parts.path or "/")
-    with open_pipeline(args, compiled, workflow, webhook_url=url) as (state, pipeline, journal):
+    with open_pipeline(pipeline_options(args, webhook_url=url, dry_run=False), compiled,
+                       workflow) as (state, pipeline, journal):
         webhooks = WebhookJournal(state.db, state.lock)
         dead_file = open_dead_letter(args.dead_letter)
         failures = Failures(getattr(args, "show_failures", DEFAULT_SHOWN))
@@ -440,13 +447,11 @@ def update_registration(args: argparse.Namespace, compiled: CompiledManifest, in
         known = WebhookJournal(state.db, state.lock).registration(name, intake.name)
     if known is None:
         return 0
-    lifecycle_args = argparse.Namespace(**{**vars(args), "webhook_url": known.url,
-                                           "dry_run": False})
     from ..workflows import workflows
 
     view = workflows(compiled)[index]
-    with open_pipeline(lifecycle_args, compiled, view, webhook_url=known.url
-                       ) as (state, pipeline, _):
+    with open_pipeline(pipeline_options(args, webhook_url=known.url, dry_run=False), compiled,
+                       view) as (state, pipeline, _):
         webhooks = WebhookJournal(state.db, state.lock)
         try:
             done = refresh(intake, name, webhooks, lambda url: pipeline.intake_context(),

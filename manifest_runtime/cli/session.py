@@ -5,7 +5,6 @@ tracer. Used by eval, setup and run."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -14,10 +13,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
+from ..pipeline.opening import DEFAULT_WEBHOOK_URL, ROOT, needs_setup
 from .jq_engine import add_jq_engine_option
 
-ROOT = "''"  # the root pointer as RFC 6901 writes it
-DEFAULT_WEBHOOK_URL = "http://127.0.0.1:8787/webhook"
+__all__ = ["DEFAULT_WEBHOOK_URL", "ROOT", "needs_setup"]
 
 
 def add_pipeline_options(p: argparse.ArgumentParser, noun: str) -> None:
@@ -88,9 +87,11 @@ if TYPE_CHECKING:
     from ..http.client import HttpClient
     from ..http.redact import Redactor
     from ..model import CompiledManifest
+    from ..pipeline.journal import Journal
+    from ..pipeline.opening import PipelineOptions
     from ..pipeline.runner import Pipeline
     from ..runtime.context import Env, TraceEvent
-    from ..state import Setup, StateFile
+    from ..state import StateFile
     from ..workflows import Workflow
 
 
@@ -139,27 +140,14 @@ def make_env(args: argparse.Namespace, compiled: CompiledManifest, state: StateF
              http: HttpClient, *, ac: ActiveCampaign,
              role: Literal["source", "target"] | None = None,
              contact: dict[str, Any] | None = None) -> Env:
-    """The run-wide services: state store, HTTP, the ActiveCampaign account, `!print_c` to
-    stderr, the tracer (with --trace), redaction, and the !http output override."""
-    from ..runtime.context import Env
+    """The run-wide services (pipeline/opening.py `make_env`), messages on stderr."""
+    from ..pipeline import opening
+    from .http_options import cli_reporter
 
-    redactor: Redactor = http.redactor
-    mode = getattr(args, "http_output", "auto")
-    http_output: Literal["wrapped", "body"] | None = \
-        "wrapped" if mode == "wrapped" else "body" if mode == "body" else None
-    return Env(
-        store=state.store,
-        http=http,
-        ac=ac,
-        contact=contact,
-        base_url=compiled.node_at(("api", "base_url")),
-        http_output=http_output,
-        log=lambda message: print(redactor.text(f"print_c: {message}"), file=sys.stderr),
-        trace=tracer(redactor) if getattr(args, "trace", False) else None,
-        redact=redactor.text,
-        redact_value=redactor.value,
-        resource_role=role,
-    )
+    return opening.make_env(compiled, state, http, cli_reporter(), ac=ac,
+                            trace=bool(getattr(args, "trace", False)),
+                            http_output=getattr(args, "http_output", "auto"), role=role,
+                            contact=contact)
 
 
 def open_state(given: str | None) -> StateFile:
@@ -196,98 +184,50 @@ def one_writer(state: StateFile, workflow: str, command: str, no_wait: bool,
         state.release(workflow)
 
 
+def pipeline_options(args: argparse.Namespace, *, webhook_url: str | None = None,
+                     dry_run: bool | None = None) -> PipelineOptions:
+    """The typed options of run, poll and serve (pipeline/opening.py), from their arguments
+    (which are left as they are: `webhook_url` and `dry_run` override theirs)."""
+    from ..pipeline.opening import PipelineOptions
+    from .http_options import http_options
+
+    return PipelineOptions(
+        manifest=args.manifest, state=args.state, http=http_options(args),
+        http_output=getattr(args, "http_output", "auto"),
+        trace=bool(getattr(args, "trace", False)),
+        webhook_url=webhook_url if webhook_url is not None
+        else getattr(args, "webhook_url", DEFAULT_WEBHOOK_URL),
+        dry_run=bool(getattr(args, "dry_run", False)) if dry_run is None else dry_run)
+
+
 @contextmanager
-def open_pipeline(args: argparse.Namespace, compiled: CompiledManifest, workflow: Workflow,
-                  *, webhook_url: str, dry_run: bool = False
-                  ) -> Iterator[tuple[StateFile, Pipeline, Any]]:
-    """The state file, the workflow's pipeline (with the saved setup, the HTTP client and the
-    sandbox account) and the journal (None for a dry run), closed on exit. Used by run, poll
-    and serve."""
-    from ..pipeline.journal import Journal
-    from ..pipeline.runner import Pipeline
-    from .ac_options import account
-    from .http_options import http_service
+def open_pipeline(options: PipelineOptions, compiled: CompiledManifest, workflow: Workflow
+                  ) -> Iterator[tuple[StateFile, Pipeline, Journal | None]]:
+    """The state file, the workflow's pipeline and the journal (None for a dry run), closed
+    on exit, with messages on stderr (pipeline/opening.py). Used by run, poll and serve."""
+    from ..pipeline import opening
+    from .http_options import cli_reporter
 
-    state = open_state(args.state)
-    try:
-        setup = state.load_setup(workflow.name)
-        needs_setup(args.manifest, workflow, setup)
-        http = http_service(args, compiled, workflow.auth, trace=args.trace,
-                            stored=setup.credentials if setup else None,
-                            save_stored=_store_rotated(state, setup))
-        try:
-            env = make_env(args, compiled, state, http, ac=account(args, state, http))
-            pipeline = Pipeline(compiled, workflow, setup, env, webhook_url=webhook_url,
-                                subdomain=http.subdomain, dry_run=dry_run)
-            journal = None if dry_run else Journal(state.db, state.lock)
-            yield state, pipeline, journal
-        finally:
-            http.close()
-    finally:
-        state.close()
-
-
-def needs_setup(manifest: str, workflow: Workflow, setup: Setup | None) -> None:
-    """UsageError when the workflow asks something at setup that the state file lacks."""
-    name = workflow.name
-    again = f"run: manifest-runtime setup {manifest} --workflow {name} [--answers FILE]"
-    if workflow.asks and setup is None:
-        raise UsageError(f"workflow {name!r} has select/map steps and no setup was saved in "
-                         f"the state file; {again}")
-    answered = setup.custom_data if setup is not None else {}
-    missing = [f for f in workflow.required_fields() if f not in answered]
-    if missing:
-        raise UsageError(f"the saved setup of workflow {name!r} has no answer for required "
-                         f"field(s) {', '.join(missing)} (the manifest changed since setup?); "
-                         f"{again}")
-
-
-def _store_rotated(state: StateFile, setup: Setup | None) -> Any:
-    """Keep refreshed oauth2 tokens in the setup they came from."""
-    from dataclasses import replace
-
-    if setup is None:
-        return None
-
-    def save(creds: Any) -> None:
-        fresh = creds.as_json()
-        entry = dict(setup.credentials or {})
-        entry.update({k: fresh[k] for k in ("access_token", "refresh_token", "expires_at")
-                      if k in fresh})
-        state.save_setup(replace(setup, credentials=entry))
-
-    return save
+    with opening.open_pipeline(options, compiled, workflow, cli_reporter()) as opened:
+        yield opened
 
 
 def print_trace(text: str) -> None:
     """A trace block on stderr, or kept whole for the record this thread runs."""
-    from ..pipeline.tracebuf import captured
+    from ..pipeline.opening import emit_trace
+    from .http_options import print_stderr
 
-    if not captured(text):
-        print(text, file=sys.stderr)
+    emit_trace(text, print_stderr)
 
 
 def tracer(redactor: Redactor) -> Callable[[TraceEvent], None]:
-    from ..paths import to_pointer
+    from ..pipeline.opening import tracer as make_tracer
+    from .http_options import print_stderr
 
-    def emit(event: TraceEvent) -> None:
-        lines = [f"trace: {to_pointer(event.path) or ROOT} {event.command}"]
-        lines.append(f"  input:  {show(redactor.value(event.input))}")
-        for name, value in event.args.items():
-            if name == "request" and isinstance(value, dict):
-                value = {**value, "url": redactor.url(str(value.get("url", ""))),
-                         **({"headers": redactor.headers(value["headers"])}
-                            if "headers" in value else {})}
-            lines.append(f"  {name}: {show(redactor.value(value))}")
-        if event.error is not None:
-            lines.append(f"  error:  {event.error}")
-        else:
-            lines.append(f"  output: {show(redactor.value(event.output))}")
-        print_trace("\n".join(lines))
-
-    return emit
+    return make_tracer(redactor, print_stderr)
 
 
 def show(value: Any, limit: int = 2000) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    from ..pipeline.opening import show as shown
+
+    return shown(value, limit)

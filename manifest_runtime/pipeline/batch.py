@@ -101,6 +101,14 @@ class Summary:
     stopped: bool = False  # should_stop ended the run early
     failure: sqlite3.Error | None = None  # the state file failed: the run stopped
 
+    def merge(self, other: Summary) -> None:
+        """Add the counts of another part of the same run (pipeline/distributed.py)."""
+        for name in ("read", "skipped", "skipped_unknown", "delivered_records", "failed",
+                     "unknown", "delivered", "dead", "fanned", "items", "empty"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.stopped = self.stopped or other.stopped
+        self.failure = self.failure or other.failure
+
     def add(self, r: RecordResult) -> None:
         self.read += 1
         if r.status == "skipped":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,21 +65,36 @@ class Identities:
     identical lines before it. Memory: 16 bytes per distinct line (SeenSet), plus a counter
     per line that repeats."""
 
-    def __init__(self, salt: str) -> None:
+    def __init__(self, salt: str, earlier: Mapping[int, int] | None = None) -> None:
         self._base = hashlib.blake2b(salt.encode("utf-8") + b"\0", digest_size=16)
         self._seen = SeenSet()
         self._repeats: dict[int, int] = {}
+        # a part of a file (pipeline/distributed.py): short digest -> how many identical
+        # lines came before this part (only the lines that did)
+        self._earlier = earlier or {}
 
     def key(self, data: bytes) -> str:
         h = self._base.copy()
         h.update(data)
         digest = h.digest()
-        short = int.from_bytes(digest[:8], "big") or 1  # 0 marks an empty slot
+        short = int.from_bytes(digest[:8], "big") or 1  # short_digest, inlined: per line
         ordinal = 1
         if not self._seen.add(short):
             ordinal = self._repeats.get(short, 1) + 1
             self._repeats[short] = ordinal
+        if self._earlier:
+            ordinal += self._earlier.get(short, 0)
         return f"{digest.hex()}-{ordinal}"
+
+    def digest(self, data: bytes) -> bytes:
+        h = self._base.copy()
+        h.update(data)
+        return h.digest()
+
+
+def short_digest(digest: bytes) -> int:
+    """What identical lines are counted by: the digest's first 8 bytes (never 0)."""
+    return int.from_bytes(digest[:8], "big") or 1  # 0 marks an empty slot
 
 
 class SeenSet:
@@ -90,6 +105,15 @@ class SeenSet:
         self._slots = array("Q", bytes(8 * capacity))
         self._mask = capacity - 1
         self._size = 0
+
+    def __contains__(self, value: int) -> bool:
+        slots, mask = self._slots, self._mask
+        i = value & mask
+        while (found := slots[i]) != 0:
+            if found == value:
+                return True
+            i = (i + 1) & mask
+        return False
 
     def add(self, value: int) -> bool:
         """Add `value`; False when it was there already."""
@@ -118,15 +142,24 @@ class SeenSet:
                 self.add(value)
 
 
-def read_jsonl(lines: Iterable[bytes | str], salt: str | None = None) -> Iterator[Record]:
+def line_data(number: int, line: bytes | str) -> bytes:
+    """A line's bytes as its identity digests them: the BOM of line 1 and surrounding
+    whitespace aside (empty: a blank line, no record)."""
+    data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+    if number == 1 and data.startswith(BOM):
+        data = data[len(BOM):]
+    return data.strip()
+
+
+def read_jsonl(lines: Iterable[bytes | str], salt: str | None = None, *, first_line: int = 1,
+               earlier: Mapping[int, int] | None = None) -> Iterator[Record]:
     """The records of JSON Lines (bytes as read from a file, or text); with a `salt` (the
-    workflow's name) each record gets its identity."""
-    identities = Identities(salt) if salt is not None else None
-    for number, line in enumerate(lines, 1):
-        data = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
-        if number == 1 and data.startswith(BOM):
-            data = data[len(BOM):]
-        data = data.strip()
+    workflow's name) each record gets its identity. A part of a file: `first_line` is the
+    number of its first line, `earlier` the counts of identical lines before it (by
+    `short_digest`), so its records get the identities a whole-file read gives them."""
+    identities = Identities(salt, earlier) if salt is not None else None
+    for number, line in enumerate(lines, first_line):
+        data = line_data(number, line)
         if not data:
             continue
         key = identities.key(data) if identities is not None else None
