@@ -48,12 +48,14 @@ def add_http_options(p: argparse.ArgumentParser) -> None:
 
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
-                 *, trace: bool, stored: dict[str, Any] | None = None,
+                 *, trace: bool | Callable[[TraceEvent], None],
+                 stored: dict[str, Any] | None = None,
                  save_stored: Callable[[Credentials], None] | None = None,
                  credentials: Credentials | None = None,
                  redactor: Redactor | None = None,
                  record_mode: str | None = None) -> HttpClient:
-    """The production HTTP client for this run; with `trace`, each attempt goes to stderr.
+    """The production HTTP client for this run; with `trace`, each attempt goes to stderr
+    (or to `trace` itself when it is a function: the studio's trace panel).
 
     Credentials: `credentials` when given (complete: setup merges its answers over the file
     and the environment itself), else --credentials FILE, else `stored` (what setup kept in
@@ -87,7 +89,7 @@ def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name
         replay=args.replay,
         max_attempts=args.max_attempts,
         timeout=args.timeout,
-        trace=print_attempt if trace else None,
+        trace=trace if callable(trace) else print_attempt if trace else None,
         on_credentials_changed=saver,
         notice=print_notice,
         retry_unsafe=args.retry_unsafe,

@@ -1,0 +1,238 @@
+"""The setup engine (setup/flow.py) walked from a web page: `SetupFlow.run()` runs in a thread
+of its own with a `PageAnswerer`, which hands each question to the page and waits for the
+page's answer. The browser never evaluates anything: it sends answers (and search texts);
+every check, every options list and every saved value is the flow's, as for `setup`.
+
+One message in, one event out: each message sent to the flow thread (an answer, a search
+text, an action after a failure) is answered by exactly one event (the next question, the
+same question with the refusal, a search's options, the failure to act on, or the end), so
+a request handler sends and waits for one event.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Diagnostic
+from ..setup.model import (
+    UNANSWERED,
+    Action,
+    AnswerError,
+    Choice,
+    CredentialsRequest,
+    FormField,
+    MapRequest,
+    ScheduleRequest,
+    Search,
+    Searched,
+    WorkflowChoice,
+)
+
+
+class Cancelled(Exception):
+    """The page left this setup (another one started, or the manifest changed)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """The step being walked (`begin`): its name, label and help text."""
+
+    name: str
+    label: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the page shows now. `kind`: credentials | field | mapping | schedule | failure;
+    `request` is the flow's own question (CredentialsRequest, FormField, ...); `error` the
+    refusal of the previous answer to it, if any."""
+
+    kind: str
+    step: Step | None
+    request: Any
+    choices: tuple[Choice, ...] | None = None
+    searchable: bool = False
+    search_text: str = ""
+    error: Diagnostic | None = None
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of a searchable field for a search text (the reply to a search)."""
+
+    field: FormField
+    text: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The flow ended: `outcome` (saved) or `error` (the diagnostic that ended it)."""
+
+    outcome: Any = None
+    error: Diagnostic | None = None
+
+
+Event = Question | Options | Finished
+
+
+@dataclass
+class Message:
+    kind: str  # answer | search | action | cancel
+    value: Any = None
+
+
+class PageAnswerer:
+    """The Answerer of a setup walked from the page (runs in the flow's thread)."""
+
+    interactive = True
+
+    def __init__(self, emit: Callable[[Event], None], inbox: queue.Queue[Message]) -> None:
+        self.emit = emit
+        self.inbox = inbox
+        self.step: Step | None = None
+        self.redact: Callable[[str], str] = lambda text: text
+        self._refusal: Diagnostic | None = None
+        self._listed: dict[str, tuple[Choice, ...]] = {}  # search text -> options shown
+
+    def _take(self) -> Message:
+        message = self.inbox.get()
+        if message.kind == "cancel":
+            raise Cancelled
+        return message
+
+    def _ask(self, question: Question, search: Search | None = None) -> Any:
+        if self._refusal is not None:
+            from dataclasses import replace
+
+            question = replace(question, error=self._refusal)
+            self._refusal = None
+        self.emit(question)
+        while True:
+            message = self._take()
+            if message.kind == "search" and search is not None and \
+                    isinstance(question.request, FormField):
+                text = str(message.value or "")
+                found = tuple(search(text))  # a failing options command: the flow's to handle
+                self._listed[text] = found
+                self.emit(Options(question.request, text, found))
+                continue
+            if message.kind in ("answer", "action"):
+                return message.value
+            # a message this question takes no part in: say so, keep asking
+            self.emit(question)
+
+    # -- Answerer ------------------------------------------------------------------------------
+
+    def workflow(self, choices: Sequence[WorkflowChoice]) -> Any:  # chosen by the page
+        return UNANSWERED
+
+    def begin(self, step: str, label: str | None, text: str | None) -> None:
+        self.step = Step(step, label, text)
+
+    def credentials(self, request: CredentialsRequest) -> Any:
+        raw = self._ask(Question("credentials", self.step, request))
+        values = raw if isinstance(raw, dict) else {}
+        return {k: v for k, v in values.items() if isinstance(v, str) and v.strip()}
+
+    def field(self, field: FormField, choices: Sequence[Choice] | None,
+              search: Search | None = None) -> Any:
+        """The page answers a text field with `value`, a dropdown or multiselect with `pick`:
+        the indexes of the options it showed (for the search text `search`, if any)."""
+        listed = None if choices is None else tuple(choices)
+        self._listed = {"": listed} if listed is not None else {}
+        raw = self._ask(Question("field", self.step, field, listed,
+                                 searchable=search is not None), search)
+        answer = raw if isinstance(raw, dict) else {"value": raw}
+        text = answer.get("search") if isinstance(answer.get("search"), str) else ""
+        if listed is not None and "pick" in answer:
+            shown = self._listed.get(text or "", listed) or ()
+            picks = answer["pick"] if isinstance(answer["pick"], list) else [answer["pick"]]
+            values = [shown[int(i)].value for i in picks
+                      if str(i).isdigit() and int(i) < len(shown)]
+            value: Any = values if field.type == "multiselect" else \
+                (values[0] if values else UNANSWERED)
+        else:
+            value = answer.get("value", UNANSWERED)
+        if value is None or value == "" or value == []:
+            value = UNANSWERED
+        if search is not None and text and value is not UNANSWERED:
+            return Searched((text,), value)
+        return value
+
+    def mapping(self, request: MapRequest) -> Any:
+        raw = self._ask(Question("mapping", self.step, request))
+        if not isinstance(raw, dict):
+            return UNANSWERED
+        return {k: v for k, v in raw.items() if v not in (None, "")}
+
+    def schedule(self, request: ScheduleRequest) -> Any:
+        raw = self._ask(Question("schedule", self.step, request))
+        return raw if isinstance(raw, dict) else {}
+
+    def given(self, section: str) -> Sequence[str]:
+        return ()
+
+    def locate(self, diagnostic: Diagnostic) -> Diagnostic:
+        return diagnostic
+
+    def rejected(self, error: AnswerError) -> None:
+        self._refusal = error.diagnostic  # shown with the question, asked again at once
+
+    def failed(self, diagnostic: Diagnostic, actions: Sequence[Action]) -> str:
+        raw = self._ask(Question("failure", self.step, diagnostic, actions=tuple(actions)))
+        names = [a.name for a in actions]
+        return raw if raw in names else "quit"
+
+
+@dataclass
+class Conversation:
+    """The flow thread and the queues between it and the request handlers."""
+
+    inbox: queue.Queue[Message] = field(default_factory=queue.Queue)
+    outbox: queue.Queue[Event] = field(default_factory=queue.Queue)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: Event | None = None
+    thread: threading.Thread | None = None
+
+    def emit(self, event: Event) -> None:
+        self.outbox.put(event)
+
+    def start(self, target: Callable[[], None], timeout: float) -> Event:
+        with self.lock:
+            self.thread = threading.Thread(target=target, name="studio-setup", daemon=True)
+            self.thread.start()
+            return self._reply(timeout)
+
+    def send(self, message: Message, timeout: float) -> Event:
+        """Send one message to the flow; its one reply (the last event when it has ended)."""
+        with self.lock:
+            if self.finished:
+                assert self.last is not None
+                return self.last
+            self.inbox.put(message)
+            return self._reply(timeout)
+
+    def _reply(self, timeout: float) -> Event:
+        try:
+            event = self.outbox.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("the setup step did not answer in time") from None
+        if not isinstance(event, Options):
+            self.last = event
+        return event
+
+    @property
+    def finished(self) -> bool:
+        return isinstance(self.last, Finished)
+
+    def cancel(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.inbox.put(Message("cancel"))
+            self.thread.join(timeout=5)
