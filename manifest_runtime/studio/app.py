@@ -116,10 +116,10 @@ class Studio:
             if personalize:
                 context["personalize"] = personalize
                 context["tags"] = self._tags(session)
-            given = session.flow.answered.get("custom_data", {})
+            given = session.flow.answered.get("custom_data", {})  # the engine's, kept
+            shown = session.answerer.shown
             context["answered_html"] = render.answered(
-                [(f.label, json.dumps(given[f.id], ensure_ascii=False)
-                  if not isinstance(given[f.id], str) else given[f.id])
+                [(f.label, shown.get(f.id) or json.dumps(given[f.id], ensure_ascii=False))
                  for f in form[:field.index] if f.id in given])
         return context
 
@@ -136,7 +136,7 @@ class Studio:
         kind = "options" if isinstance(ev, Options) else \
             "finished" if isinstance(ev, Finished) else "question"
         return JSONResponse({"kind": kind, "html": render.event(ev, self._context(session, ev)),
-                             "saved": isinstance(ev, Finished) and ev.error is None})
+                             "saved": isinstance(ev, Finished) and ev.outcome is not None})
 
     # -- endpoints ------------------------------------------------------------------------------
 

@@ -73,10 +73,12 @@ class Options:
 
 @dataclass(frozen=True)
 class Finished:
-    """The flow ended: `outcome` (saved) or `error` (the diagnostic that ended it)."""
+    """The flow ended: `outcome` (saved), `error` (the diagnostic that ended it), or
+    `cancelled` (the page left it: a request still waiting gets this)."""
 
     outcome: Any = None
     error: Diagnostic | None = None
+    cancelled: bool = False
 
 
 Event = Question | Options | Finished
@@ -100,6 +102,7 @@ class PageAnswerer:
         self.redact: Callable[[str], str] = lambda text: text
         self._refusal: Diagnostic | None = None
         self._listed: dict[str, tuple[Choice, ...]] = {}  # search text -> options shown
+        self.shown: dict[str, str] = {}  # field id -> what its last answer showed
 
     def _take(self) -> Message:
         message = self.inbox.get()
@@ -154,12 +157,14 @@ class PageAnswerer:
         if listed is not None and "pick" in answer:
             shown = self._listed.get(text or "", listed) or ()
             picks = answer["pick"] if isinstance(answer["pick"], list) else [answer["pick"]]
-            values = [shown[int(i)].value for i in picks
-                      if str(i).isdigit() and int(i) < len(shown)]
+            chosen = [shown[int(i)] for i in picks if str(i).isdigit() and int(i) < len(shown)]
+            values = [c.value for c in chosen]
+            self.shown[field.id] = ", ".join(c.display for c in chosen)
             value: Any = values if field.type == "multiselect" else \
                 (values[0] if values else UNANSWERED)
         else:
             value = answer.get("value", UNANSWERED)
+            self.shown[field.id] = str(value)
         if value is None or value == "" or value == []:
             value = UNANSWERED
         if search is not None and text and value is not UNANSWERED:

@@ -242,6 +242,9 @@ def _failure(ev: Question, context: dict[str, Any]) -> str:
 
 
 def finished(ev: Finished, context: dict[str, Any]) -> str:
+    if ev.cancelled:
+        return ('<div class="question done" data-kind="cancelled"><p class="note">This setup '
+                "was left (another one started, or the manifest changed).</p></div>")
     if ev.error is not None:
         return (f'<div class="question done failed" data-kind="failed"><h3>Setup stopped</h3>'
                 f'{diagnostic(ev.error)}<button type="button" class="restart">Start again'

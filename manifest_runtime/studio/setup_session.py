@@ -79,7 +79,7 @@ class SetupSession:
             save_outcome(self.state, self.workflow, outcome)
             self.conversation.emit(Finished(outcome=outcome))
         except Cancelled:
-            pass
+            self.conversation.emit(Finished(cancelled=True))
         except ManifestRuntimeError as exc:
             d = exc.diagnostic
             if d.file is None and d.path and d.code != "no-such-node":

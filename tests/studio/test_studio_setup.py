@@ -49,6 +49,7 @@ def _walk_activetrail(client: Client) -> dict[str, Any]:
     assert 'data-kind="field"' in group["html"] and "Select a group" in group["html"]
     tag = _answer(client, "field", {"pick": [_options(group["html"])["Group 7"]], "search": ""})
     assert 'data-field="tag"' in tag["html"]
+    assert "<tr><th>Group</th><td>Group 7</td></tr>" in tag["html"]  # answered above
     mapping = _answer(client, "field", {"value": "vip"})
     assert 'data-kind="mapping"' in mapping["html"]
     return _answer(client, "mapping", MAPPING)
@@ -232,3 +233,30 @@ def test_schedule_step_of_a_polling_workflow(open_studio: Open, tmp_path: Path,
     assert done["saved"] and "schedule: recurring, every 1800 s" in done["html"]
     assert _saved(tmp_path / "page.db", "email-api-users") == \
         _saved(headless, "email-api-users")
+
+
+def test_a_failing_options_command_offers_the_terminals_choices(open_studio: Open,
+                                                                tmp_path: Path) -> None:
+    """The groups request has no recorded answer: the failure is shown located in the
+    manifest, with try again / quit (as on a terminal); quitting ends the setup."""
+    cassette = yaml.safe_load((EXAMPLE / "cassette.yaml").read_text())
+    cassette["interactions"] = [i for i in cassette["interactions"]
+                                if not i["request"]["url"].endswith("/groups")]
+    partial = tmp_path / "no-groups.yaml"
+    partial.write_text(yaml.safe_dump(cassette))
+    _, client = open_studio(EXAMPLE / "manifest.yaml", "--replay", str(partial))
+    client.post("/api/setup/start", json={"workflow": WORKFLOW})
+    failed = _answer(client, "credentials", {})
+    html = failed["html"]
+    assert 'data-kind="failure"' in html and 'class="diagnostic"' in html
+    assert "manifest.yaml:" in html and "/groups" in html
+    actions = re.findall(r'data-action="(\w+)"', html)
+    assert actions == ["retry", "quit"]
+    again = client.post("/api/setup/answer", json={"kind": "action", "value": "retry"}).json()
+    assert 'data-kind="failure"' in again["html"]  # still no answer for it
+    ended = client.post("/api/setup/answer", json={"kind": "action", "value": "quit"}).json()
+    assert ended["kind"] == "finished" and not ended["saved"]
+    assert 'data-kind="failed"' in ended["html"] and "Start again" in ended["html"]
+    # a message after the end gets the end again
+    assert client.post("/api/setup/answer", json={"kind": "mapping", "value": {}}
+                       ).json()["kind"] == "finished"
