@@ -84,3 +84,38 @@ def test_run_panel_delivers_payloads_and_shows_dead_letters(open_studio: Open) -
     forced = client.post("/api/run", json={"workflow": WORKFLOW, "text": payloads,
                                            "restart": True}).json()
     assert "read 3, delivered 3, failed 0" in forced["html"]
+
+
+def test_outbound_contacts_run_with_the_personalized_message(open_studio: Open,
+                                                            tmp_path: Path) -> None:
+    """An outbound workflow set up on the page (a static dropdown, texts, a personalized
+    textarea) runs the example's contacts through its replayed !http target."""
+    import re
+
+    example = EXAMPLE.parent / "activetrail-actions"
+    workflow = "activetrail-send-message"
+    _, client = open_studio(example / "manifest.yaml", "--replay",
+                            str(example / "cassette.yaml"))
+    overview = client.get("/api/manifest").json()["html"]
+    assert overview.count('class="setup"') == 3  # every workflow can be set up
+    client.post("/api/setup/start", json={"workflow": workflow})
+    channel = client.post("/api/setup/answer", json={"kind": "credentials", "value": {}}
+                          ).json()["html"]
+    sms = dict((d, i) for i, d in re.findall(r'<option value="(\d+)">([^<]*)</option>',
+                                             channel))["SMS"]
+    for value in ({"pick": [sms]}, {"value": "Spring pickup reminder"},
+                  {"value": "GardenSupply"}):
+        html = client.post("/api/setup/answer", json={"kind": "field", "value": value}
+                           ).json()["html"]
+    assert 'data-type="textarea"' in html and "%FIRSTNAME%" in html
+    message = "Hi %FIRSTNAME%, your spring seed order is ready for pickup. Reply STOP to " \
+        "opt out."
+    done = client.post("/api/setup/answer", json={"kind": "field", "value": {"value": message}}
+                       ).json()
+    assert done["saved"], done["html"]
+    contacts = (example / "contacts.jsonl").read_text()
+    ran = client.post("/api/run", json={"workflow": workflow, "text": contacts}).json()
+    assert f"{workflow}: read 3, delivered 3, failed 0" in ran["html"], ran["html"]
+    trace = client.get("/api/trace").json()["html"]
+    assert "POST https://webapi.mymarketing.co.il/api/sms/operational" in trace
+    assert "Hi Ada, your spring seed order" in trace  # personalized per contact
