@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Diagnostic
@@ -88,6 +88,7 @@ Event = Question | Options | Finished
 class Message:
     kind: str  # answer | search | action | cancel
     value: Any = None
+    seq: int = 0  # numbered by the Conversation: the event that answers it carries it
 
 
 class PageAnswerer:
@@ -95,9 +96,9 @@ class PageAnswerer:
 
     interactive = True
 
-    def __init__(self, emit: Callable[[Event], None], inbox: queue.Queue[Message]) -> None:
+    def __init__(self, emit: Callable[[Event], None], take: Callable[[], Message]) -> None:
         self.emit = emit
-        self.inbox = inbox
+        self.take = take
         self.step: Step | None = None
         self.redact: Callable[[str], str] = lambda text: text
         self._refusal: Diagnostic | None = None
@@ -105,7 +106,7 @@ class PageAnswerer:
         self.shown: dict[str, str] = {}  # field id -> what its last answer showed
 
     def _take(self) -> Message:
-        message = self.inbox.get()
+        message = self.take()
         if message.kind == "cancel":
             raise Cancelled
         return message
@@ -196,19 +197,30 @@ class PageAnswerer:
         return raw if raw in names else "quit"
 
 
-@dataclass
 class Conversation:
-    """The flow thread and the queues between it and the request handlers."""
+    """The flow thread and the queues between it and the request handlers. Messages are
+    numbered and each event carries the number of the message it answers, so a reply that
+    comes after its request gave up waiting is dropped, never taken for the next one's."""
 
-    inbox: queue.Queue[Message] = field(default_factory=queue.Queue)
-    outbox: queue.Queue[Event] = field(default_factory=queue.Queue)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    last: Event | None = None
-    thread: threading.Thread | None = None
+    def __init__(self) -> None:
+        self.inbox: queue.Queue[Message] = queue.Queue()
+        self.outbox: queue.Queue[tuple[int, Event]] = queue.Queue()
+        self.lock = threading.Lock()
+        self.last: Event | None = None
+        self.thread: threading.Thread | None = None
+        self._sent = 0  # the number of the last message sent (0: the start)
+        self._answering = 0  # the flow thread's: the message it is answering
+
+    # the flow thread's side
+    def take(self) -> Message:
+        message = self.inbox.get()
+        self._answering = message.seq
+        return message
 
     def emit(self, event: Event) -> None:
-        self.outbox.put(event)
+        self.outbox.put((self._answering, event))
 
+    # the request handlers' side
     def start(self, target: Callable[[], None], timeout: float) -> Event:
         with self.lock:
             self.thread = threading.Thread(target=target, name="studio-setup", daemon=True)
@@ -221,14 +233,23 @@ class Conversation:
             if self.finished:
                 assert self.last is not None
                 return self.last
+            self._sent += 1
+            message.seq = self._sent
             self.inbox.put(message)
             return self._reply(timeout)
 
     def _reply(self, timeout: float) -> Event:
-        try:
-            event = self.outbox.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError("the setup step did not answer in time") from None
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                seq, event = self.outbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError("the setup step did not answer in time (a slow API?): "
+                                   "try again, or start the setup again") from None
+            if seq == self._sent or isinstance(event, Finished):
+                break  # (an older reply is late: dropped)
         if not isinstance(event, Options):
             self.last = event
         return event
@@ -239,5 +260,5 @@ class Conversation:
 
     def cancel(self) -> None:
         if self.thread is not None and self.thread.is_alive():
-            self.inbox.put(Message("cancel"))
+            self.inbox.put(Message("cancel", seq=-1))
             self.thread.join(timeout=5)

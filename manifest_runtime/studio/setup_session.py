@@ -34,7 +34,7 @@ class SetupSession:
         self.services = services
         self.log = log
         self.conversation = Conversation()
-        self.answerer = PageAnswerer(self.conversation.emit, self.conversation.inbox)
+        self.answerer = PageAnswerer(self.conversation.emit, self.conversation.take)
         self.workflow: dict[str, Any] = compiled.data["workflows"][index]
         auth = self.workflow.get("auth")
         self.auth_name = auth if isinstance(auth, str) else None

@@ -260,3 +260,20 @@ def test_a_failing_options_command_offers_the_terminals_choices(open_studio: Ope
     # a message after the end gets the end again
     assert client.post("/api/setup/answer", json={"kind": "mapping", "value": {}}
                        ).json()["kind"] == "finished"
+
+
+def test_subdomain_between_the_base_url_parts_and_refused_credentials_asked_again(
+        open_studio: Open) -> None:
+    manifests = ROOT / "tests/setup/manifests"
+    _, client = open_studio(manifests / "leads.yaml", "--replay",
+                            str(manifests / "leads-refused.cassette.yaml"))
+    connect = client.post("/api/setup/start", json={"workflow": "leads-in"}).json()["html"]
+    assert ('<span class="affix">https://</span><input type="text" name="subdomain"' in connect
+            and '<span class="affix">.crm.example.com/api</span>' in connect)
+    assert "Find your key under <strong>Settings</strong>." in connect  # the step's help
+    refused = _answer(client, "credentials", {"subdomain": "acme", "token": "k-TYPED-77"})
+    html = refused["html"]
+    assert 'data-code="credentials-refused"' in html
+    assert "the credentials for &#x27;crm-token&#x27; were refused: HTTP 401" in html
+    assert "Enter the credentials again." in html and 'data-kind="credentials"' in html
+    assert "k-TYPED-77" not in html + client.get("/api/trace").text
