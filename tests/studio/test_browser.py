@@ -33,10 +33,11 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-dev-shm-usage", "--window-size=1500,1000")
 
 if MISSING and os.environ.get("CI"):
-    pytest.fail(f"CI must run the studio browser test, but {', '.join(MISSING)} is not "
-                "installed (.ci/run installs it with apt-get)", pytrace=False)
+    pytest.fail(f"CI must run the studio browser test, but {' and '.join(MISSING)} "
+                f"{'is' if len(MISSING) == 1 else 'are'} not installed (.ci/run installs "
+                "them with apt-get)", pytrace=False)
 pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"{', '.join(MISSING)} not installed (apt-get install chromium "
+    bool(MISSING), reason=f"{' and '.join(MISSING)} not installed (apt-get install chromium "
     "chromium-driver; .ci/run installs them): the page is not checked in a browser")
 
 
