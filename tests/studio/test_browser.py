@@ -203,3 +203,73 @@ def test_an_edited_manifest_shows_its_errors_in_place_of_the_form(browser: Any,
         _wait(browser, lambda d: _body(d, "data-valid") == "yes" and _body(
             d, "data-setup") == "credentials", "the form again", timeout=15)
         assert "Connect your ActiveTrail" in browser.find_element(By.ID, "setup").text
+
+
+def test_search_as_you_type_and_personalization_tags(browser: Any, tmp_path: Path) -> None:
+    """The search box of a field with a search_term fetches its options again (the text
+    goes to the API as ?q=...); a personalized textarea takes a tag at the cursor."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    root = EXAMPLE.parents[1]
+    manifests = root / "tests/setup/manifests"
+    with running(make_studio(manifests / "search.yaml", tmp_path / "search.db", "--replay",
+                             str(manifests / "search.cassette.yaml"))) as url:
+        browser.get(url + "/")
+        _wait(browser, lambda d: _body(d, "data-valid") == "yes", "the overview")
+        browser.find_element(By.CSS_SELECTOR, "button.setup").click()
+        _wait(browser, _setup_is("credentials"), "the connect step")
+        browser.find_element(By.ID, "connect").click()
+        _wait(browser, lambda d: d.find_elements(By.ID, "search-group"), "the search box")
+        options = [o.text for o in Select(browser.find_element(By.ID, "field-group")).options]
+        assert "Group 12" not in options  # not on the first page: found by searching
+        box = browser.find_element(By.ID, "search-group")
+        # the whole text at once (the cassette answers this search only; typing key by key
+        # would search as soon as typing pauses)
+        browser.execute_script("arguments[0].value = 'Group 12'; arguments[0].dispatchEvent("
+                               "new Event('input'));", box)
+        _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#setup .options")
+              .get_attribute("data-search") == "Group 12", "the searched options")
+        Select(browser.find_element(By.ID, "field-group")).select_by_visible_text("Group 12")
+        _shot(browser, "08-search-as-you-type")
+        browser.find_element(By.ID, "next").click()
+        _wait(browser, lambda d: d.find_elements(By.ID, "search-labels"), "the labels")
+        browser.find_element(By.CSS_SELECTOR, "#setup label.check input[value='0']").click()
+        browser.find_element(By.ID, "next").click()
+        _wait(browser, lambda d: d.find_elements(By.ID, "field-note"), "the note")
+        browser.find_element(By.ID, "field-note").send_keys("hello")
+        browser.find_element(By.ID, "next").click()
+        _wait(browser, _setup_is("saved"), "the saved setup")
+        summary = browser.find_element(By.ID, "summary").text
+        assert "Group: Group 12 (1012)" in summary and "Labels: a" in summary
+        trace = browser.find_element(By.ID, "trace").text
+        assert "GET https://groups.example.com/api/groups?q=Group+12" in trace
+
+    example = root / "examples/activetrail-actions"
+    with running(make_studio(example / "manifest.yaml", tmp_path / "actions.db", "--replay",
+                             str(example / "cassette.yaml"))) as url:
+        browser.get(url + "/")
+        _wait(browser, lambda d: _body(d, "data-valid") == "yes", "the overview")
+        browser.find_element(By.CSS_SELECTOR,
+                             'button.setup[data-workflow="activetrail-send-message"]').click()
+        _wait(browser, _setup_is("credentials"), "the connect step")
+        browser.find_element(By.ID, "connect").click()
+        _wait(browser, lambda d: d.find_elements(By.ID, "field-channel"), "the channel")
+        Select(browser.find_element(By.ID, "field-channel")).select_by_visible_text("SMS")
+        browser.find_element(By.ID, "next").click()
+        for field, text in (("name", "Spring"), ("sender", "Garden")):
+            _wait(browser, lambda d, f=field: d.find_elements(By.ID, f"field-{f}"), field)
+            browser.find_element(By.ID, f"field-{field}").send_keys(text)
+            browser.find_element(By.ID, "next").click()
+        _wait(browser, lambda d: d.find_elements(By.ID, "field-message"), "the message")
+        area = browser.find_element(By.ID, "field-message")
+        area.send_keys("Hi ")
+        Select(browser.find_element(By.CSS_SELECTOR, "select.tags")).select_by_value(
+            "%FIRSTNAME%")
+        area.send_keys(", your order is ready.")
+        assert area.get_attribute("value") == "Hi %FIRSTNAME%, your order is ready."
+        _shot(browser, "09-personalization-tags")
+        browser.find_element(By.ID, "next").click()
+        _wait(browser, _setup_is("saved"), "the saved setup")
+        assert "Message: Hi %FIRSTNAME%, your order is ready." in \
+            browser.find_element(By.ID, "summary").text
