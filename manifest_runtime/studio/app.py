@@ -53,6 +53,30 @@ def asset(name: str) -> bytes:
     return files("manifest_runtime.studio").joinpath(f"assets/{name}").read_bytes()
 
 
+class NotJson(Exception):
+    """A POST whose body is not a JSON object sent as application/json."""
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The JSON object a POST carries. Only `application/json` is read: a form another site
+    makes a browser send (text/plain, no preflight) is refused, so no page elsewhere can
+    answer the setup or start a run."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise NotJson("send JSON (Content-Type: application/json)")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise NotJson("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise NotJson("the body is not a JSON object")
+    return body
+
+
+async def _not_json(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"kind": "error", "html": render.e(str(exc))}, status_code=415)
+
+
 class Studio:
     def __init__(self, manifest: str, services: Services) -> None:
         self.manifest = WatchedManifest(manifest)
@@ -167,7 +191,7 @@ class Studio:
     async def setup_start(self, request: Request) -> JSONResponse:
         from starlette.concurrency import run_in_threadpool
 
-        body = await request.json()
+        body = await _body(request)
         return await run_in_threadpool(self._start, str(body.get("workflow") or ""))
 
     def _start(self, name: str) -> JSONResponse:
@@ -198,7 +222,7 @@ class Studio:
     async def setup_answer(self, request: Request) -> JSONResponse:
         from starlette.concurrency import run_in_threadpool
 
-        body = await request.json()
+        body = await _body(request)
         kind = "action" if body.get("kind") == "action" else "answer"
         label = str(body.get("label") or body.get("kind") or "answer")
         return await run_in_threadpool(self._send, kind, body.get("value"), label)
@@ -206,7 +230,7 @@ class Studio:
     async def setup_search(self, request: Request) -> JSONResponse:
         from starlette.concurrency import run_in_threadpool
 
-        body = await request.json()
+        body = await _body(request)
         text = str(body.get("text") or "")
         return await run_in_threadpool(self._send, "search", text, f"search {text!r}")
 
@@ -231,7 +255,7 @@ class Studio:
     async def run(self, request: Request) -> JSONResponse:
         from starlette.concurrency import run_in_threadpool
 
-        body = await request.json()
+        body = await _body(request)
         return await run_in_threadpool(self._run, str(body.get("workflow") or ""),
                                        str(body.get("text") or ""), bool(body.get("restart")))
 
@@ -264,7 +288,12 @@ class Studio:
                              "html": render.trace_entries(entries)})
 
     def app(self) -> Starlette:
-        return Starlette(routes=[
+        from starlette.middleware import Middleware
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        # only the loopback names: a page elsewhere cannot reach it through DNS rebinding
+        hosts = Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])
+        return Starlette(middleware=[hosts], exception_handlers={NotJson: _not_json}, routes=[
             Route("/", self.page),
             Route("/assets/{name}", self.assets),
             Route("/api/manifest", self.manifest_state),

@@ -17,7 +17,7 @@ import pytest
 
 from manifest_runtime.cli import main
 
-from .conftest import EXAMPLE, ROOT
+from .conftest import EXAMPLE, ROOT, WORKFLOW, Open
 
 
 def test_the_command_serves_the_page_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -65,3 +65,16 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as stopped:
         main(["studio", str(EXAMPLE / "manifest.yaml"), "--port", "70000"])
     assert stopped.value.code == 2
+
+
+def test_only_json_posts_and_loopback_host_names_are_served(open_studio: Open) -> None:
+    """A form another site makes the browser send (text/plain) is refused, and so is a
+    request naming another host (DNS rebinding)."""
+    _, client = open_studio(EXAMPLE / "manifest.yaml")
+    refused = client.post("/api/setup/start", content=json.dumps({"workflow": WORKFLOW}),
+                          headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 415 and "application/json" in refused.json()["html"]
+    assert client.post("/api/run", content="[1]", headers={
+        "Content-Type": "application/json"}).status_code == 415
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "localhost:8790"}).status_code == 200
