@@ -97,6 +97,7 @@ DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").g
 # docs whose commands need a local server: a test of their own runs them
 OWN_RUNNER = {"docs/targets.md": "tests/activecampaign/test_targets_doc.py",
               "docs/state.md": "tests/state/test_state_doc.py"}
+SERVERS = ("serve", "studio")  # they run until Ctrl-C: their own tests start them
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_.]*[A-Z](?:\.[a-z]+)?$")  # MANIFEST, FILE.jsonl
 
 
@@ -125,7 +126,7 @@ def doc_steps(text: str) -> list[tuple[str, list[str], int]]:
                 steps.append(("append", [words[3], words[1] + "\n"], 0))
             elif words[0] == "manifest-runtime" and not any(
                     w.startswith("[") or _PLACEHOLDER.match(w) or ("|" in w and "{" not in w)
-                    for w in words[1:]) and "&&" not in words and words[1] != "serve":
+                    for w in words[1:]) and "&&" not in words and words[1] not in SERVERS:
                 steps.append(("run", words[1:], int(exits.group(1)) if exits else 0))
     return steps
 
@@ -157,6 +158,8 @@ def test_every_command_in_the_docs_runs(doc: str, tmp_path: Path,
 
 
 def test_the_doc_runner_reads_what_the_tutorial_shows() -> None:
+    assert not [w for _, w, _ in doc_steps((ROOT / "docs/studio.md").read_text())
+                if w[0] == "studio"]  # a server: tests/studio runs it
     steps = doc_steps((ROOT / "docs/tutorial.md").read_text())
     kinds = [(k, w[0]) for k, w, _ in steps]
     assert kinds[:3] == [("run", "init"), ("cd", "acme-leads"), ("run", "validate")]

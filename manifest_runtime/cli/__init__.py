@@ -19,12 +19,25 @@ from typing import NoReturn
 from ..errors import ManifestRuntimeError, UsageError
 from ..report import render_one, use_color
 from ..store import StateUnavailable, StoreError
-from . import eval, graph, init, poll, run, sandbox, serve, setup, state, testcases, validate
+from . import (
+    eval,
+    graph,
+    init,
+    poll,
+    run,
+    sandbox,
+    serve,
+    setup,
+    state,
+    studio,
+    testcases,
+    validate,
+)
 from .jq_engine import apply_jq_engine
 from .output import diagnostic_error, emit_error, state_error, usage_error
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
-                                       poll, serve, sandbox, state)
+                                       poll, serve, sandbox, state, studio)
 
 EPILOG = """examples (offline, on the bundled ActiveTrail example):
   manifest-runtime validate examples/*/manifest.*

@@ -54,6 +54,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         f"manifest-runtime serve {AT}/manifest.yaml --port 8787",
         "manifest-runtime serve manifest.yaml --public-url https://my-tunnel.example.net",
     ),
+    "studio": (
+        f"manifest-runtime studio {AT}/manifest.yaml --replay {AT}/cassette.yaml",
+        "manifest-runtime studio manifest.yaml --port 8800 --credentials creds.yaml",
+    ),
     "sandbox": (
         "manifest-runtime sandbox contacts",
         "manifest-runtime sandbox contacts --format json",
@@ -90,6 +94,7 @@ EXIT_CODES: dict[str, tuple[str, ...]] = {
     "serve": ("  0    stopped cleanly (registration removed unless --keep-registration)",
               "  1    the manifest is invalid or registering the webhook failed", _USAGE,
               _STOP),
+    "studio": ("  0    stopped by Ctrl-C", _USAGE + " (or the port is taken)"),
     "sandbox": ("  0    listed", _USAGE),
     "state": ("  0    shown (show), copied (copy)",
               "  1    the state cannot be opened (e.g. the PostgreSQL server is unreachable)",

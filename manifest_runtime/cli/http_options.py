@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..http.client import HttpClient
     from ..http.credentials import Credentials
     from ..http.redact import Redactor
+    from ..http.trace import TraceEvent
     from ..model import CompiledManifest
     from ..pipeline.opening import HttpOptions, Reporter
 
@@ -71,7 +72,8 @@ def print_stderr(text: str) -> None:
 
 
 def http_service(args: argparse.Namespace, compiled: CompiledManifest, auth_name: str | None,
-                 *, trace: bool, stored: dict[str, Any] | None = None,
+                 *, trace: bool | Callable[[TraceEvent], None],
+                 stored: dict[str, Any] | None = None,
                  save_stored: Callable[[Credentials], None] | None = None,
                  credentials: Credentials | None = None,
                  redactor: Redactor | None = None,

@@ -123,6 +123,7 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
            redactor: Redactor) -> int:
     from ..http.credentials import load_credentials
     from ..setup import SetupFlow, choose_workflow, summary_lines
+    from ..setup.saving import save_outcome
 
     index = choose_workflow(compiled, args.workflow, answerer)
     workflow = compiled.data["workflows"][index]
@@ -156,13 +157,7 @@ def _setup(args: argparse.Namespace, compiled: CompiledManifest, answerer: Answe
     try:
         outcome = flow.run()
         complete = True
-        state.save_setup(outcome.setup)
-        historical = workflow.get("historical_data_intake")
-        if isinstance(historical, str):  # a new setup imports once more (reference §4.3)
-            from ..pipeline.polling import HistoricalImports
-
-            HistoricalImports(state.db, state.lock).forget(outcome.setup.workflow)
-            state.forget_polling_state(outcome.setup.workflow)
+        historical = save_outcome(state, workflow, outcome)  # a new setup imports once more
     finally:
         flow.close()
         state.close()

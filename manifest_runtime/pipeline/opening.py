@@ -81,12 +81,14 @@ class Reporter:
 
 
 def http_service(options: HttpOptions, compiled: CompiledManifest, auth_name: str | None,
-                 reporter: Reporter, *, trace: bool, stored: dict[str, Any] | None = None,
+                 reporter: Reporter, *, trace: bool | Callable[[HttpTraceEvent], None],
+                 stored: dict[str, Any] | None = None,
                  save_stored: Callable[[Credentials], None] | None = None,
                  credentials: Credentials | None = None,
                  redactor: Redactor | None = None,
                  record_mode: str | None = None) -> HttpClient:
-    """The production HTTP client; with `trace`, each attempt goes to `reporter.trace`.
+    """The production HTTP client; with `trace`, each attempt goes to `reporter.trace` (or to
+    `trace` itself when it is a function: the studio's trace panel).
 
     Credentials: `credentials` when given (complete: setup merges its answers over the file
     and the environment itself), else the credentials file, else `stored` (what setup kept in
@@ -121,7 +123,7 @@ def http_service(options: HttpOptions, compiled: CompiledManifest, auth_name: st
         replay=options.replay,
         max_attempts=options.max_attempts,
         timeout=options.timeout,
-        trace=attempt if trace else None,
+        trace=trace if callable(trace) else attempt if trace else None,
         on_credentials_changed=saver,
         notice=lambda message: reporter.notice(f"manifest-runtime: {message}"),
         retry_unsafe=options.retry_unsafe,
