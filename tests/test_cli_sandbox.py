@@ -153,7 +153,8 @@ def test_two_processes_creating_the_sandbox_at_once_both_succeed(tmp_path: Path)
     seeded = []
 
     def other_process_first(statement: str) -> None:
-        if statement.startswith("INSERT INTO ac_custom_fields") and not seeded:
+        if statement.startswith("INSERT") and "INTO ac_custom_fields" in statement \
+                    and not seeded:
             seeded.append(SqliteStorage(other))  # a whole other seeding, committed
 
     mine.set_trace_callback(other_process_first)

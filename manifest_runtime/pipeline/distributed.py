@@ -106,7 +106,9 @@ class WorkersFailed(Exception):
 
 def shared_state(state: str) -> bool:
     """Is the state a server every worker can reach (not a SQLite file)?"""
-    return state.lower().startswith(("postgresql://", "postgres://"))
+    from ..store import is_postgres
+
+    return is_postgres(state)
 
 
 def loopback(address: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "manifest_runtime"
 ENGINES = ("pipeline", "runtime", "commands", "compile", "expressions", "activecampaign",
-           "http", "intake", "setup", "jqfast")
+           "http", "intake", "setup", "jqfast", "store")
 MODULES = ("state.py", "workflows.py", "model.py", "errors.py")
 
 

@@ -22,6 +22,7 @@ from manifest_runtime.state import StateFile
 
 ROOT = Path(__file__).resolve().parents[2]
 DELIVER = str(ROOT / "tests/pipeline/deliver.yaml")
+POSTGRES_RECORDS = int(os.environ.get("MANIFEST_RUNTIME_TEST_PG_RECORDS", "3000"))
 
 
 def state_path() -> str:
@@ -29,7 +30,7 @@ def state_path() -> str:
 
 
 def rows(sql: str) -> list[Any]:
-    """A query's rows from the test's state."""
+    """A query's rows from the test's state (SQLite file or PostgreSQL)."""
     with StateFile(state_path()) as state:
         return [tuple(r) for r in state.db.execute(sql).fetchall()]
 
@@ -44,21 +45,27 @@ def deliver(api: DeliverApi, path: Path, *options: str) -> int:
 
 
 def test_20000_payloads_on_2_workers_each_delivered_once_into_the_sandbox(
-        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        cluster: Any, state_backend: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """On SQLite and PostgreSQL. PostgreSQL's sandbox writes ~10x slower than SQLite's here
+    (bench/bench_state.py): 3,000 payloads by default, $MANIFEST_RUNTIME_TEST_PG_RECORDS to
+    run the 20,000."""
+    n = 20_000 if state_backend == "sqlite" else POSTGRES_RECORDS
     seed(AT_SETUP)
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"member": {"email": f"u{i}@example.com"}}) + "\n"
-                            for i in range(20_000)))
+                            for i in range(n)))
     assert main(["run", AT, "--input", str(path), "--scheduler", cluster.scheduler.address]) == 0
-    assert "read 20000, delivered 20000, failed 0" in capsys.readouterr().out
+    assert f"read {n}, delivered {n}, failed 0" in capsys.readouterr().out
     ended = journal()
-    assert sorted(line for _, _, line in ended) == list(range(1, 20_001))
+    assert sorted(line for _, _, line in ended) == list(range(1, n + 1))
     assert {s for _, s, _ in ended} == {"delivered"}
     emails = [json.loads(d)["email"] for (d,) in rows(
         "SELECT data FROM ac_records WHERE kind = 'contact'")]
-    assert sorted(emails) == sorted(f"u{i}@example.com" for i in range(20_000))
+    assert sorted(emails) == sorted(f"u{i}@example.com" for i in range(n))
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_workers_resume_a_single_process_run_with_the_same_identities(
         cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Identical lines in different parts keep their whole-file ordinals: a run on workers
@@ -84,6 +91,7 @@ def test_workers_resume_a_single_process_run_with_the_same_identities(
         assert "3000 of them skipped" in capsys.readouterr().out and not api.received
 
 
+@pytest.mark.usefixtures("state_backend")  # SQLite and PostgreSQL
 def test_a_killed_worker_loses_and_repeats_nothing(cluster: Any, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """SIGKILL to a worker process mid-run: Dask runs its part again on a worker, the journal
