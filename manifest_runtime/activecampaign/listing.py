@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -30,3 +31,14 @@ def listing(account: Any, kind: str) -> list[dict[str, Any]]:
 
 def _id_first(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record.get("id"), **{k: v for k, v in record.items() if k != "id"}}
+
+
+def cell(value: Any) -> str:
+    """A listed value as text: lists joined by commas, objects as JSON, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

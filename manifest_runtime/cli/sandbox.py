@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from ..activecampaign.listing import listing
+from ..activecampaign.listing import cell, listing
 from .session import add_state_option, existing_state
 
 KINDS = ("contacts", "tags", "deals", "accounts", "fields")
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 def table(rows: list[dict[str, Any]]) -> str:
     """Rows as aligned text columns (the union of their keys, in first-seen order)."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
@@ -51,11 +51,3 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)

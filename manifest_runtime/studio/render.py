@@ -6,11 +6,11 @@ from the manifest, an API or a payload is escaped."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ..activecampaign.listing import cell
 from .bridge import Finished, Options, Question
 from .markdown import markdown
 
@@ -281,20 +281,10 @@ def table(rows: Sequence[dict[str, Any]], ident: str, empty: str) -> str:
         return f'<p class="note" id="{e(ident)}">{e(empty)}</p>'
     columns = list(dict.fromkeys(k for row in rows for k in row))
     head = "".join(f"<th>{e(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{e(_cell(row.get(c)))}</td>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{e(cell(row.get(c)))}</td>" for c in columns)
                    + "</tr>" for row in rows)
     return (f'<table class="grid" id="{e(ident)}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 def trace_entries(entries: Sequence[Entry]) -> str:
