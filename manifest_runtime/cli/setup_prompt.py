@@ -25,11 +25,11 @@ from ..setup.model import (
     Choice,
     CredentialsRequest,
     FormField,
-    MapOption,
     MapRequest,
     ScheduleRequest,
     Search,
     WorkflowChoice,
+    guess_target,
 )
 
 NOT_MAPPED = "(not mapped)"
@@ -167,7 +167,7 @@ class PromptAnswerer:
             items = [questionary.Choice(NOT_MAPPED, value="")]
             items += [questionary.Choice(t.describe() + (" *" if t in required else ""),
                                          value=t.key) for t in request.targets]
-            guess = _guess(source, request.targets)
+            guess = guess_target(source, request.targets)
             default = next((c for c in items if guess is not None and c.value == guess.key),
                            items[0])
             answer = self._ask(questionary.select(f"{source.describe()} ->", choices=items,
@@ -220,15 +220,3 @@ def _title(choice: Choice) -> str:
     return choice.display if choice.display == value else f"{choice.display} ({value})"
 
 
-def _guess(source: MapOption, targets: Sequence[MapOption]) -> MapOption | None:
-    """The target a source most likely maps to: same id, else same title (any case, `_`/`-`
-    and spaces ignored)."""
-    def norm(text: str) -> str:
-        return "".join(ch for ch in text.lower() if ch.isalnum())
-
-    for pick in (lambda t: t.id == source.id, lambda t: norm(t.id) == norm(source.id),
-                 lambda t: norm(t.title) == norm(source.title)):
-        found = [t for t in targets if pick(t)]
-        if len(found) == 1:
-            return found[0]
-    return None

@@ -224,3 +224,17 @@ def answer_error(answerer: Answerer, code: str, message: str, path: Path = (),
                  hint: str | None = None) -> AnswerError:
     """An AnswerError about the answer at `path` of the answers document."""
     return AnswerError(answerer.locate(Diagnostic(code, message, path, hint=hint)))
+
+
+def guess_target(source: MapOption, targets: Sequence[MapOption]) -> MapOption | None:
+    """The target a source most likely maps to (same id, else same id or title ignoring case
+    and punctuation): a preselection the user can change (terminal prompt and studio)."""
+    def norm(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    for same in (lambda t: t.id == source.id, lambda t: norm(t.id) == norm(source.id),
+                 lambda t: norm(t.title) == norm(source.title)):
+        found = [t for t in targets if same(t)]
+        if len(found) == 1:
+            return found[0]
+    return None

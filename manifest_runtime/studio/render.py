@@ -11,6 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..activecampaign.listing import cell
+from ..setup.model import guess_target
 from .bridge import Finished, Options, Question
 from .markdown import markdown
 
@@ -182,20 +183,6 @@ def _target_select(source: MapOption, request: MapRequest, guess: str | None) ->
             f'{"".join(items)}</select>')
 
 
-def guess(source: MapOption, targets: Sequence[MapOption]) -> str | None:
-    """The target a source most likely maps to (same id, else same title ignoring case and
-    punctuation): a preselection the user can change."""
-    def norm(text: str) -> str:
-        return "".join(ch for ch in text.lower() if ch.isalnum())
-
-    for same in (lambda t: t.id == source.id, lambda t: norm(t.id) == norm(source.id),
-                 lambda t: norm(t.title) == norm(source.title)):
-        found = [t for t in targets if same(t)]
-        if len(found) == 1:
-            return found[0].key
-    return None
-
-
 def _mapping(ev: Question, context: dict[str, Any]) -> str:
     request: MapRequest = ev.request
     rows = []
@@ -204,7 +191,7 @@ def _mapping(ev: Question, context: dict[str, Any]) -> str:
             control = (f'<input type="text" name="{e(source.key)}" id="map-{e(source.key)}" '
                        'placeholder="target field id">')
         else:
-            control = _target_select(source, request, guess(source, request.targets))
+            control = _target_select(source, request, _key(guess_target(source, request.targets)))
         mark = " *" if source.required else ""
         rows.append(f'<tr><td class="source">{e(source.title)}{mark} <code>{e(source.key)}'
                     f"</code></td><td>→</td><td>{control}</td></tr>")
@@ -298,3 +285,7 @@ def trace_entries(entries: Sequence[Entry]) -> str:
                    f'<span class="kind">{e(entry.kind)}</span> {e(entry.title)}</summary>'
                    f"{body}</details>")
     return "".join(out)
+
+
+def _key(option: MapOption | None) -> str | None:
+    return None if option is None else option.key
