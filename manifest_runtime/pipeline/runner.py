@@ -160,7 +160,8 @@ class Pipeline:
             outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
             return
         finally:
-            outcome.warnings += ignored_warnings(ignored, record.number, item)
+            if ignored:
+                outcome.warnings += ignored_warnings(ignored, record.number, item)
         outcome.delivered += 1
         outcome.outputs.append(output)
 
