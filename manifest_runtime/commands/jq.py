@@ -245,9 +245,14 @@ def bound_variables(node: JqNode, roots: Mapping[str, Any]) -> tuple[list[Any], 
 
 
 def _specialized(node: JqNode, values: list[Any]) -> Any:
+    """The program specialized to `values` (its `all`), or the program itself when it is
+    libjq's, nothing changes, or specializing failed (never a record's failure)."""
     program = node.program
     if jqfast.is_fast(program):
-        special = program.specialize(values)
+        try:
+            special = program.specialize(values)
+        except Exception:  # a bug of the specializer: the program as it is still runs
+            special = None
         if special is not None:
             return special.all
     return node.run_all
