@@ -12,7 +12,6 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ..errors import Span, choices_hint
@@ -260,6 +259,8 @@ def _not_json(name: str) -> object:
 
 @cache
 def _lark() -> Any:
+    from importlib import resources  # with Lark only (start-up)
+
     from lark import Lark
 
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text("utf-8")
