@@ -99,7 +99,7 @@ def compile_or_report(manifest: str, *, json_errors: bool = False,
                       command: str | None = None) -> CompiledManifest | None:
     """The compiled manifest; None after printing its errors (the caller exits 1): as text
     on stderr, or (`json_errors`, --format json) as one JSON object on stdout."""
-    from ..compile import load_and_compile
+    from ..compiled_cache import load_and_compile
     from ..report import render_text
 
     if not os.path.exists(manifest):
