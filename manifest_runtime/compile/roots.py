@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import choices_hint
-from ..expressions.nodes import Expansion
-from ..expressions.parser import ROOTS
+from ..expressions.nodes import ROOTS, Expansion
 from ..paths import Path
 
 if TYPE_CHECKING:

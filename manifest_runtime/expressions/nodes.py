@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 from ..errors import Span
 
+# the roots an expansion may start from (`${custom_data.x}`, ...)
+ROOTS = (
+    "custom_data",
+    "piped_content",
+    "webhook",
+    "data",
+    "polling_state",
+    "subdomain",
+    "resource",
+)
+
 
 class _MissingType:
     """The value of a reference that resolves to nothing (distinct from JSON null)."""

@@ -16,17 +16,7 @@ from typing import Any
 
 from ..errors import Span, choices_hint
 from .filters import FILTERS
-from .nodes import Expansion, FilterCall, Missing, Segment, Template
-
-ROOTS = (
-    "custom_data",
-    "piped_content",
-    "webhook",
-    "data",
-    "polling_state",
-    "subdomain",
-    "resource",
-)
+from .nodes import ROOTS, Expansion, FilterCall, Missing, Segment, Template
 
 _TERMINAL_NAMES = {
     "ROOT": "a root name (custom_data, piped_content, ...)",
