@@ -19,6 +19,10 @@ The compiled manifests come from compiled_cache.py's cache (a directory of this 
 the set-up), as on any start but the first after a change; `run --dry-run, no cache` is the
 first start (MANIFEST_RUNTIME_NO_CACHE=1: read, validate and compile the manifest).
 
+`--baseline DIR` adds the same commands (`base: ...`) run from another copy of the package, e.g.
+the code before a change: `git archive main manifest_runtime schemas | tar -x -C /tmp/base`, then
+`--baseline /tmp/base` (imported from DIR, this checkout's editable install set aside).
+
 Bytecode is compiled first and kept (as an installed wheel has it). Prints per command the
 median CPU (user + system of the child) and wall over the rounds, and the median of the
 per-round ratios command/bare. The machine is shared: compare within one run.
@@ -41,6 +45,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 AT = ROOT / "examples/activetrail-contacts"
 POLLING = ROOT / "examples/email-api-polling"
+BASELINE = """import sys
+root = sys.argv.pop(1)
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, root)
+sys.argv[0] = "manifest-runtime"
+from manifest_runtime.cli import main
+raise SystemExit(main())
+"""
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -57,13 +69,17 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time the commands with the package found in DIR")
     args = parser.parse_args()
     py = sys.executable
     mr = [py, "-m", "manifest_runtime"]
     env = {**os.environ}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed wheel runs: bytecode kept
-    subprocess.run([py, "-m", "compileall", "-q", str(ROOT / "manifest_runtime")], check=True,
-                   stdout=subprocess.DEVNULL)
+    for package in [ROOT / "manifest_runtime"] + ([Path(args.baseline) / "manifest_runtime"]
+                                                  if args.baseline else []):
+        subprocess.run([py, "-m", "compileall", "-q", str(package)], check=True,
+                       stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         env["MANIFEST_RUNTIME_CACHE_DIR"] = str(tmp / "cache")
@@ -94,11 +110,16 @@ def main() -> None:
             "run --help": [*mr, "run", "--help"],
             "--help": [*mr, "--help"],
         }
+        if args.baseline:
+            for name in ("run --dry-run", "run", "poll", "validate -q"):
+                commands[f"base: {name}"] = [py, "-c", BASELINE, args.baseline,
+                                             *commands[name][3:]]
         shutil.copy(at_state, tmp / "r.db")
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
         for r in range(args.rounds):
-            shutil.copy(poll_state, tmp / "p.db")
             for name, cmd in commands.items():
+                if name.endswith("poll"):
+                    shutil.copy(poll_state, tmp / "p.db")
                 times[name].append(timed(cmd, {**env, "MANIFEST_RUNTIME_NO_CACHE": "1"}
                                          if "no cache" in name else env, tmp))
             print(f"round {r + 1}: " + "  ".join(
