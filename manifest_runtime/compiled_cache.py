@@ -86,9 +86,9 @@ def _read(filename: str) -> bytes | None:
 
     try:
         limit = max_bytes()
+        if not os.path.isfile(filename) or os.stat(filename).st_size > limit:
+            return None  # a directory, a pipe, too large: as load_file does, it says why
         with open(filename, "rb") as f:
-            if not os.path.isfile(filename) or os.fstat(f.fileno()).st_size > limit:
-                return None
             raw = f.read(limit + 1)
     except (OSError, UsageError):
         return None
