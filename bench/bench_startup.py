@@ -111,7 +111,7 @@ def main() -> None:
             "--help": [*mr, "--help"],
         }
         if args.baseline:
-            for name in ("run --dry-run", "run", "poll", "validate -q"):
+            for name in ("run --dry-run", "run", "poll", "validate -q", "run --help"):
                 commands[f"base: {name}"] = [py, "-c", BASELINE, args.baseline,
                                              *commands[name][3:]]
         shutil.copy(at_state, tmp / "r.db")
