@@ -139,6 +139,5 @@ def test_a_command_of_a_cached_manifest_neither_parses_nor_compiles(cache: Path,
     assert outputs[0] == outputs[1] and "a@example.com" in outputs[0]
     for name in ("yaml", "jsonschema_rs", "jsonschema", "lark", "manifest_runtime.source_yaml",
                  "manifest_runtime.expressions.parser",
-                 "manifest_runtime.compile.walk", "manifest_runtime.compile.compiler",
-                 "manifest_runtime.compile.schema"):
+                 "manifest_runtime.compile"):  # the package: none of its modules
         assert name not in loaded, name

@@ -16,6 +16,7 @@ ROOTS = (
     "subdomain",
     "resource",
 )
+SAVE_SCOPES = ("workflow", "connection", "application")  # `${data.SCOPE...}`, `!save` scope
 
 
 class _MissingType:
