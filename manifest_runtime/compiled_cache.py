@@ -7,8 +7,8 @@ the compile's result depends on:
 
 * the manifest's bytes and its file name as given (diagnostics and the source map name it);
 * this package's code and data: every `.py`, `.json` and `.lark` file under the package
-  (path, size and modification time; so an edited checkout is another key, as is another
-  installed version);
+  (path, size and modification time: the test Python's own bytecode cache makes of a source
+  file; so an edited checkout is another key, as is another installed version);
 * the libraries the compile consults: PyYAML, jsonschema-rs, python-jsonschema, the jq binding
   (libjq's verdicts on the programs) and Lark (their files' path, size, modification time),
   and the Python version.
