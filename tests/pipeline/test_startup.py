@@ -82,3 +82,24 @@ def test_the_help_still_lists_every_command(tmp_path: Path) -> None:
     for name in COMMANDS:
         assert f"\n    {name} " in out
     assert "manifest_runtime.cli.serve" in modules and "manifest_runtime.cli.init" in modules
+
+
+def test_a_command_alone_parses_and_helps_as_in_the_whole_parser() -> None:
+    """`run ...` builds only run's parser: its help, usage and defaults are the whole
+    parser's."""
+    import argparse
+
+    from manifest_runtime.cli import COMMANDS, build_parser
+
+    def sub(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        found: argparse.ArgumentParser = action.choices[name]
+        return found
+
+    whole = build_parser()
+    for name in COMMANDS:
+        alone = build_parser(name)
+        assert sub(alone, name).format_help() == sub(whole, name).format_help(), name
+        assert sub(alone, name).format_usage() == sub(whole, name).format_usage(), name
+    args = ["run", AT, "--input", "x.jsonl", "--dry-run"]
+    assert vars(build_parser("run").parse_args(args)) == vars(whole.parse_args(args))
