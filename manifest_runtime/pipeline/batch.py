@@ -241,6 +241,8 @@ class BatchRun:
                 self._taken += 1
                 if self._batched:
                     jobs.append((seq, record))
+                elif pool is None:  # in this thread, now (`_submit`, inlined: per record)
+                    self._order.put(*self._one(seq, record, True))
                 else:
                     self._submit(pool, pending, seq, record)
         if self._batched and (jobs or ends):
