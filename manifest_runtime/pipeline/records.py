@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -175,13 +176,17 @@ class LineCounts:
         if self._db is None:
             import sqlite3
 
-            # "": a private temporary database on disk, deleted when closed
-            self._db = sqlite3.connect("", check_same_thread=False)
-            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -1024",
-                           "temp_store = FILE"):
-                self._db.execute(f"PRAGMA {pragma}")
-            self._db.execute("CREATE TABLE counts (d INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
-                             " WITHOUT ROWID")
+            try:  # "": a private temporary database on disk, deleted when closed
+                db = sqlite3.connect("", check_same_thread=False)
+                for pragma in ("journal_mode = OFF", "synchronous = OFF",
+                               "cache_size = -1024", "temp_store = FILE"):
+                    db.execute(f"PRAGMA {pragma}")
+                db.execute("CREATE TABLE counts (d INTEGER PRIMARY KEY, n INTEGER NOT NULL) "
+                           "WITHOUT ROWID")
+            except sqlite3.Error:  # no temporary directory to write in: all in memory
+                self._limit = sys.maxsize
+                return
+            self._db = db
             self._bloom = bytearray(self.BLOOM_BITS >> 3)
             self._mask = self.BLOOM_BITS - 1
         bloom, counts, mask = self._bloom, self._counts, self._mask

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
 from manifest_runtime.pipeline.records import Identities, LineCounts, read_jsonl
 
 
@@ -61,3 +63,16 @@ def test_identities_are_the_same_whatever_the_memory_bound() -> None:
         small.close()
     assert bounded == [r.key for r in read_jsonl(lines, salt="wf")]
     assert len(set(bounded)) == len(bounded)  # an ordinal for every repeat
+
+
+def test_line_counts_stay_in_memory_when_no_temporary_database_opens(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    counts = LineCounts(memory_entries=4)
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    assert [counts.add(d) for d in (1, 2, 3, 4, 5, 1, 6, 1)] == [1, 1, 1, 1, 1, 2, 1, 3]
+    assert counts.moved == 0 and counts.get(5) == 1 and counts.get(7) == 0
