@@ -139,8 +139,11 @@ class Journal:
 
     def _write(self, workflow: str, ends: list[Ended], now: str) -> None:
         db = self._db
-        db.executemany("DELETE FROM dead_letters WHERE workflow = ? AND record_id = ?",
-                       [(workflow, e.key) for e in ends])
+        keys = [e.key for e in ends]
+        for start in range(0, len(keys), LOOKUP_CHUNK):  # one statement per 500 records
+            chunk = keys[start:start + LOOKUP_CHUNK]
+            db.execute(f"DELETE FROM dead_letters WHERE workflow = ? AND record_id IN "
+                       f"({','.join('?' * len(chunk))})", (workflow, *chunk))
         db.executemany(
             "INSERT INTO dead_letters (run_key, workflow, record_no, item, stage, code, "
             "message, hint, pointer, record, failed_at, record_id) "
