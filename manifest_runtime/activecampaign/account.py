@@ -113,11 +113,12 @@ class Account(AccountRules):
         if not isinstance(email, str) or not EMAIL.fullmatch(email.strip()):
             raise contact_email_error(email)
         key = email.lower()
-        with self.storage.transaction():
-            contact = self.storage.get("contact", key)
-            changed = contact is None
+        storage = self.storage
+        with storage.transaction():
+            contact = storage.get("contact", key)
             if contact is None:
-                contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
+                changed = True
+                contact = {"id": storage.next_id("contact"), "email": email, "fieldValues": {},
                            "tags": []}
             else:  # a contact imported again as it is: nothing to write
                 changed = not (_unchanged(contact, data.fields)
@@ -127,26 +128,29 @@ class Account(AccountRules):
             if data.tags:
                 tags = contact["tags"]
                 have = {t.casefold() for t in tags}
+                names = self._tag_names if self._tag_names is not None else self._names()
                 for tag in data.tags:
                     folded = tag.casefold()
                     if folded not in have:
                         have.add(folded)
-                        tags.append(self._tag(tag))
+                        # the account's tag of this name, created when missing (names
+                        # compare without case, as ActiveCampaign's do)
+                        name = names.setdefault(folded, tag)
+                        storage.add_tag(name)  # idempotent; again after a rolled-back batch
+                        tags.append(name)
                         changed = True
             if changed:
-                self.storage.put("contact", key, contact)
+                storage.put("contact", key, contact)
         return contact
 
-    def _tag(self, tag: str) -> str:
-        """The account's tag of this name, created when missing (names compare without case,
-        as ActiveCampaign's do)."""
-        if self._tag_names is None:
-            self._tag_names = {}
-            for known in self.storage.tags():
-                self._tag_names.setdefault(known.casefold(), known)
-        name = self._tag_names.setdefault(tag.casefold(), tag)
-        self.storage.add_tag(name)  # idempotent; writes it again after a rolled-back batch
-        return name
+    def _names(self) -> dict[str, str]:
+        """The account's tag names by casefold, read once (tags are never deleted), so a
+        record's tags cost no scan of the tag table."""
+        names: dict[str, str] = {}
+        for known in self.storage.tags():
+            names.setdefault(known.casefold(), known)
+        self._tag_names = names
+        return names
 
     def _write_account(self, account: dict[str, Any]) -> Any:
         name = account["name"]

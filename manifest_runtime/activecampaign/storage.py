@@ -172,18 +172,13 @@ class SqliteStorage:
                         "VALUES (?,?,?,?)",
                         [(f.id, f.title, f.perstag, f.type) for f in custom_fields])
 
-    def _batch(self) -> _Pending | None:
-        """The batch's pending writes while the connection is in a batch, else None."""
-        return self._pending if getattr(self._db, "batching", False) else None
-
     def transaction(self) -> _Transaction:
         return _Transaction(self)
 
     def next_id(self, kind: str) -> int:
         with self._lock:
-            pending = self._batch()
-            if pending is not None:
-                return pending.next_id(kind)
+            if getattr(self._db, "batching", False):
+                return self._pending.next_id(kind)
         with _Transaction(self):
             return _take_id(self._db, kind)
 
@@ -202,10 +197,9 @@ class SqliteStorage:
     def put(self, kind: str, key: str, record: dict[str, Any]) -> None:
         data = _ENCODE(record)
         with self._lock:
-            pending = self._batch()
-            if pending is not None:
+            if getattr(self._db, "batching", False):  # kept until the batch commits
                 if not (self._depth and self._read == (kind, key, data)):  # else: unchanged
-                    pending.records[(kind, key)] = data
+                    self._pending.records[(kind, key)] = data
                     self._read = (kind, key, data) if self._depth else None
                 return
         with _Transaction(self):
