@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..store import StateDB
 
@@ -78,9 +78,9 @@ class DeadLetter:
                 "hint": self.hint, "pointer": self.pointer, "input": self.record}
 
 
-@dataclass(frozen=True)
-class Ended:
-    """One record's end, as the journal records it."""
+class Ended(NamedTuple):
+    """One record's end, as the journal records it (a named tuple, not a frozen dataclass:
+    made once per record, at a third of the cost)."""
 
     key: str
     line: int

@@ -68,3 +68,18 @@ def test_a_value_equal_in_python_but_not_in_json_is_written(tmp_path: Path) -> N
         ac.upsert_contact({"email": "ada@example.com", "_tags": ["New"]})  # a new tag
         assert changes(state) > before
         assert ac.contacts["ada@example.com"]["tags"] == ["New"]
+
+
+def test_tags_compare_without_case_for_new_and_stored_contacts_alike(tmp_path: Path) -> None:
+    """A new contact's tags are resolved once per list of tags and kept for the next ones:
+    the names stay the account's, whatever the case given."""
+    with StateFile(str(tmp_path / "s.db")) as state:
+        ac = state.sandbox()
+        ac.upsert_contact({"email": "old@example.com", "_tags": ["VIP"]})
+        for email in ("a@example.com", "b@example.com"):
+            assert ac.upsert_contact({"email": email, "_tags": ["vip", "New", "new"]}
+                                     )["tags"] == ["VIP", "New"]
+        assert ac.upsert_contact({"email": "old@example.com", "_tags": ["NEW", "x"]}
+                                 )["tags"] == ["VIP", "New", "x"]
+        assert ac.tags == ["VIP", "New", "x"]
+        assert ac.contacts["b@example.com"]["tags"] == ["VIP", "New"]
