@@ -44,7 +44,7 @@ DEFAULT_CHUNK = 500
 # into the sandbox of the state file a batch is one transaction: each commit writes every page
 # the batch touched, and the journal's rows (random identities) touch about one page each,
 # so fewer, larger commits write fewer pages (bench/bench_chunks.py)
-SANDBOX_CHUNK = 5000
+SANDBOX_CHUNK = 2000
 
 
 def add_parser(sub: Any) -> None:
