@@ -256,8 +256,8 @@ class _Pending:
 
     * `records`: (kind, key) -> the record as stored, in the order first put. `flush` writes
       them with one `executemany`, sorted by key (PostgreSQL: writers sharing the state lock
-      rows in one order, so they cannot deadlock), each new one placed after the table's
-      last in the order put (`seq`);
+      these rows in one order, so two flushes do not deadlock), each new one placed after
+      the table's last in the order put (`seq`);
     * `ids`: kind -> [last id handed out, last id written]. The batch's first id of a kind
       is taken with the counter's `UPDATE` (which locks its row until the batch ends, as
       before); the next ones are counted here and written once by `flush`.
