@@ -278,25 +278,32 @@ class Printer:
         self._buffered = buffered
 
     def result(self, r: RecordResult) -> None:
-        for block in r.trace:
-            self.flush()
-            print(block, file=sys.stderr)
+        if r.trace:
+            for block in r.trace:
+                self.flush()
+                print(block, file=sys.stderr)
         if self.dry_run:
-            encode, lines = self._encode, self._lines
-            for value in r.outputs:
-                lines.append(encode(value))
+            lines = self._lines
+            outputs = r.outputs
+            if len(outputs) == 1:
+                lines.append(self._encode(outputs[0]))
+            else:
+                encode = self._encode
+                for value in outputs:
+                    lines.append(encode(value))
             if len(lines) >= self._buffered:
                 self.flush()
-        if r.dead:
-            write_dead(self.dead_file, list(r.dead))
+        dead = r.dead
+        if dead:
+            write_dead(self.dead_file, list(dead))
         if r.warnings:
             self.warned += len(r.warnings)
             self.warnings += r.warnings[:max(0, WARNINGS_SHOWN - len(self.warnings))]
         if self.counted:
-            self.tracker.record(r.dead, delivered=r.status == "delivered",
-                                skipped=r.status == "skipped")
-        elif r.dead:
-            self.tracker.failures.add(list(r.dead))
+            status = r.status
+            self.tracker.record(dead, status == "delivered", status == "skipped")
+        elif dead:
+            self.tracker.failures.add(list(dead))
 
     def flush(self) -> None:
         if self._lines:

@@ -29,7 +29,7 @@ class Tracker:
         self.counts = Counts()
         self._lock = threading.Lock()
 
-    def record(self, dead: Iterable[DeadLetterLike], *, delivered: bool, skipped: bool = False
+    def record(self, dead: Iterable[DeadLetterLike], delivered: bool, skipped: bool = False
                ) -> None:
         """One record ended: delivered, failed (its dead letters) or skipped."""
         failed = False
@@ -40,9 +40,12 @@ class Tracker:
         with self._lock:  # counted in place: this runs once per record
             c = self.counts
             c.done += 1
-            c.delivered += delivered
-            c.failed += failed
-            c.skipped += skipped
+            if delivered:
+                c.delivered += 1
+            if failed:
+                c.failed += 1
+            if skipped:
+                c.skipped += 1
             self.progress.update(c)
 
     def close(self) -> None:

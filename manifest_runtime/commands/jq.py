@@ -4,6 +4,7 @@ jq variables, see jqtext.py), so a syntax error is found by `validate`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .. import jqfast
 from ..errors import Diagnostic, EvaluationError, Span
 from ..expressions.evaluate import evaluate_expansion
-from ..expressions.nodes import Expansion, Template
+from ..expressions.nodes import Expansion, Missing, Template
 from ..jqtext import _StringTracker, rewrite, root_fields
 from ..jqverdicts import COMPILES, VERDICTS, verdict_of
 from .base import CommandSpec
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from ..compile.compiler import Compiler, Scope
     from ..paths import Path
     from ..runtime.context import EvalContext
+
+
+# roots whose value is the same object for every record of a run and never changed in place
+# (`data` is: `!save` updates it; `piped_content` and `polling_state` change as they go)
+STABLE_ROOTS = frozenset({"custom_data", "webhook", "subdomain", "resource"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,17 @@ class JqNode:
     # the compiled program, made on first use: `validate` only needs libjq's verdict, which
     # jqverdicts.py may already know
     _compiled: list[Any] = field(default_factory=list, compare=False, repr=False)
+    # the variables' values last bound, and the root objects they were read from (see
+    # `bound_variables`); one entry, replaced whole
+    _bound: list[Any] = field(default_factory=lambda: [None], compare=False, repr=False)
+    # the distinct roots the expansions read when all of them are STABLE_ROOTS, else None
+    stable_roots: tuple[str, ...] | None = field(default=None, init=False, compare=False,
+                                                 repr=False)
+
+    def __post_init__(self) -> None:
+        roots = tuple(dict.fromkeys(exp.root for exp in self.variables))
+        object.__setattr__(self, "stable_roots", roots if all(
+            r in STABLE_ROOTS for r in roots) else None)
 
     @property
     def program(self) -> Any:
@@ -199,20 +216,60 @@ def compile_jq(raw: Any, path: Path, c: Compiler, scope: Scope) -> JqNode | None
 # ---------------------------------------------------------------------- run
 
 
+def bound_variables(node: JqNode, roots: Mapping[str, Any]) -> tuple[list[Any], Any]:
+    """The values of the program's expansions, in order, and what runs the program on
+    `[input, *values]`. When every expansion reads a stable root, the values are kept with
+    the root objects they came from, and read again only when one of those objects is not the
+    same (expansions are pure: same objects, same values; the kept references keep the
+    objects alive, so `is` cannot be fooled by a reused id). From the second record with the
+    same values on, the program runs specialized to them (jqfast/fold.py)."""
+    names = node.stable_roots
+    if names is None:
+        return [evaluate_expansion(exp, roots, node.path, node.source)
+                for exp in node.variables], node.run_all
+    kept = node._bound[0]
+    if kept is not None:
+        for name, obj in zip(names, kept[0], strict=False):
+            if roots.get(name, Missing) is not obj:
+                break
+        else:
+            if kept[3]:
+                return kept[1], kept[2]
+            kept[3] = True  # the values repeat: run the program specialized to them
+            kept[2] = _specialized(node, kept[1])
+            return kept[1], kept[2]
+    objects = tuple(roots.get(name, Missing) for name in names)
+    values = [evaluate_expansion(exp, roots, node.path, node.source) for exp in node.variables]
+    node._bound[0] = [objects, values, node.run_all, False]
+    return values, node.run_all
+
+
+def _specialized(node: JqNode, values: list[Any]) -> Any:
+    """The program specialized to `values` (its `all`), or the program itself when it is
+    libjq's, nothing changes, or specializing failed (never a record's failure)."""
+    program = node.program
+    if jqfast.is_fast(program):
+        try:
+            special = program.specialize(values)
+        except Exception:  # a bug of the specializer: the program as it is still runs
+            special = None
+        if special is not None:
+            return special.all
+    return node.run_all
+
+
 def run_program(node: JqNode, value: Any, ctx: EvalContext) -> Any:
     """Run a compiled program: one output is the value, none is null, several are a list."""
     if node.variables:
-        roots = ctx.roots()
-        data = [value]
-        for exp in node.variables:
-            data.append(evaluate_expansion(exp, roots, node.path, node.source))
+        values, run = bound_variables(node, ctx.roots())
+        data = [value, *values]
         if ctx.env.trace is not None:
-            ctx.note("variables", {exp.text: v for exp, v in zip(node.variables, data[1:],
+            ctx.note("variables", {exp.text: v for exp, v in zip(node.variables, values,
                                                                   strict=True)})
     else:
-        data = value
+        data, run = value, node.run_all
     try:
-        outputs = node.run_all(data)
+        outputs = run(data)
     except ValueError as exc:
         raise _runtime_error(node, value, exc) from None
     count = len(outputs)

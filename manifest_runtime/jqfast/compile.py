@@ -302,6 +302,10 @@ def _object(node: ast.Node) -> Fn:
     return Fn(emit)
 
 
+def _constant_keys(node: ast.Object) -> bool:
+    return all(isinstance(k, ast.Literal) and type(k.value) is str for k, _ in node.entries)
+
+
 # ------------------------------------------------------------------ combinators
 
 
@@ -372,6 +376,13 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
 
 def _binop(node: ast.Node) -> Fn:
     assert isinstance(node, ast.Binop)
+    if node.op == "+" and isinstance(node.left, ast.Object) and _constant_keys(node.left) \
+            and isinstance(node.right, ast.Object) and _constant_keys(node.right):
+        merged = _object(ast.Object(node.left.entries + node.right.entries))
+        if merged.one is not None:
+            # `{a, b} + {c: x}`: one object built with both sides' entries (a key on both
+            # sides: the right one's value, in the left one's place, as jq's `+` gives)
+            return merged
     op = _ARITH.get(node.op) or _compare_op(node.op)
     left, right = compile_node(node.left), compile_node(node.right)
     if left.one is not None and right.one is not None:

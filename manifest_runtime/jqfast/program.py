@@ -37,8 +37,15 @@ class FastProgram:
         return [canon(x) for x in out]
 
     def all(self, value: Any) -> list[Any]:
-        try:
-            result = self.outputs(value)
+        try:  # `outputs`, inlined: once per record
+            one = self._one
+            if one is not None:
+                result = [V.canon(one(value, {}))]
+            else:
+                out: list[Any] = []
+                self._emit(value, {}, out)
+                canon = V.canon
+                result = [canon(x) for x in out]
         except Exception:
             # JqError, Fallback, RecursionError; and were the closures ever to fail otherwise,
             # libjq still decides. Rerun below, outside this handler (its error stands alone).
@@ -48,6 +55,24 @@ class FastProgram:
             return result
         self.stats[1] += 1
         return list(self.libjq.input_value(value).all())
+
+    def specialize(self, values: list[Any]) -> FastProgram | None:
+        """This program for inputs `[x, *values]` (a `!jq` with expansions, whose values
+        stay the same from record to record): the plain values in place and what they decide
+        folded (fold.py); run on the same array, with libjq behind it as here. None when
+        nothing changes. Its records count in this program's `stats`."""
+        from .fold import specialize
+
+        try:
+            tree = specialize(parse(self.program_string), values)
+            fn = None if tree is None else compile_node(tree)
+        except (Unsupported, RecursionError):
+            return None
+        if fn is None:
+            return None
+        program = FastProgram(self.program_string, fn, self.libjq)
+        program.stats = self.stats
+        return program
 
     def input_value(self, value: Any) -> _Bound:
         return _Bound(self, value)

@@ -112,18 +112,27 @@ class Summary:
 
     def add(self, r: RecordResult) -> None:
         self.read += 1
-        if r.status == "skipped":
+        status = r.status
+        if status == "skipped":
             self.skipped += 1
             self.skipped_unknown += r.earlier in ("unknown", "sending")
             return
         self.delivered += r.delivered
-        self.dead += len(r.dead)
-        self.delivered_records += r.status == "delivered"
-        self.failed += r.status == "failed"
-        self.unknown += r.status == "unknown"
-        self.items += 1 if r.items is None else r.items
-        self.fanned += 0 if r.items is None else 1
-        self.empty += 1 if r.items == 0 else 0
+        if r.dead:
+            self.dead += len(r.dead)
+        if status == "delivered":
+            self.delivered_records += 1
+        elif status == "failed":
+            self.failed += 1
+        elif status == "unknown":
+            self.unknown += 1
+        items = r.items
+        if items is None:
+            self.items += 1
+        else:
+            self.items += items
+            self.fanned += 1
+            self.empty += items == 0
 
     def add_outcome(self, o: Outcome) -> None:
         """`add(outcome_result(o))` without making the result (poll: once per result)."""
@@ -201,23 +210,24 @@ class BatchRun:
         jobs: list[tuple[int, Record]] = []
         ends: list[Ended] = []
         go_on = True
+        should_stop, limit, legacy = self.should_stop, self.options.limit, self.options.legacy
         for record in chunk:
-            if self.should_stop():
+            if should_stop():
                 self.summary.stopped = True
                 go_on = False
                 break
-            if self.options.limit is not None and self._taken >= self.options.limit:
+            if limit is not None and self._taken >= limit:
                 go_on = False
                 break
-            earlier = states.get(record.key) if record.key is not None else None
-            if earlier is None and record.number in self.options.legacy \
+            earlier = states.get(record.key) if states and record.key is not None else None
+            if earlier is None and legacy and record.number in legacy \
                     and record.key is not None:
-                earlier = self.options.legacy[record.number]
+                earlier = legacy[record.number]
                 ends.append(Ended(record.key, record.number, earlier))  # carried over
                 if not self._batched:
                     self._journal_ended(ends.pop())
             seq = self._order.next()
-            action = self._decide(earlier)
+            action = "run" if earlier is None else self._decide(earlier)
             if action == "skip":
                 self._order.put(seq, RecordResult(record.number, record.key, "skipped",
                                                   earlier=earlier))
@@ -231,6 +241,8 @@ class BatchRun:
                 self._taken += 1
                 if self._batched:
                     jobs.append((seq, record))
+                elif pool is None:  # in this thread, now (`_submit`, inlined: per record)
+                    self._order.put(*self._one(seq, record, True))
                 else:
                     self._submit(pool, pending, seq, record)
         if self._batched and (jobs or ends):
@@ -339,6 +351,14 @@ class BatchRun:
             with capture() as lines:
                 outcome = self.pipeline.process(record, guard)
             trace = tuple(lines)
+        if not outcome.dead and (guard is None or not guard.uncertain):  # the common case
+            result = RecordResult(record.number, record.key, "delivered", None, None, None,
+                                  outcome.items, len(outcome.outputs) if self.options.dry_run
+                                  else outcome.delivered, (), tuple(outcome.outputs), trace,
+                                  tuple(outcome.warnings) if outcome.warnings else ())
+            if journal_now and record.key is not None:  # (no dead letters to finish)
+                self._journal_ended(Ended(record.key, record.number, "delivered", ()))
+            return seq, result
         dead = tuple(outcome.dead)
         if guard is not None and guard.uncertain:
             dead = tuple(_unknown(d) if d.code in UNCERTAIN_CODES else d for d in dead)
@@ -431,6 +451,10 @@ class _InOrder:
             self.emit(self._waiting.pop(seq))
 
     def put(self, seq: int, result: RecordResult) -> None:
+        if seq == self._due and not self._waiting:  # the next one, none waiting: on at once
+            self.emit(result)
+            self._due += 1
+            return
         self._waiting[seq] = result
         while self._due in self._waiting:
             self.emit(self._waiting.pop(self._due))

@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .records import Identities, SeenSet, line_data, short_digest
+from .records import Identities, LineCounts, line_data, short_digest
 
 MIN_PART = 16 * 1024  # bytes: smaller parts cost more in scheduling than they gain
 MAX_PART = 32 * 1024 * 1024  # bytes: a retried part repeats at most this much reading
@@ -99,21 +99,26 @@ def scan(path: str, part: ByteRange, salt: str) -> Scan:
 
 def plan(ranges: Sequence[ByteRange], scans: Sequence[Scan]) -> list[Part]:
     """Each part's first line and the counts of the identical lines before it (only for the
-    lines it shares with earlier parts). Memory: 16 bytes per distinct line, as a
-    single-process run's identities."""
-    seen = SeenSet()
-    repeats: dict[int, int] = {}  # digests seen more than once: how many times
+    lines it shares with earlier parts). Memory: bounded, as a single-process run's
+    identities (records.LineCounts)."""
+    counts = LineCounts()
     parts: list[Part] = []
     first_line = 1
     by_index = {s.index: s for s in scans}
-    for r in ranges:
-        found = by_index[r.index]
-        digests = array("Q")
-        digests.frombytes(found.digests)
-        earlier = {d: repeats.get(d, 1) for d in set(digests) if d in seen}
-        for d in digests:
-            if not seen.add(d):
-                repeats[d] = repeats.get(d, 1) + 1
-        parts.append(Part(r.index, r.start, r.end, first_line, earlier, found.lines))
-        first_line += found.lines
+    try:
+        for r in ranges:
+            found = by_index[r.index]
+            digests = array("Q")
+            digests.frombytes(found.digests)
+            earlier = {}
+            for d in set(digests):
+                before = counts.get(d)
+                if before:
+                    earlier[d] = before
+            for d in digests:
+                counts.add(d)
+            parts.append(Part(r.index, r.start, r.end, first_line, earlier, found.lines))
+            first_line += found.lines
+    finally:
+        counts.close()
     return parts

@@ -20,7 +20,7 @@ from ..expressions.nodes import Missing
 from ..runtime.context import Env, EvalContext
 from ..runtime.errors import with_location
 from ..runtime.evaluate import SYSTEM_ERRORS
-from ..runtime.run import run_node
+from ..runtime.run import node_runner, run_node
 from ..state import Setup
 from ..workflows import Workflow
 from .journal import DeadLetter
@@ -66,6 +66,7 @@ class Pipeline:
             raise ValueError(f"workflow {index} has no data_pipeline source and target")
         self.source: Node = source  # found once, run per record
         self.target: Node = target
+        self._run_source = node_runner(source)  # run_node(source, ...), made once
         self.inbound = workflow.inbound
         # does a step send HTTP requests of its own (not to the ActiveCampaign account)?
         self.sends_http = _sends_http(source) or _sends_http(target)
@@ -106,31 +107,34 @@ class Pipeline:
             return outcome
 
     def _process(self, record: Record, http: HttpService | None) -> Outcome:
-        outcome = Outcome(record.number)
         if record.error is not None:
+            outcome = Outcome(record.number)
             hint = "each input line is one JSON value, in UTF-8" \
                 if record.code == "record-not-utf8" else "each input line is one JSON value"
             outcome.dead.append(self._dead(record, None, "read", Diagnostic(
                 record.code, record.error, hint=hint)))
             return outcome
-        contact = None if self.inbound else record.value
-        if not self.inbound and not isinstance(contact, dict):
+        inbound = self.inbound
+        contact = None if inbound else record.value
+        if not inbound and not isinstance(contact, dict):
+            outcome = Outcome(record.number)
             outcome.dead.append(self._dead(record, None, "read", Diagnostic(
                 "record-not-contact", f"line {record.number}: a contact is a JSON object",
                 hint='e.g. {"email": "ada@example.com", "firstName": "Ada"}')))
             return outcome
+        outcome = Outcome(record.number)
         try:
-            produced = run_node(self.source, record.value if self.inbound else None,
-                                self._context(contact, "source", http))
+            produced = self._run_source(record.value if inbound else None,
+                                        self._context(contact, "source", http))
         except EvaluationError as exc:
             outcome.dead.append(self._dead(record, None, "source", exc.diagnostic))
             return outcome
-        items = produced if isinstance(produced, list) else [produced]
         if isinstance(produced, list):
             outcome.items = len(produced)
-        for i, item in enumerate(items):
-            self._deliver(record, i if isinstance(produced, list) else None, item, contact,
-                          outcome, http)
+            for i, item in enumerate(produced):
+                self._deliver(record, i, item, contact, outcome, http)
+        else:
+            self._deliver(record, None, produced, contact, outcome, http)
         return outcome
 
     def _deliver(self, record: Record, item: int | None, value: Any,
@@ -156,7 +160,8 @@ class Pipeline:
             outcome.dead.append(self._dead(record, item, "target", exc.diagnostic))
             return
         finally:
-            outcome.warnings += ignored_warnings(ignored, record.number, item)
+            if ignored:
+                outcome.warnings += ignored_warnings(ignored, record.number, item)
         outcome.delivered += 1
         outcome.outputs.append(output)
 

@@ -149,9 +149,11 @@ def _write(out: dict[str, Any], key: Key, value: Any) -> None:
 
 def has_email(record: Any) -> bool:
     """Does a transformed inbound record carry an email (flat, or under `contact`)?"""
-    if not isinstance(record, dict):
+    if type(record) is not dict and not isinstance(record, dict):
         return False
     email = record.get("email")
+    if type(email) is str:  # the common case first
+        return bool(email.strip())
     if email is None and isinstance(record.get("contact"), dict):
         email = record["contact"].get("email")
     return isinstance(email, str) and bool(email.strip())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..model import Command
 from ..paths import Path, from_pointer
-from .evaluate import evaluate
+from .evaluate import SYSTEM_ERRORS, evaluate
 from .locate import not_found
 
 if TYPE_CHECKING:
@@ -41,3 +43,29 @@ def _reads_no_roots(node: Node) -> bool:
     make for it (once per record)."""
     return type(node) is Command and node.name == "!jq" and \
         getattr(node.node, "variables", None) == ()
+
+
+def node_runner(node: Node) -> Callable[[Any, EvalContext], Any]:
+    """`run_node(node, ...)` for a node run once per record, made once: for a `!jq` whose
+    expansions do not read `${piped_content}`, the program runs straight in the given
+    context (no child context made for the record, no dispatch). Anything other than an
+    output (a jq error, a missing expansion) runs again the usual way, so a failure is
+    exactly `run_node`'s (its message, its location); a jq program and its expansions have
+    no side effects. Traced runs take the usual way."""
+    if not isinstance(node, Command) or node.run is None or node.name != "!jq":
+        return partial(run_node, node)
+    variables = getattr(node.node, "variables", None)
+    if variables is None or any(exp.root == "piped_content" for exp in variables):
+        return partial(run_node, node)
+    run, inner = node.run, node.node
+
+    def run_jq(value: Any, ctx: EvalContext) -> Any:
+        if ctx.env.trace is None:
+            try:
+                return run(inner, value, ctx)
+            except SYSTEM_ERRORS:
+                raise
+            except Exception:  # run again below: its error as run_node gives it
+                pass
+        return run_node(node, value, ctx)
+    return run_jq

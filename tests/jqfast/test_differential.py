@@ -82,3 +82,15 @@ def test_sort_unique_min_max_agree_with_libjq() -> None:
             assert difference is None, f"{text!r} on {value!r}: {difference}"
             kinds[kind] += 1
     assert kinds["ok"] > 30  # the fast path did answer
+
+
+def test_objects_added_built_as_one_agree_with_libjq() -> None:
+    """`{...} + {...}` with constant keys is one object built from both sides' entries: key
+    order and the right side's value for a key on both sides as jq's `+`."""
+    programs = [(p, 0) for p in (
+        "{a, b} + {c: 1}", "{a: 1, b: 2} + {a: 3}", "{b: .a} + {a: .b, b: .c}",
+        "{} + {}", "{} + {x: .a}", "{a: .a.b} + {}", "{email, tags} + {_tags: (.tags + [1])}",
+        "{a: (.a | length)} + {a: .b}", "{a: .x[]} + {b: 1}", "{a: 1} + {b: error}",
+        ".body | {id} + {name: .name, id: \"x\"}")]
+    kinds = _check(programs)
+    assert kinds["ok"] > 100 and kinds["error"] > 10

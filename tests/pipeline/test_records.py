@@ -1,21 +1,14 @@
 """Record identities: a digest of the line (blanks around it aside, salted with the
-workflow) and its ordinal among identical lines; the compact set they are kept in."""
+workflow) and its ordinal among identical lines; the bounded counts they are kept in."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 
-from manifest_runtime.pipeline.records import Identities, SeenSet, read_jsonl
+import pytest
 
-
-def test_seen_set_agrees_with_a_python_set() -> None:
-    rng = random.Random(7)
-    values = [rng.randrange(1, 2**64) for _ in range(20_000)]
-    values += values[:3000] + [rng.randrange(1, 50) for _ in range(2000)]  # repeats, clusters
-    seen, reference = SeenSet(capacity=8), set()
-    for v in values:
-        assert seen.add(v) == (v not in reference)
-        reference.add(v)
+from manifest_runtime.pipeline.records import Identities, LineCounts, read_jsonl
 
 
 def test_identity_ordinals_and_salt() -> None:
@@ -37,3 +30,49 @@ def test_webhook_bodies_are_strict_json_too() -> None:
         assert error is not None and "not a JSON number" in error and kept == body.decode()
     assert parse_payload(Incoming("POST", "/w", [], [], b'{"score": 1.5}')) == \
         ({"score": 1.5}, None)
+
+
+def test_line_counts_moved_to_disk_count_exactly_as_a_dict() -> None:
+    """A small memory bound: most digests live in the temporary database, the counts (and
+    `get`) are still exactly those of an unbounded dict."""
+    rng = random.Random(11)
+    values = [rng.randrange(1, 2**64) for _ in range(3000)]
+    values += [rng.choice(values) for _ in range(3000)] + [rng.randrange(1, 40)
+                                                            for _ in range(500)]
+    rng.shuffle(values)
+    counts, reference = LineCounts(memory_entries=64), Counter[int]()
+    try:
+        for v in values:
+            reference[v] += 1
+            assert counts.add(v) == reference[v]
+            probe = rng.choice(values)
+            assert counts.get(probe) == reference[probe]
+        assert counts.moved > 50  # the database did most of the work
+        assert counts.get(2**64 - 1) == 0 or 2**64 - 1 in reference
+    finally:
+        counts.close()
+
+
+def test_identities_are_the_same_whatever_the_memory_bound() -> None:
+    rng = random.Random(3)
+    lines = [b'{"n": %d}' % rng.randrange(300) for _ in range(2000)]
+    small = Identities("wf", memory_entries=16)
+    try:
+        bounded = [small.key(line) for line in lines]
+    finally:
+        small.close()
+    assert bounded == [r.key for r in read_jsonl(lines, salt="wf")]
+    assert len(set(bounded)) == len(bounded)  # an ordinal for every repeat
+
+
+def test_line_counts_stay_in_memory_when_no_temporary_database_opens(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    counts = LineCounts(memory_entries=4)
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    assert [counts.add(d) for d in (1, 2, 3, 4, 5, 1, 6, 1)] == [1, 1, 1, 1, 1, 2, 1, 3]
+    assert counts.moved == 0 and counts.get(5) == 1 and counts.get(7) == 0

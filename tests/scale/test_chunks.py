@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from manifest_runtime.pipeline.chunks import plan, range_lines, scan, split
-from manifest_runtime.pipeline.records import read_jsonl
+from manifest_runtime.pipeline.records import LineCounts, read_jsonl
 
 SALT = "deliver"
 
@@ -58,3 +58,16 @@ def test_parts_per_worker(tmp_path: Path) -> None:
     assert len(split(str(path), 1000)) == 49  # not below 16 KiB a part
     (tmp_path / "empty.jsonl").write_bytes(b"")
     assert len(split(str(tmp_path / "empty.jsonl"), 2)) == 1
+
+
+def test_parts_agree_when_the_counts_live_on_disk(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory bounded to a handful of digests (records.LineCounts): the parts' identities are
+    still a whole-file read's, and both are what they are with everything in memory."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(b'{"n":%d}\n' % (i * 7 % 23) for i in range(400)))
+    in_memory = whole(path)
+    monkeypatch.setattr(LineCounts, "MEMORY_ENTRIES", 4)
+    assert whole(path) == in_memory
+    for part_bytes in (50, 999):
+        assert by_parts(path, part_bytes) == in_memory
