@@ -2,124 +2,105 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..frozen import Frozen
 
-@dataclass(frozen=True)
-class Identity:
+
+class Identity(Frozen):
     pass
 
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(Frozen):
     value: Any
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(Frozen):
     name: str
 
 
-@dataclass(frozen=True)
-class Index:  # .a, .["a"], .[0], .[e]; opt: `.a?` (only this step's error is suppressed)
+class Index(Frozen):  # .a, .["a"], .[0], .[e]; opt: `.a?` (only this step's error is suppressed)
     target: Node
     key: Node
     opt: bool = False
 
 
-@dataclass(frozen=True)
-class Slice:  # .[a:b]
+class Slice(Frozen):  # .[a:b]
     target: Node
     lo: Node | None
     hi: Node | None
     opt: bool = False
 
 
-@dataclass(frozen=True)
-class Iterate:  # .[]
+class Iterate(Frozen):  # .[]
     target: Node
     opt: bool = False
 
 
-@dataclass(frozen=True)
-class Try:  # (e)?, f? for a term that is not an access step
+class Try(Frozen):  # (e)?, f? for a term that is not an access step
     body: Node
 
 
-@dataclass(frozen=True)
-class Text:  # "a\(e)b": str parts and interpolated nodes
+class Text(Frozen):  # "a\(e)b": str parts and interpolated nodes
     parts: tuple[str | Node, ...]
 
 
-@dataclass(frozen=True)
-class Array:
+class Array(Frozen):
     body: Node | None
 
 
-@dataclass(frozen=True)
-class Object:
+class Object(Frozen):
     entries: tuple[tuple[Node, Node], ...]
 
 
-@dataclass(frozen=True)
-class Pipe:
+class Pipe(Frozen):
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class Comma:
+class Comma(Frozen):
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class Neg:
+class Neg(Frozen):
     body: Node
 
 
-@dataclass(frozen=True)
-class Binop:  # + - * / % == != < <= > >=
+class Binop(Frozen):  # + - * / % == != < <= > >=
     op: str
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class And:
+class And(Frozen):
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(Frozen):
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class Alt:  # a // b
+class Alt(Frozen):  # a // b
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
-class If:
+class If(Frozen):
     cond: Node
     then: Node
     otherwise: Node  # Identity when `else` is left out
 
 
-@dataclass(frozen=True)
-class Bind:  # source as $name | body
+class Bind(Frozen):  # source as $name | body
     source: Node
     name: str
     body: Node
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Frozen):
     name: str
     args: tuple[Node, ...]
 

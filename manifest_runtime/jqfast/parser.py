@@ -6,8 +6,7 @@ them, so syntax errors are libjq's to report."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ..frozen import replaced
 from . import ast
 from .lexer import Token, Unsupported, tokenize
 
@@ -170,7 +169,7 @@ class _Parser:
                 self.take()
                 if access and isinstance(node, (ast.Index, ast.Slice, ast.Iterate)) \
                         and not node.opt:
-                    node = replace(node, opt=True)
+                    node = replaced(node, opt=True)
                 else:
                     node = ast.Try(node)
                 access = False
