@@ -18,9 +18,9 @@ program gives. Nothing here is kept between calls."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
+from ..frozen import fields_of, replaced
 from . import ast
 from . import values as V
 
@@ -84,15 +84,14 @@ def fold(node: ast.Node, known: dict[str, Any]) -> ast.Node:
 
 def _rebuild(node: ast.Node, known: dict[str, Any]) -> ast.Node:
     changes: dict[str, Any] = {}
-    for f in fields(node):
-        value = getattr(node, f.name)
+    for name in fields_of(node):
+        value = getattr(node, name)
         new = _fold_part(value, known)
         if new is not value:
-            changes[f.name] = new
+            changes[name] = new
     if not changes:
         return node
-    return type(node)(**{f.name: changes.get(f.name, getattr(node, f.name))
-                         for f in fields(node)})
+    return replaced(node, **changes)
 
 
 def _fold_part(value: Any, known: dict[str, Any]) -> Any:
@@ -122,8 +121,8 @@ def closed(node: ast.Node, input_known: bool) -> bool:
 
 def _children(node: ast.Node) -> list[ast.Node]:
     out: list[ast.Node] = []
-    for f in fields(node):
-        _collect(getattr(node, f.name), out)
+    for name in fields_of(node):
+        _collect(getattr(node, name), out)
     return out
 
 
