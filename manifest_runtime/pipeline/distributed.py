@@ -253,7 +253,11 @@ def _client(cluster: ClusterOptions) -> Iterator[Client]:
 
     with LocalCluster(n_workers=max(1, cluster.workers or 1), threads_per_worker=1,
                       processes=True, dashboard_address=None, silence_logs=logging.ERROR,
-                      host="127.0.0.1") as local, Client(local) as client:
+                      host="127.0.0.1",
+                      # no dashboard, and the scheduler's HTTP server (always started) on a
+                      # free port: its default, 8787, may be taken (a warning, then another)
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as local, \
+            Client(local) as client:
         yield client
 
 

@@ -25,5 +25,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                   str(tmp_path_factory.getbasetemp() / "jq-verdicts"))
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None, silence_logs=logging.ERROR,
-                          host="127.0.0.1") as local, Client(local) as client:
+                          host="127.0.0.1",
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as local, \
+                Client(local) as client:
             yield client
