@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
 from .auth import Auth, CredentialsChanged, SessionAuth, check_credentials, make_auth
+from .body import parse_body
 from .cassette import DEFAULT_MATCH, Cassette
 from .config import AuthSettings, api_value, auth_settings, resolve
 from .credentials import Credentials
@@ -72,14 +73,8 @@ def _not_sent(exc: Exception) -> bool:
 
 
 def _parse_body(response: httpx.Response) -> Any:
-    """JSON when it parses, else the text ("" when empty), like simple.py."""
-    text = response.text
-    if not text:
-        return ""
-    try:
-        return jsonlib.loads(text)
-    except ValueError:
-        return text
+    """JSON when it parses, else the text ("" when empty), like simple.py (body.py)."""
+    return parse_body(response.content, response.encoding, lambda: response.text)
 
 
 class HttpClient:
