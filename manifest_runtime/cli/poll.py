@@ -5,6 +5,7 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -199,17 +200,19 @@ def _run(args: argparse.Namespace) -> int:
         setup = state.load_setup(name)
         once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
+        freezer = _Freezer()
         try:
             with stop:
                 if importer is not None:  # the historical import, once, before the first poll
                     code = _loop(importer, state, name, True, every, summary, args, stop,
-                                 dry_run, cycles, "historical import")
+                                 dry_run, cycles, freezer, "historical import")
                     if code != 0:  # the next poll goes on with the scheduled intake
                         return _finish(code, name, summary, args, state, stop, tracker, cycles)
                 code = _loop(poller, state, name, once, every, summary, args, stop, dry_run,
-                             cycles)
+                             cycles, freezer)
                 code = _finish(code, name, summary, args, state, stop, tracker, cycles)
         finally:
+            freezer.release()
             dry_run.flush()
             tracker.close()
             if dead_file is not None:
@@ -238,7 +241,7 @@ class _DryRun:
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
           args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun,
-          cycles: list[dict[str, Any]], label: str = "poll") -> int:
+          cycles: list[dict[str, Any]], freezer: _Freezer, label: str = "poll") -> int:
     """The cycles (pipeline/poll_loop.py), each one's line printed; the exit code."""
     from ..pipeline.poll_loop import Cycle, LoopOptions, run_cycles
 
@@ -247,6 +250,7 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
 
     def on_cycle(c: Cycle) -> None:
         dry_run.flush()
+        freezer.after_cycle()
         if c.error is not None:
             report_error(c.error, pipeline.compiled, pipeline.env.redact)
             cycles.append({"error": pipeline.env.redact_value(located(
@@ -287,6 +291,28 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
               file=sys.stderr)
         return 128 + stop.signal
     return 1 if failed_cycle or summary.failed else 0
+
+
+class _Freezer:
+    """After the first cycle, what start-up and that cycle left (modules, the compiled
+    manifest, httpx: ~200,000 objects) leaves the garbage collector's view until the poll
+    ends (`gc.freeze`), so each full collection walks only what came later (a poll of many
+    pages runs dozens of them: ~3 % of a dry run's CPU, ~5 % into the sandbox). Frozen
+    objects are still freed when no longer referenced; unfrozen at the end, the collector
+    sees them all again (in-process callers, tests)."""
+
+    def __init__(self) -> None:
+        self.frozen = False
+
+    def after_cycle(self) -> None:
+        if not self.frozen:
+            self.frozen = True
+            gc.freeze()
+
+    def release(self) -> None:
+        if self.frozen:
+            self.frozen = False
+            gc.unfreeze()
 
 
 def _finish(code: int, name: str, summary: Summary, args: argparse.Namespace, state: Any,

@@ -3,6 +3,7 @@ polling_state neither saved nor marked (issue 11.3), over real loopback HTTP."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -66,6 +67,27 @@ def test_catch_up_polls_again_at_once_while_a_cycle_hits_the_limit(
         "iterate is false"]
     assert [p.split("?")[1] for p in seen] == [f"page={n}" for n in range(1, 6)]
     assert stored_state() == (False, None)
+
+
+def test_from_the_second_cycle_start_up_objects_are_frozen_until_the_poll_ends(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """cli/poll.py's _Freezer: gc.freeze() after the first cycle, gc.unfreeze() at the end
+    (the API's handler runs in this process: it sees the collector's frozen count)."""
+    seed()
+    frozen: list[int] = []
+
+    class Seen(list[str]):
+        def append(self, path: str) -> None:
+            frozen.append(gc.get_freeze_count())
+            super().append(path)
+
+    assert gc.get_freeze_count() == 0
+    with leads_api(PAGES, Seen()) as url:
+        assert poll(url, "--dry-run", "--catch-up") == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(MANY)
+    # cycle 1: pages 1-2; cycle 2: pages 3-4; cycle 3: page 5
+    assert frozen[:2] == [0, 0] and all(count > 10_000 for count in frozen[2:])
+    assert len(frozen) == 5 and gc.get_freeze_count() == 0
 
 
 def test_without_catch_up_one_poll_stops_at_the_limit(capsys: pytest.CaptureFixture[str]
