@@ -16,7 +16,9 @@
 Nested deeper than `json.loads` can go (~1,000 levels; orjson stops at 1,024) the body is
 kept as text, as any other text that does not parse.
 
-`tests/http/test_body.py` compares both on a corpus of edge cases and generated bodies."""
+A body parsed by orjson without a run of 16 digits is noted for the jq fast path's output
+check (jqfast/parsed.py). `tests/http/test_body.py` compares both parsers on a corpus of edge
+cases and generated bodies."""
 
 from __future__ import annotations
 
@@ -25,8 +27,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..jqfast.parsed import note_parsed
+
 _TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN = b"0" * 19  # a 19-digit integer may not fit 64 bits (orjson: a float)
+_SAFE_RUN = b"0" * 16  # none: every integer is below 2**53 (jqfast/parsed.py)
 _UTF8: dict[str, bool] = {}
 
 
@@ -39,7 +44,10 @@ def parse_body(content: bytes, encoding: str | None, text: Callable[[], str]) ->
         except ValueError:  # orjson.JSONDecodeError is a ValueError
             pass
         else:
-            if _LONG_RUN not in content.translate(_TO_ZERO):
+            digits = content.translate(_TO_ZERO)
+            if _LONG_RUN not in digits:
+                if _SAFE_RUN not in digits:  # no integer beyond 2**53: canon's C check
+                    note_parsed(value)
                 return value
     return parse_text(text())
 
