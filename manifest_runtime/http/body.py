@@ -45,9 +45,10 @@ def parse_body(content: bytes, encoding: str | None, text: Callable[[], str]) ->
             pass
         else:
             digits = content.translate(_TO_ZERO)
+            if _SAFE_RUN not in digits:  # no integer beyond 2**53: canon's C check applies
+                note_parsed(value)
+                return value
             if _LONG_RUN not in digits:
-                if _SAFE_RUN not in digits:  # no integer beyond 2**53: canon's C check
-                    note_parsed(value)
                 return value
     return parse_text(text())
 
