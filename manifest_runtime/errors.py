@@ -8,7 +8,6 @@ ManifestRuntimeError(Exception)      .diagnostic: Diagnostic
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
@@ -91,6 +90,8 @@ _CLOSE = 0.6  # difflib similarity from which a name counts as a misspelling
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
     options = sorted(set(choices))
+    import difflib  # on an error only (start-up)
+
     close = difflib.get_close_matches(name, options, n=1, cutoff=_CLOSE)
     if close:
         return f"did you mean '{close[0]}'?"
@@ -101,6 +102,8 @@ def misspelt_required(unknown: Iterable[str], missing: Iterable[str]) -> dict[st
     """Unknown keys of one object that look like misspellings of its missing required keys,
     as {unknown key: required key}. Pairs are as close as `did_you_mean` asks, the closest
     first; each unknown key and each required key is in at most one pair."""
+    import difflib
+
     scored = sorted(
         ((-difflib.SequenceMatcher(None, want, key).ratio(), i, j, key, want)
          for i, key in enumerate(dict.fromkeys(unknown))

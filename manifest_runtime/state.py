@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -147,7 +146,7 @@ class Owner:
         of this machine with the owner's pid but another start time is not the owner (the
         pid was reused)."""
         host, _, pid = self.owner.rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit():
+        if host != _host() or not pid.isdigit():
             return True
         try:
             os.kill(int(pid), 0)
@@ -159,10 +158,18 @@ class Owner:
         return not (self.started and now and now != self.started)
 
     def on_this_machine(self) -> bool:
-        return self.owner.rpartition(":")[0] == socket.gethostname()
+        return self.owner.rpartition(":")[0] == _host()
 
     def describe(self) -> str:
         return f"`{self.command}` ({self.owner}, since {self.since})"
+
+
+def _host() -> str:
+    """This machine's name, as writers' marks hold it (socket loads here: a dry run takes no
+    mark, start-up)."""
+    import socket
+
+    return socket.gethostname()
 
 
 def process_started(pid: int) -> str | None:
@@ -317,7 +324,7 @@ class StateFile:
         whose pid is gone (or reused); on PostgreSQL also one of another machine, as an
         owner holds a session-level advisory lock while it writes (store/base.py `hold`),
         which the server lets go when the owner's process dies."""
-        me = f"{socket.gethostname()}:{os.getpid()}"
+        me = f"{_host()}:{os.getpid()}"
         alive = f"owner-alive:{workflow}"
         with self.lock:
             begin_exclusive(self.db, f"owner:{workflow}")  # look and take in one transaction
@@ -358,7 +365,7 @@ class StateFile:
             unhold(self.db, f"owner-alive:{workflow}")  # first: a claim then takes over
             with self.db:
                 self.db.execute("DELETE FROM workflow_owners WHERE workflow = ? AND "
-                                "owner = ?", (workflow, f"{socket.gethostname()}:{os.getpid()}"))
+                                "owner = ?", (workflow, f"{_host()}:{os.getpid()}"))
 
     def has_table(self, name: str) -> bool:
         with self.lock:

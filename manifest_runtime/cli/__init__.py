@@ -1,9 +1,10 @@
 """The command line: the only place that prints, reads stdin or exits.
 
 Each subcommand lives in its own module with `add_parser(subparsers)` and `run(args) -> int`;
-`SUBCOMMANDS` lists them. Exit codes: 0 success, 1 invalid manifest / failed records,
-2 usage error, 130 interrupted, 141 output pipe closed early. A user error never shows a
-Python traceback.
+`COMMANDS` lists them; a command's module is imported only when needed (start-up: `run`
+loads neither `serve`'s nor `init`'s imports). Exit codes: 0 success, 1 invalid manifest /
+failed records, 2 usage error, 130 interrupted, 141 output pipe closed early. A user error
+never shows a Python traceback.
 """
 
 from __future__ import annotations
@@ -13,31 +14,28 @@ import itertools
 import sqlite3
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from types import ModuleType
 from typing import NoReturn
 
 from ..errors import ManifestRuntimeError, UsageError
-from ..report import render_one, use_color
 from ..store import StateUnavailable, StoreError
-from . import (
-    eval,
-    graph,
-    init,
-    poll,
-    run,
-    sandbox,
-    serve,
-    setup,
-    state,
-    studio,
-    testcases,
-    validate,
-)
 from .jq_engine import apply_jq_engine
 from .output import diagnostic_error, emit_error, state_error, usage_error
 
-SUBCOMMANDS: tuple[ModuleType, ...] = (init, validate, eval, testcases, graph, setup, run,
-                                       poll, serve, sandbox, state, studio)
+# Each command's module, in the order of `--help`. A command's module (and what it imports)
+# loads only when that command runs or the whole parser is built (`--help`, usage errors).
+COMMANDS: dict[str, str] = {
+    "init": "init", "validate": "validate", "eval": "eval", "test": "testcases",
+    "graph": "graph", "setup": "setup", "run": "run", "poll": "poll", "serve": "serve",
+    "sandbox": "sandbox", "state": "state", "studio": "studio",
+}
+
+
+def command_module(name: str) -> ModuleType:
+    """The module of the command `name` (a key of COMMANDS)."""
+    return import_module(f".{COMMANDS[name]}", __name__)
+
 
 EPILOG = """examples (offline, on the bundled ActiveTrail example):
   manifest-runtime validate examples/*/manifest.*
@@ -73,7 +71,9 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: with every command, or only `command`'s (what parsing that
+    command's arguments needs; the parsers are the same, so are their messages)."""
     parser = _Parser(
         prog="manifest-runtime",
         description="Validate, set up and run ActiveCampaign App Studio manifests locally.",
@@ -84,13 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in SUBCOMMANDS:
-        module.add_parser(sub)
+    for name in COMMANDS if command is None else (command,):
+        command_module(name).add_parser(sub)
     from .helptext import decorate
 
     for name, subparser in sub.choices.items():
         decorate(name, subparser)
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command when `argv` starts with a known one (nothing before it: no -h or
+    --version to act on first), so only its parser is needed; None otherwise."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 class _VersionAction(argparse.Action):
@@ -129,8 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.json_errors = _asks_json(argv)
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(argv))
     unknown = _unknown_command(parser, argv)
     if unknown is not None:
         parser.print_usage(sys.stderr)
@@ -148,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    f"manifest-runtime: error: {exc}")
         return 2
     except ManifestRuntimeError as exc:
+        from ..report import render_one, use_color
+
         emit_error(args, diagnostic_error(exc.diagnostic, args.command, exc.exit_code),
                    render_one(exc.diagnostic, color=use_color(sys.stderr)))
         return exc.exit_code

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeGuard
 
 from ..errors import UsageError
 from .ac_options import target_key
@@ -37,7 +37,7 @@ RETRIES = 3  # a part of the input that failed on the workers runs again this ma
 
 if TYPE_CHECKING:
     from ..pipeline.batch import BatchOptions, RecordResult, Summary
-    from ..pipeline.distributed import ClusterOptions
+    from ..pipeline.distributed import ClusterOptions, WorkersFailed
     from ..pipeline.journal import DeadLetter
 
 DEFAULT_CHUNK = 500
@@ -107,7 +107,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..pipeline.batch import BatchOptions, BatchRun
-    from ..pipeline.distributed import WorkersFailed
     from ..pipeline.records import read_jsonl
     from ..workflows import choose
 
@@ -146,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
         except Busy as exc:
             print(f"manifest-runtime: error: {exc}", file=sys.stderr)
             return 1
-        except WorkersFailed as exc:
+        except Exception as exc:
+            if cluster is None or not _workers_failed(exc):
+                raise
             broken, summary = exc, exc.summary
         finally:
             printer.close()
@@ -162,11 +163,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _cluster(args: argparse.Namespace, stdin: bool) -> ClusterOptions | None:
     """--workers / --scheduler, checked (usage errors before anything starts)."""
+    if args.workers is None and args.scheduler is None:
+        return None
     from ..pipeline.distributed import ClusterOptions, check
     from ..state import state_path
 
-    if args.workers is None and args.scheduler is None:
-        return None
     given = f"--workers {args.workers}" if args.workers is not None \
         else f"--scheduler {args.scheduler}"
     refused = [(stdin, "standard input (it cannot be split into parts: give a file)"),
@@ -182,6 +183,14 @@ def _cluster(args: argparse.Namespace, stdin: bool) -> ClusterOptions | None:
     cluster = ClusterOptions(workers=args.workers, scheduler=args.scheduler, retries=RETRIES)
     check(cluster, state_path(args.state))
     return cluster
+
+
+def _workers_failed(exc: Exception) -> TypeGuard[WorkersFailed]:
+    """Is `exc` the workers' failure? Asked only of a run on workers, so a run in one
+    process never loads pipeline/distributed.py (start-up)."""
+    from ..pipeline.distributed import WorkersFailed
+
+    return isinstance(exc, WorkersFailed)
 
 
 def _distributed(args: argparse.Namespace, cluster: ClusterOptions, options: BatchOptions,

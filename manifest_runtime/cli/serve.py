@@ -282,7 +282,7 @@ class Ticker:
 def lifecycle_context(pipeline: Pipeline) -> EvalContext:
     """The intake's context for create / delete, with `${data...}` read again from the state:
     another serve of the workflow may have saved the hook id since this one started."""
-    from ..compile.roots import SAVE_SCOPES
+    from ..expressions.nodes import SAVE_SCOPES
 
     env = pipeline.env
     for scope in SAVE_SCOPES:

@@ -99,8 +99,7 @@ def compile_or_report(manifest: str, *, json_errors: bool = False,
                       command: str | None = None) -> CompiledManifest | None:
     """The compiled manifest; None after printing its errors (the caller exits 1): as text
     on stderr, or (`json_errors`, --format json) as one JSON object on stdout."""
-    from ..compile import load_and_compile
-    from ..report import render_text
+    from ..compiled_cache import load_and_compile
 
     if not os.path.exists(manifest):
         raise UsageError(f"no such file: {manifest}")
@@ -111,6 +110,8 @@ def compile_or_report(manifest: str, *, json_errors: bool = False,
         print_json(invalid_manifest(manifest, compiled.diagnostics, command))
         return None
     if not compiled.valid:  # stderr: stdout is the command's output (JSON for eval)
+        from ..report import render_text
+
         sys.stderr.write(render_text([d for d in compiled.diagnostics if d.severity == "error"]))
         print(f"{manifest}: invalid; fix the errors before evaluating", file=sys.stderr)
         return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compile.roots import SAVE_SCOPES
 from ..errors import choices_hint, describe
+from ..expressions.nodes import SAVE_SCOPES
 from ..runtime.errors import fail
 from .base import CommandSpec
 

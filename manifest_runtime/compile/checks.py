@@ -220,10 +220,10 @@ def check_published_omissions(data: dict[str, Any], c: Compiler) -> None:
 def check_pagination(data: dict[str, Any], c: Compiler) -> None:
     """`"pagination": true` follows api.pagination; without a known style only one page
     would be fetched."""
-    from ..http.pagination import STYLES
-
-    if dig(data, "api", "pagination") is not None:
+    if dig(data, "api", "pagination") is not None or not c.paginated:
         return  # declared: a style that is missing or unknown is the schema's error
+    from ..http.pagination import STYLES  # only now: the HTTP client's modules (start-up)
+
     for path in c.paginated:
         c.report("pagination-without-style",
                  "!http has pagination: true, but api.pagination declares no style "

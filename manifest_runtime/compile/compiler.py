@@ -7,7 +7,6 @@ the rule of each `${root}` are in roots.py.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -244,6 +243,8 @@ def not_a_command_hint(raw: Any, commands: Iterable[str]) -> str:
     """The hint for a value where a command belongs: `did you mean '!http'?` when a key of a
     plain object is a command name without its `!`."""
     if isinstance(raw, dict):
+        import difflib  # here, not at import (start-up)
+
         names = list(commands)
         for key in raw:
             if not isinstance(key, str) or key == COMMENT or key.startswith("!"):

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import choices_hint
-from ..expressions.nodes import Expansion
-from ..expressions.parser import ROOTS
+from ..expressions.nodes import ROOTS, SAVE_SCOPES, Expansion
 from ..paths import Path
 
 if TYPE_CHECKING:
     from .compiler import Compiler
 
-SAVE_SCOPES = ("workflow", "connection", "application")
 RESOURCE_PROPERTIES = ("id", "display")  # ${resource.*}: what describe_selection outputs
 
 WEBHOOK_LIFECYCLE = ("create", "update", "delete")

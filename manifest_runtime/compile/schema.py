@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ..errors import choices_hint, describe, did_you_mean, misspelt_required, misspelt_required_hint
@@ -26,6 +25,8 @@ from .compiler import COMMENT, Compiler, not_a_command_hint
 
 @cache
 def load_schema() -> dict[str, Any]:
+    from importlib import resources  # here, not at import (start-up)
+
     text = resources.files("manifest_runtime").joinpath("schema/manifest.schema.json").read_text(
         "utf-8")
     schema: dict[str, Any] = json.loads(text)

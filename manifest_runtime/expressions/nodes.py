@@ -6,6 +6,18 @@ from dataclasses import dataclass
 
 from ..errors import Span
 
+# the roots an expansion may start from (`${custom_data.x}`, ...)
+ROOTS = (
+    "custom_data",
+    "piped_content",
+    "webhook",
+    "data",
+    "polling_state",
+    "subdomain",
+    "resource",
+)
+SAVE_SCOPES = ("workflow", "connection", "application")  # `${data.SCOPE...}`, `!save` scope
+
 
 class _MissingType:
     """The value of a reference that resolves to nothing (distinct from JSON null)."""

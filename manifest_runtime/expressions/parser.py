@@ -12,22 +12,11 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ..errors import Span, choices_hint
 from .filters import FILTERS
-from .nodes import Expansion, FilterCall, Missing, Segment, Template
-
-ROOTS = (
-    "custom_data",
-    "piped_content",
-    "webhook",
-    "data",
-    "polling_state",
-    "subdomain",
-    "resource",
-)
+from .nodes import ROOTS, Expansion, FilterCall, Missing, Segment, Template
 
 _TERMINAL_NAMES = {
     "ROOT": "a root name (custom_data, piped_content, ...)",
@@ -260,6 +249,8 @@ def _not_json(name: str) -> object:
 
 @cache
 def _lark() -> Any:
+    from importlib import resources  # with Lark only (start-up)
+
     from lark import Lark
 
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text("utf-8")

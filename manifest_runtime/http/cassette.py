@@ -38,7 +38,6 @@ A cassette file that cannot be created (--record) or read (--replay) is a UsageE
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -221,6 +220,8 @@ class Cassette:
 
     def _unmatched(self, wanted: RecordedRequest, recorded: list[RecordedRequest], used: int,
                    where: ManifestPath) -> Diagnostic:
+        import difflib  # an unmatched request only (start-up)
+
         by_key = {r.key(self.match, self.ignore): r for r in recorded}
         close = difflib.get_close_matches(wanted.key(self.match, self.ignore), list(by_key),
                                           n=3, cutoff=0.0)

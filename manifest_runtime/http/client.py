@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
-from .auth import Auth, CredentialsChanged, SessionAuth, check_credentials, make_auth
 from .body import parse_body
 from .cassette import DEFAULT_MATCH, Cassette
 from .config import AuthSettings, api_value, auth_settings, resolve
 from .credentials import Credentials
-from .pagination import PaginationSettings, paginate, pagination_settings
 from .ratelimit import RateLimiter, build_rate_limiter
 from .redact import Redactor
-from .redirect import MAX_REDIRECTS, REDIRECT_STATUSES, next_hop
 from .remap import Remap, apply_remaps, unapply_remaps
 from .retry import RetryPolicy
 from .trace import TraceEvent, TraceFn
@@ -37,6 +34,12 @@ from .types import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     import httpx
+
+    from .auth import Auth, CredentialsChanged
+    from .pagination import PaginationSettings
+
+# auth, pagination and redirects load with the first request that needs them (start-up: a
+# run whose target is the sandbox sends none)
 
 AcHandler = Callable[[HttpRequest], HttpResponse]
 Clock = Callable[[], float]
@@ -201,6 +204,8 @@ class HttpClient:
     def _auth_for(self, target: str) -> Auth:
         if target == "connection" and self._auth is not None:
             return self._auth
+        from .auth import make_auth
+
         settings = self.auth_settings() if target == "connection" else None
         if settings is None:
             return make_auth(None, self.credentials, self._send_plain, self.clock,
@@ -225,6 +230,8 @@ class HttpClient:
         self._credentials_changed(credentials)
 
     def pagination_settings(self) -> PaginationSettings | None:
+        from .pagination import pagination_settings
+
         with self._lock:
             if self._pagination is _UNSET:
                 self._pagination = pagination_settings(self.compiled)
@@ -254,6 +261,8 @@ class HttpClient:
                 else replace(request, url=url, params={})
             return self._send_authed(page)
 
+        from .pagination import paginate
+
         roots = {"subdomain": self.subdomain} if self.subdomain is not None else {}
         return paginate(settings, fetch, request.url, roots, notice=self._notify)
 
@@ -266,6 +275,8 @@ class HttpClient:
 
     def verify(self, credentials: Credentials | None = None) -> tuple[bool, str]:
         """Check credentials against the auth's verify_url (200 = valid); (ok, detail)."""
+        from .auth import SessionAuth, check_credentials
+
         creds = credentials or self.credentials
         settings = auth_settings(self.compiled, self.auth_name, creds.subdomain)
         if settings is None:
@@ -356,6 +367,8 @@ class HttpClient:
                   secret_headers: frozenset[str], attempt: int, purpose: str) -> HttpResponse:
         """One attempt: the request and the redirects it leads to (each hop remapped,
         recorded and traced; credentials dropped when a hop leaves the origin)."""
+        from .redirect import MAX_REDIRECTS, REDIRECT_STATUSES, next_hop
+
         method = request.method
         for _ in range(MAX_REDIRECTS + 1):
             started = self.clock()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({429})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -72,6 +71,8 @@ def parse_retry_after(value: str, now: float) -> float | None:
         pass
     else:
         return seconds if seconds >= 0 and seconds == seconds else None  # NaN, negative: no
+    from email.utils import parsedate_to_datetime  # an HTTP date: rare (start-up)
+
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

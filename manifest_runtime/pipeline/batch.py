@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +34,8 @@ from .sending import GuardedHttp
 from .tracebuf import capture
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from ..state import StateFile
     from .records import Record
     from .runner import Outcome, Pipeline
@@ -173,6 +174,8 @@ class BatchRun:
                     if not self._chunk(chunk, None, set()):
                         break
             else:
+                from concurrent.futures import ThreadPoolExecutor  # with --concurrency only
+
                 with ThreadPoolExecutor(max_workers=workers,
                                         thread_name_prefix="record") as pool:
                     pending: set[Future[tuple[int, RecordResult]]] = set()
@@ -267,6 +270,8 @@ class BatchRun:
             self._drain(pending, all_of_them=False)
 
     def _drain(self, pending: set[Future[tuple[int, RecordResult]]], all_of_them: bool) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
         failure: BaseException | None = None
         while pending:
             done, rest = wait(pending, return_when=FIRST_COMPLETED)
@@ -292,6 +297,8 @@ class BatchRun:
             if pool is None:  # in this thread; a state-file failure ends the batch at once
                 results = [self._one(seq, record, False) for seq, record in jobs]
             else:
+                from concurrent.futures import wait
+
                 futures = [pool.submit(self._one, seq, record, False) for seq, record in jobs]
                 wait(futures)  # all of them, even when one failed: nothing runs after it
                 results = [f.result() for f in futures]

@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..http.client import MaybeSent
-from ..http.retry import IDEMPOTENT
-
 if TYPE_CHECKING:
     from ..http.types import HttpRequest, HttpResponse, HttpService
 
@@ -36,6 +33,9 @@ class GuardedHttp:
         return getattr(self._inner, name)
 
     def send(self, request: HttpRequest) -> HttpResponse:
+        from ..http.client import MaybeSent  # loaded by the first request (start-up)
+        from ..http.retry import IDEMPOTENT
+
         local = request.target == "activecampaign" and self._sandbox_account
         if request.method.upper() in IDEMPOTENT or local:
             return self._inner.send(request)

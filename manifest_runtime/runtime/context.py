@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..compile.roots import SAVE_SCOPES
-from ..expressions.nodes import Missing
+from ..expressions.nodes import SAVE_SCOPES, Missing
 from ..model import HttpOutput
 from .store import MemoryStore, Store
 

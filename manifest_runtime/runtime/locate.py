@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
@@ -48,6 +47,8 @@ def nearest_pointers(compiled: CompiledManifest, path: Path, n: int = 5) -> list
             break
     prefix = to_pointer(path[:depth])
     under = [p for p in pointers if p.startswith(prefix + "/") and p.count("/") <= depth + 2]
+    import difflib  # on an error only (start-up)
+
     close = difflib.get_close_matches(wanted, pointers, n=n, cutoff=0.5)
     return list(dict.fromkeys(close + under))[:n]
 
