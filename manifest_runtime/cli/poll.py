@@ -294,24 +294,30 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
 
 
 class _Freezer:
-    """After the first cycle, what start-up and that cycle left (modules, the compiled
-    manifest, httpx: ~200,000 objects) leaves the garbage collector's view until the poll
-    ends (`gc.freeze`), so each full collection walks only what came later (a poll of many
-    pages runs dozens of them: ~3 % of a dry run's CPU, ~5 % into the sandbox). Frozen
-    objects are still freed when no longer referenced; unfrozen at the end, the collector
-    sees them all again (in-process callers, tests)."""
+    """The garbage collector during a poll. After the first cycle, what start-up and that
+    cycle left (modules, the compiled manifest, httpx: ~200,000 objects) leaves its view
+    (`gc.freeze`), so a full collection walks only what came later; and it runs a young
+    collection every 10,000 new containers rather than 700 (a page of 1,000 contacts is
+    ~5,000 dicts and lists that live until the page is done, and refcounting frees them: the
+    collections found nothing to free). Together ~3 % of a dry run's CPU, ~3 % into the
+    sandbox. Frozen objects are still freed when no longer referenced. At the end the
+    collector is as it was (in-process callers, tests)."""
+
+    YOUNG = 10_000  # gen-0 threshold while polling (Python's default: 700)
 
     def __init__(self) -> None:
-        self.frozen = False
+        self.saved: tuple[int, int, int] | None = None
 
     def after_cycle(self) -> None:
-        if not self.frozen:
-            self.frozen = True
+        if self.saved is None:
+            self.saved = gc.get_threshold()
             gc.freeze()
+            gc.set_threshold(max(self.YOUNG, self.saved[0]), *self.saved[1:])
 
     def release(self) -> None:
-        if self.frozen:
-            self.frozen = False
+        if self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
             gc.unfreeze()
 
 

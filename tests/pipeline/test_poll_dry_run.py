@@ -69,25 +69,30 @@ def test_catch_up_polls_again_at_once_while_a_cycle_hits_the_limit(
     assert stored_state() == (False, None)
 
 
-def test_from_the_second_cycle_start_up_objects_are_frozen_until_the_poll_ends(
+def test_from_the_second_cycle_the_collector_is_quieter_until_the_poll_ends(
         capsys: pytest.CaptureFixture[str]) -> None:
-    """cli/poll.py's _Freezer: gc.freeze() after the first cycle, gc.unfreeze() at the end
-    (the API's handler runs in this process: it sees the collector's frozen count)."""
+    """cli/poll.py's _Freezer: gc.freeze() and a higher young threshold after the first
+    cycle, both undone at the end (the API's handler runs in this process: it sees them)."""
     seed()
     frozen: list[int] = []
+    young: list[int] = []
 
     class Seen(list[str]):
         def append(self, path: str) -> None:
             frozen.append(gc.get_freeze_count())
+            young.append(gc.get_threshold()[0])
             super().append(path)
 
     assert gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
     with leads_api(PAGES, Seen()) as url:
         assert poll(url, "--dry-run", "--catch-up") == 0
     assert len(capsys.readouterr().out.splitlines()) == len(MANY)
     # cycle 1: pages 1-2; cycle 2: pages 3-4; cycle 3: page 5
     assert frozen[:2] == [0, 0] and all(count > 10_000 for count in frozen[2:])
+    assert young[:2] == [threshold[0]] * 2 and young[2:] == [10_000] * 3
     assert len(frozen) == 5 and gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
 
 
 def test_without_catch_up_one_poll_stops_at_the_limit(capsys: pytest.CaptureFixture[str]
