@@ -101,3 +101,30 @@ def test_without_catch_up_one_poll_stops_at_the_limit(capsys: pytest.CaptureFixt
     with leads_api(PAGES, []) as url:
         assert poll(url, "--dry-run") == 0
     assert len(capsys.readouterr().out.splitlines()) == 1200
+
+
+def test_the_tally_hands_the_tracker_exact_counts_around_failures() -> None:
+    """cli/poll.py's _Tally: results without a failure are counted a batch at a time; a
+    failure flushes them first, so the tracker's counts and failures match one-by-one."""
+    import argparse
+
+    from manifest_runtime.cli.poll import _Tally
+    from manifest_runtime.cli.progress import Counts, Total
+    from manifest_runtime.cli.run_report import Tracker
+    from manifest_runtime.pipeline.journal import DeadLetter
+
+    tracker = Tracker(argparse.Namespace(quiet=True), Total(None), unit="results")
+    tally = _Tally(tracker)
+    for delivered in (True, True, False):
+        tally.done += 1
+        tally.delivered += delivered
+    assert tracker.counts == Counts()  # not yet handed over
+    dead = [DeadLetter("leads-in", 3, None, "source", "jq-runtime", "boom", "", {})]
+    tally.flush()
+    tracker.record(dead, delivered=False)
+    assert tracker.counts == Counts(done=4, delivered=2, failed=1)
+    tally.done += 1
+    tally.flush()
+    tally.flush()  # nothing more
+    assert tracker.counts == Counts(done=5, delivered=2, failed=1)
+    assert tracker.failures.total == 1
