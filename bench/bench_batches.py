@@ -1,5 +1,5 @@
 """Benchmark `run` into the sandbox of the state file: one transaction per record
-(`--batch-size 1`) against one per batch (the default, 500), side by side in one run.
+(`--batch-size 1`) against one per batch of 500, side by side in one run.
 
     python bench/bench_batches.py [--records 5000] [--runs 3]
 

@@ -34,6 +34,8 @@ from .store import (
     BatchingDB,
     StateDB,
     begin_exclusive,
+    end_deferred,
+    flush_deferred,
     has_table,
     hold,
     open_connection,
@@ -383,17 +385,28 @@ class StateFile:
             db.batching, db.spoiled = True, False
         try:
             yield db
+            with self.lock:
+                if not db.spoiled:  # the parts' deferred writes (store/base.py Deferred)
+                    flush_deferred(db)
         except BaseException:
             with self.lock:
                 db.batching = False
-                db.rollback()
+                try:
+                    db.rollback()
+                finally:
+                    end_deferred(db, False)
             raise
         with self.lock:
             db.batching = False
-            if db.spoiled:
-                db.rollback()
-            else:
-                db.commit()
+            committed = False
+            try:
+                if db.spoiled:
+                    db.rollback()
+                else:
+                    db.commit()
+                    committed = True
+            finally:
+                end_deferred(db, committed)
 
     def sandbox(self, contact: dict[str, Any] | None = None) -> SandboxAccount:
         """The embedded sandbox ActiveCampaign account in this file."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from manifest_runtime.pipeline.journal import DeadLetter, Journal
+from manifest_runtime.pipeline.journal import DeadLetter, Ended, Journal
 from manifest_runtime.state import StateFile
 
 
@@ -68,4 +68,31 @@ def test_a_tag_of_a_rolled_back_upsert_is_written_by_the_next(tmp_path: Path) ->
     account.upsert_contact({"email": "a@example.com", "_tags": ["fresh"]})
     account.upsert_contact({"email": "b@example.com", "_tags": ["fresh"]})
     assert account.tags == ["fresh"]
+    state.close()
+
+
+def test_a_batch_of_records_into_the_sandbox_scans_no_table(tmp_path: Path) -> None:
+    """Inside a batch the sandbox writes its records and ids when the batch commits (one
+    statement each): those statements, and the journal's, are index lookups too."""
+    state = StateFile(str(tmp_path / "state.db"))
+    account = state.sandbox()
+    journal = Journal(state.db, state.lock)
+    for i in range(20):
+        account.upsert_contact({"email": f"old{i}@example.com", "_tags": ["old"]})
+    executed: list[str] = []
+    state.db.set_trace_callback(executed.append)
+    with state.batch():
+        account.upsert_contact({"email": "new@example.com", "1": "Acme", "_tags": ["vip"]})
+        account.upsert_contact({"email": "new2@example.com", "_tags": ["vip"]})
+        account.upsert_contact({"email": "OLD1@example.com", "lastName": "Again"})
+        journal.ended("wf", [Ended("k1", 1, "delivered"), Ended("k2", 2, "delivered")],
+                      commit=False)
+    state.db.set_trace_callback(None)
+    # the batch's own statements, without the values sqlite3 inlines into the trace
+    assert any("INSERT INTO ac_records" in sql for sql in executed), executed
+    assert any("UPDATE ac_ids" in sql for sql in executed), executed
+    plans = _plans(state.db, executed)
+    scans = {sql: plan for sql, plan in plans.items() if any(_reads_all(step) for step in plan)}
+    assert not scans, scans
+    assert [c["id"] for c in account.contacts.values()][-2:] == [21, 22]
     state.close()

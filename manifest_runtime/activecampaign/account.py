@@ -72,6 +72,7 @@ class Account(AccountRules):
         # tag names by casefold, read from the storage once (tags are never deleted), so a
         # record's tags cost no scan of the tag table
         self._tag_names: dict[str, str] | None = None
+        self._tag_lists: dict[tuple[str, ...], list[str]] = {}  # _tag_list
 
     @property
     def custom_fields(self) -> tuple[CustomField, ...]:
@@ -113,11 +114,12 @@ class Account(AccountRules):
         if not isinstance(email, str) or not EMAIL.fullmatch(email.strip()):
             raise contact_email_error(email)
         key = email.lower()
-        with self.storage.transaction():
-            contact = self.storage.get("contact", key)
-            changed = contact is None
+        storage = self.storage
+        with storage.transaction():
+            contact = storage.get("contact", key)
             if contact is None:
-                contact = {"id": self._next("contact"), "email": email, "fieldValues": {},
+                changed = True
+                contact = {"id": storage.next_id("contact"), "email": email, "fieldValues": {},
                            "tags": []}
             else:  # a contact imported again as it is: nothing to write
                 changed = not (_unchanged(contact, data.fields)
@@ -126,27 +128,51 @@ class Account(AccountRules):
             contact["fieldValues"].update(data.field_values)
             if data.tags:
                 tags = contact["tags"]
-                have = {t.casefold() for t in tags}
-                for tag in data.tags:
-                    folded = tag.casefold()
-                    if folded not in have:
-                        have.add(folded)
-                        tags.append(self._tag(tag))
-                        changed = True
+                for name in self._tag_list(data.tags) if not tags else \
+                        self._new_tags(tags, data.tags):
+                    storage.add_tag(name)  # idempotent; again after a rolled-back batch
+                    tags.append(name)
+                    changed = True
             if changed:
-                self.storage.put("contact", key, contact)
+                storage.put("contact", key, contact)
         return contact
 
-    def _tag(self, tag: str) -> str:
-        """The account's tag of this name, created when missing (names compare without case,
-        as ActiveCampaign's do)."""
-        if self._tag_names is None:
-            self._tag_names = {}
-            for known in self.storage.tags():
-                self._tag_names.setdefault(known.casefold(), known)
-        name = self._tag_names.setdefault(tag.casefold(), tag)
-        self.storage.add_tag(name)  # idempotent; writes it again after a rolled-back batch
-        return name
+    def _new_tags(self, have: list[str], given: tuple[str, ...]) -> list[str]:
+        """The account's names of the tags in `given` that `have` lacks (names compare
+        without case, as ActiveCampaign's do; a missing tag is created by that name)."""
+        for tag in given:  # the common case of a contact imported again: it has them all
+            if tag not in have:
+                break
+        else:
+            return []
+        names = self._tag_names if self._tag_names is not None else self._names()
+        folded_have = {t.casefold() for t in have}
+        out = []
+        for tag in given:
+            folded = tag.casefold()
+            if folded not in folded_have:
+                folded_have.add(folded)
+                out.append(names.setdefault(folded, tag))
+        return out
+
+    def _tag_list(self, given: tuple[str, ...]) -> list[str]:
+        """`_new_tags([], given)`, kept for the next contacts (an import gives every contact
+        the same few tags; a tag's name never changes once the account has it)."""
+        found = self._tag_lists.get(given)
+        if found is None:
+            found = self._new_tags([], given)
+            if len(self._tag_lists) < 64:  # a few lists: tags taken from payloads vary
+                self._tag_lists[given] = found
+        return found
+
+    def _names(self) -> dict[str, str]:
+        """The account's tag names by casefold, read once (tags are never deleted), so a
+        record's tags cost no scan of the tag table."""
+        names: dict[str, str] = {}
+        for known in self.storage.tags():
+            names.setdefault(known.casefold(), known)
+        self._tag_names = names
+        return names
 
     def _write_account(self, account: dict[str, Any]) -> Any:
         name = account["name"]

@@ -25,6 +25,7 @@ STANDARD_CONTACT_FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("phone", "Phone", False),
 )
 STANDARD_IDS = frozenset(i for i, _, _ in STANDARD_CONTACT_FIELDS)
+_PLAIN = STANDARD_IDS - {"email"}  # the standard fields kept as they are
 ACCOUNT_FIELDS = (("name", "Account Name", True), ("accountUrl", "Account URL", False),
                   ("owner", "Account Owner", False))
 DEAL_FIELDS = (("title", "Deal Title", True), ("value", "Deal Value", False),
@@ -64,10 +65,13 @@ def contact_tags(raw: Any) -> list[str]:
                    f"{describe(raw)}", TAGS_HINT)
     tags: list[str] = []
     for i, item in enumerate(items):
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
+        if type(item) is str:  # the common case first: once per tag of every contact
+            tag = item
+        elif isinstance(item, bool) or not isinstance(item, str | int | float):
             raise fail("contact-tags", f"`_tags` item {i} must be a text or a number, got "
                        f"{describe(item)}", TAGS_HINT)
-        tag = item if isinstance(item, str) else str(item)
+        else:
+            tag = item if isinstance(item, str) else str(item)
         if not tag.strip():
             which = "`_tags`" if isinstance(raw, str) else f"`_tags` item {i}"
             raise fail("contact-tags", f"{which} is blank: a tag needs a name", TAGS_HINT)
@@ -108,18 +112,19 @@ def contact_data(data: Any, custom: tuple[CustomField, ...]) -> ContactData:
     fields: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for k, v in data.items():  # one pass: once per contact
-        standard = k in STANDARD_IDS
-        if standard and k != "email":
+        if k in _PLAIN:  # firstName, lastName, phone
             fields[k] = v
-        if k in custom_ids:
+            if k in custom_ids:
+                values[k] = v
+        elif k in custom_ids:
             values[k] = v
-        elif not standard and k != "_tags":  # the first unknown field, in the data's order
+        elif k != "email" and k != "_tags":  # the first unknown field, in the data's order
             known = sorted(STANDARD_IDS | custom_ids)
             raise fail("contact-field", f"contact field {k!r} does not exist",
                        f"fields: {', '.join(known)}")
-    tags = contact_tags(data.get("_tags"))
-    return ContactData(email=data.get("email"), fields=fields, field_values=values,
-                       tags=tuple(tags))
+    tags = data.get("_tags")
+    return ContactData(data.get("email"), fields, values,
+                       () if tags is None else tuple(contact_tags(tags)))
 
 
 def known_part(data: dict[str, Any], keys: frozenset[str], where: str) -> dict[str, Any]:

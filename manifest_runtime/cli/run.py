@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from ..pipeline.journal import DeadLetter
 
 DEFAULT_CHUNK = 500
+# into the sandbox of the state file a batch is one transaction: each commit writes every page
+# the batch touched, and the journal's rows (random identities) touch about one page each,
+# so fewer, larger commits write fewer pages (bench/bench_chunks.py)
+SANDBOX_CHUNK = 2000
 
 
 def add_parser(sub: Any) -> None:
@@ -72,8 +76,8 @@ def add_parser(sub: Any) -> None:
                    help="records in flight at once (default 1)")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
                    help=f"records looked up in the journal (and, into the sandbox, committed) "
-                   f"at once (default {DEFAULT_CHUNK}; 1 on standard input, so each line "
-                   "runs as it arrives)")
+                   f"at once (default {DEFAULT_CHUNK}, {SANDBOX_CHUNK} into the sandbox of "
+                   "the state file; 1 on standard input, so each line runs as it arrives)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--restart", action="store_true",
                        help="run every record of the input again, even those done before")
@@ -117,12 +121,13 @@ def run(args: argparse.Namespace) -> int:
     lines, stdin = input_lines(args, workflow.inbound)
     cluster = _cluster(args, stdin)
     with open_pipeline(pipeline_options(args), compiled, workflow) as (state, pipeline, _):
+        batched = not args.dry_run and sandbox_in_file(pipeline, state)
         options = BatchOptions(
             concurrency=args.concurrency, limit=args.limit, dry_run=args.dry_run,
             restart=args.restart, retry_failed=args.retry_failed,
-            retry_unknown=args.retry_unknown,
-            batched=not args.dry_run and sandbox_in_file(pipeline, state),
-            chunk=args.batch_size or (1 if stdin else DEFAULT_CHUNK),
+            retry_unknown=args.retry_unknown, batched=batched,
+            chunk=args.batch_size or (1 if stdin else SANDBOX_CHUNK if batched
+                                      else DEFAULT_CHUNK),
             idempotency_header=args.idempotency_key_header,
             sandbox_account=_is_sandbox(pipeline.env.ac),
             legacy={} if stdin or args.dry_run else _legacy_marks(state, workflow.name,

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..store import StateDB
 
@@ -78,9 +78,9 @@ class DeadLetter:
                 "hint": self.hint, "pointer": self.pointer, "input": self.record}
 
 
-@dataclass(frozen=True)
-class Ended:
-    """One record's end, as the journal records it."""
+class Ended(NamedTuple):
+    """One record's end, as the journal records it (a named tuple, not a frozen dataclass:
+    made once per record, at a third of the cost)."""
 
     key: str
     line: int
@@ -139,8 +139,11 @@ class Journal:
 
     def _write(self, workflow: str, ends: list[Ended], now: str) -> None:
         db = self._db
-        db.executemany("DELETE FROM dead_letters WHERE workflow = ? AND record_id = ?",
-                       [(workflow, e.key) for e in ends])
+        keys = [e.key for e in ends]
+        for start in range(0, len(keys), LOOKUP_CHUNK):  # one statement per 500 records
+            chunk = keys[start:start + LOOKUP_CHUNK]
+            db.execute(f"DELETE FROM dead_letters WHERE workflow = ? AND record_id IN "
+                       f"({','.join('?' * len(chunk))})", (workflow, *chunk))
         db.executemany(
             "INSERT INTO dead_letters (run_key, workflow, record_no, item, stage, code, "
             "message, hint, pointer, record, failed_at, record_id) "

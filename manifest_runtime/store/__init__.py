@@ -12,11 +12,15 @@ from __future__ import annotations
 from .base import (
     BatchingDB,
     Cursor,
+    Deferred,
     Dialect,
     StateDB,
     begin_exclusive,
     columns,
+    deferred,
     dialect_of,
+    end_deferred,
+    flush_deferred,
     has_table,
     hold,
     unhold,
@@ -25,9 +29,10 @@ from .errors import StateUnavailable, StoreError
 from .schema import SCHEMA_VERSION
 from .urls import is_postgres, shown
 
-__all__ = ["SCHEMA_VERSION", "BatchingDB", "Cursor", "Dialect", "StateDB", "StateUnavailable",
-           "StoreError", "begin_exclusive", "columns", "dialect_of", "has_table", "hold",
-           "is_postgres", "open_connection", "shown", "unhold"]
+__all__ = ["SCHEMA_VERSION", "BatchingDB", "Cursor", "Deferred", "Dialect", "StateDB",
+           "StateUnavailable", "StoreError", "begin_exclusive", "columns", "deferred",
+           "dialect_of", "end_deferred", "flush_deferred", "has_table", "hold", "is_postgres",
+           "open_connection", "shown", "unhold"]
 
 
 def open_connection(target: str, default_path: str) -> StateDB:

@@ -11,12 +11,15 @@ through the helpers here (`columns`, `has_table`, `lock_key`), which ask the con
 Transactions follow the sqlite3 module's rules on both: a write opens one, `with db:`
 commits it (or rolls back on an exception), `commit()`/`rollback()` end it, a read alone
 commits nothing and holds nothing. While a `StateFile.batch()` is open (`batching`), the
-parts' commits wait for the batch's one commit and a part's rollback spoils the batch.
+parts' commits wait for the batch's one commit and a part's rollback spoils the batch;
+writes a module defers while the batch is open (`Deferred`: the sandbox's records) are
+flushed into it right before that commit, or dropped with its rollback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -55,6 +58,38 @@ class BatchingDB(StateDB, Protocol):
 
     batching: bool
     spoiled: bool
+
+
+class Deferred(Protocol):
+    """Writes a module keeps in memory while a batch is open (the sandbox's records), so
+    that the batch writes them with one statement instead of one per record: `flush` writes
+    them into the batch's transaction right before it commits (or before a read that must
+    see them); `end` is told whether the transaction committed or rolled back."""
+
+    def flush(self) -> None: ...
+
+    def end(self, committed: bool) -> None: ...
+
+
+def deferred(db: StateDB) -> dict[str, Deferred]:
+    """The connection's deferred writers by name (made on first use). A plain
+    sqlite3.Connection takes no attribute (and never batches): a new dict each time."""
+    found: dict[str, Deferred] | None = getattr(db, "deferred", None)
+    if found is None:
+        found = {}
+        with suppress(AttributeError):
+            db.deferred = found  # type: ignore[attr-defined]  # both state connections take it
+    return found
+
+
+def flush_deferred(db: StateDB) -> None:
+    for writer in tuple(getattr(db, "deferred", {}).values()):
+        writer.flush()
+
+
+def end_deferred(db: StateDB, committed: bool) -> None:
+    for writer in tuple(getattr(db, "deferred", {}).values()):
+        writer.end(committed)
 
 
 def dialect_of(db: object) -> Dialect:

@@ -68,3 +68,42 @@ def test_a_value_equal_in_python_but_not_in_json_is_written(tmp_path: Path) -> N
         ac.upsert_contact({"email": "ada@example.com", "_tags": ["New"]})  # a new tag
         assert changes(state) > before
         assert ac.contacts["ada@example.com"]["tags"] == ["New"]
+
+
+def test_tags_compare_without_case_for_new_and_stored_contacts_alike(tmp_path: Path) -> None:
+    """A new contact's tags are resolved once per list of tags and kept for the next ones:
+    the names stay the account's, whatever the case given."""
+    with StateFile(str(tmp_path / "s.db")) as state:
+        ac = state.sandbox()
+        ac.upsert_contact({"email": "old@example.com", "_tags": ["VIP"]})
+        for email in ("a@example.com", "b@example.com"):
+            assert ac.upsert_contact({"email": email, "_tags": ["vip", "New", "new"]}
+                                     )["tags"] == ["VIP", "New"]
+        assert ac.upsert_contact({"email": "old@example.com", "_tags": ["NEW", "x"]}
+                                 )["tags"] == ["VIP", "New", "x"]
+        assert ac.tags == ["VIP", "New", "x"]
+        assert ac.contacts["b@example.com"]["tags"] == ["VIP", "New"]
+
+
+def test_stored_records_read_back_as_json_loads_reads_them(tmp_path: Path) -> None:
+    """Records are decoded by the JSON scanner alone; a text that is not exactly one JSON
+    value (not written by the sandbox) is read by json.loads, with its errors."""
+    import json
+
+    import pytest
+
+    with StateFile(str(tmp_path / "s.db")) as state:
+        storage = state.sandbox().storage
+        record = {"id": 1, "name": "Ünïcode ☃", "n": 1.5, "big": 2**70, "none": None,
+                  "list": [1, "2", {"3": [True, False]}]}
+        storage.put("account", "a", record)
+        assert storage.get("account", "a") == record
+        for key, text in (("b", ' {"id": 2} '), ("c", '{"id": 3} x'), ("d", "")):
+            state.db.execute("INSERT INTO ac_records (kind, key, seq, data) VALUES "
+                             "('account', ?, 9, ?)", (key, text))
+        state.db.commit()
+        assert storage.get("account", "b") == {"id": 2}
+        with pytest.raises(json.JSONDecodeError, match="Extra data"):
+            storage.get("account", "c")
+        with pytest.raises(json.JSONDecodeError, match="Expecting value"):
+            storage.get("account", "d")
