@@ -5,6 +5,7 @@ data_intake (or its historical_data_intake) and feed every result to its data_pi
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         dead_file = open_dead_letter(args.dead_letter)
         tracker = Tracker(args, Total(None), unit="results")
+        tally = _Tally(tracker)
         cycles: list[dict[str, Any]] = []
         # dead letters of this poll: result numbers count from 1 in each poll process
         run_key = f"poll:{name}:{datetime.now(UTC).isoformat(timespec='seconds')}"
@@ -144,11 +146,16 @@ def _run(args: argparse.Namespace) -> int:
             def on_outcome(outcome: Any) -> None:
                 if journal is not None and not batched:  # batched: in the page's transaction
                     journal.finish(key, outcome.record_no, outcome.dead)
+                summary.add_outcome(outcome)
                 if outcome.dead:
                     write_dead(dead_file, outcome.dead)
-                summary.add_outcome(outcome)
-                tracker.record(outcome.dead,
-                               delivered=bool(outcome.delivered) and not outcome.dead)
+                    tally.flush()
+                    tracker.record(outcome.dead, delivered=False)
+                else:
+                    tally.done += 1
+                    tally.delivered += bool(outcome.delivered)
+                    if tally.done >= DRY_RUN_BUFFER:
+                        tally.flush()
                 if dry:  # as `run --dry-run`: the transformed records, one JSON line each
                     dry_run.printed += len(outcome.outputs)
                     lines = dry_run.lines
@@ -199,18 +206,21 @@ def _run(args: argparse.Namespace) -> int:
         setup = state.load_setup(name)
         once = args.once or dry or args.catch_up or historical or _single(setup, intake)
         every = args.every or _frequency(setup, intake)
+        freezer = _Freezer()
         try:
             with stop:
                 if importer is not None:  # the historical import, once, before the first poll
                     code = _loop(importer, state, name, True, every, summary, args, stop,
-                                 dry_run, cycles, "historical import")
+                                 dry_run, cycles, freezer, tally, "historical import")
                     if code != 0:  # the next poll goes on with the scheduled intake
                         return _finish(code, name, summary, args, state, stop, tracker, cycles)
                 code = _loop(poller, state, name, once, every, summary, args, stop, dry_run,
-                             cycles)
+                             cycles, freezer, tally)
                 code = _finish(code, name, summary, args, state, stop, tracker, cycles)
         finally:
+            freezer.release()
             dry_run.flush()
+            tally.flush()
             tracker.close()
             if dead_file is not None:
                 dead_file.close()
@@ -238,7 +248,8 @@ class _DryRun:
 
 def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: Summary,
           args: argparse.Namespace, stop: StopOnSignal, dry_run: _DryRun,
-          cycles: list[dict[str, Any]], label: str = "poll") -> int:
+          cycles: list[dict[str, Any]], freezer: _Freezer, tally: _Tally,
+          label: str = "poll") -> int:
     """The cycles (pipeline/poll_loop.py), each one's line printed; the exit code."""
     from ..pipeline.poll_loop import Cycle, LoopOptions, run_cycles
 
@@ -247,6 +258,8 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
 
     def on_cycle(c: Cycle) -> None:
         dry_run.flush()
+        tally.flush()
+        freezer.after_cycle()
         if c.error is not None:
             report_error(c.error, pipeline.compiled, pipeline.env.redact)
             cycles.append({"error": pipeline.env.redact_value(located(
@@ -287,6 +300,50 @@ def _loop(poller: Any, state: Any, name: str, once: bool, every: int, summary: S
               file=sys.stderr)
         return 128 + stop.signal
     return 1 if failed_cycle or summary.failed else 0
+
+
+class _Tally:
+    """Results that ended without a failure, handed to the tracker (its counts, progress) a
+    thousand at a time and at each cycle's end rather than one by one; a failure flushes
+    them first."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.done = 0
+        self.delivered = 0
+
+    def flush(self) -> None:
+        if self.done:
+            self.tracker.record_ended(self.done, self.delivered)
+            self.done = self.delivered = 0
+
+
+class _Freezer:
+    """The garbage collector during a poll. After the first cycle, what start-up and that
+    cycle left (modules, the compiled manifest, httpx: ~200,000 objects) leaves its view
+    (`gc.freeze`), so a full collection walks only what came later; and it runs a young
+    collection every 10,000 new containers rather than 700 (a page of 1,000 contacts is
+    ~5,000 dicts and lists that live until the page is done, and refcounting frees them: the
+    collections found nothing to free). Together ~3 % of a dry run's CPU, ~3 % into the
+    sandbox. Frozen objects are still freed when no longer referenced. At the end the
+    collector is as it was (in-process callers, tests)."""
+
+    YOUNG = 10_000  # gen-0 threshold while polling (Python's default: 700)
+
+    def __init__(self) -> None:
+        self.saved: tuple[int, int, int] | None = None
+
+    def after_cycle(self) -> None:
+        if self.saved is None:
+            self.saved = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(self.YOUNG, self.saved[0]), *self.saved[1:])
+
+    def release(self) -> None:
+        if self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
+            gc.unfreeze()
 
 
 def _finish(code: int, name: str, summary: Summary, args: argparse.Namespace, state: Any,

@@ -48,6 +48,15 @@ class Tracker:
                 c.skipped += 1
             self.progress.update(c)
 
+    def record_ended(self, done: int, delivered: int) -> None:
+        """`done` records ended without a failure, `delivered` of them delivered: counted at
+        once (poll hands over a page's at a time)."""
+        with self._lock:
+            c = self.counts
+            c.done += done
+            c.delivered += delivered
+            self.progress.update(c)
+
     def close(self) -> None:
         self.progress.close()
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
 from ..model import CompiledManifest
+from .body import parse_body
 from .cassette import DEFAULT_MATCH, Cassette
 from .config import AuthSettings, api_value, auth_settings, resolve
 from .credentials import Credentials
@@ -59,7 +60,18 @@ def load_httpx() -> Any:
 
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    import httpx
+    # httpcore imports trio, when installed, for its async connections under a trio event loop,
+    # which this package never runs (its clients are sync): ~70 ms of start-up. trio is hidden
+    # while httpcore loads and visible again after it, for anything else that imports it.
+    hide_trio = "trio" not in sys.modules and "httpcore" not in sys.modules
+    if hide_trio:
+        sys.modules["trio"] = None  # type: ignore[assignment]
+    try:
+        import httpcore  # noqa: F401  (now, while trio is hidden; httpx imports it lazily)
+        import httpx
+    finally:
+        if hide_trio and sys.modules.get("trio", 0) is None:
+            del sys.modules["trio"]
 
     _HTTPX.append(httpx)
     return httpx
@@ -75,14 +87,8 @@ def _not_sent(exc: Exception) -> bool:
 
 
 def _parse_body(response: httpx.Response) -> Any:
-    """JSON when it parses, else the text ("" when empty), like simple.py."""
-    text = response.text
-    if not text:
-        return ""
-    try:
-        return jsonlib.loads(text)
-    except ValueError:
-        return text
+    """JSON when it parses, else the text ("" when empty), like simple.py (body.py)."""
+    return parse_body(response.content, response.encoding, lambda: response.text)
 
 
 class HttpClient:

@@ -3,10 +3,10 @@ production layer adds those). Tests give the client an `httpx.MockTransport`."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, EvaluationError
+from .body import parse_body
 from .types import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
@@ -47,13 +47,5 @@ class SimpleHttpService:
 def to_response(response: httpx.Response) -> HttpResponse:
     """Lower-case headers; body parsed as JSON when possible, else text ("" when empty)."""
     headers = {k.lower(): v for k, v in response.headers.items()}
-    return HttpResponse(response.status_code, headers, parse_body(response.text))
-
-
-def parse_body(text: str) -> Any:
-    if not text:
-        return ""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return HttpResponse(response.status_code, headers,
+                        parse_body(response.content, response.encoding, lambda: response.text))

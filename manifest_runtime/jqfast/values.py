@@ -16,6 +16,8 @@ import math
 from functools import cmp_to_key
 from typing import Any
 
+from .parsed import PARSED, canon_list
+
 SAFE = 2**53  # integers up to this are exact doubles: jq and Python agree on them
 
 
@@ -77,6 +79,11 @@ def canon(x: Any) -> Any:
                 changed[k] = c
         return x if changed is None else changed
     if t is list:
+        noted = PARSED.get(id(x)) if PARSED else None
+        if noted is x:  # a response's array: checked in C (parsed.py)
+            checked = canon_list(noted, canon)
+            if checked is not None:
+                return checked
         items: list[Any] | None = None
         for i, v in enumerate(x):
             tv = type(v)

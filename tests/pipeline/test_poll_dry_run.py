@@ -3,6 +3,7 @@ polling_state neither saved nor marked (issue 11.3), over real loopback HTTP."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -68,9 +69,62 @@ def test_catch_up_polls_again_at_once_while_a_cycle_hits_the_limit(
     assert stored_state() == (False, None)
 
 
+def test_from_the_second_cycle_the_collector_is_quieter_until_the_poll_ends(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """cli/poll.py's _Freezer: gc.freeze() and a higher young threshold after the first
+    cycle, both undone at the end (the API's handler runs in this process: it sees them)."""
+    seed()
+    frozen: list[int] = []
+    young: list[int] = []
+
+    class Seen(list[str]):
+        def append(self, path: str) -> None:
+            frozen.append(gc.get_freeze_count())
+            young.append(gc.get_threshold()[0])
+            super().append(path)
+
+    assert gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
+    with leads_api(PAGES, Seen()) as url:
+        assert poll(url, "--dry-run", "--catch-up") == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(MANY)
+    # cycle 1: pages 1-2; cycle 2: pages 3-4; cycle 3: page 5
+    assert frozen[:2] == [0, 0] and all(count > 10_000 for count in frozen[2:])
+    assert young[:2] == [threshold[0]] * 2 and young[2:] == [10_000] * 3
+    assert len(frozen) == 5 and gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
+
+
 def test_without_catch_up_one_poll_stops_at_the_limit(capsys: pytest.CaptureFixture[str]
                                                       ) -> None:
     seed()
     with leads_api(PAGES, []) as url:
         assert poll(url, "--dry-run") == 0
     assert len(capsys.readouterr().out.splitlines()) == 1200
+
+
+def test_the_tally_hands_the_tracker_exact_counts_around_failures() -> None:
+    """cli/poll.py's _Tally: results without a failure are counted a batch at a time; a
+    failure flushes them first, so the tracker's counts and failures match one-by-one."""
+    import argparse
+
+    from manifest_runtime.cli.poll import _Tally
+    from manifest_runtime.cli.progress import Counts, Total
+    from manifest_runtime.cli.run_report import Tracker
+    from manifest_runtime.pipeline.journal import DeadLetter
+
+    tracker = Tracker(argparse.Namespace(quiet=True), Total(None), unit="results")
+    tally = _Tally(tracker)
+    for delivered in (True, True, False):
+        tally.done += 1
+        tally.delivered += delivered
+    assert tracker.counts == Counts()  # not yet handed over
+    dead = [DeadLetter("leads-in", 3, None, "source", "jq-runtime", "boom", "", {})]
+    tally.flush()
+    tracker.record(dead, delivered=False)
+    assert tracker.counts == Counts(done=4, delivered=2, failed=1)
+    tally.done += 1
+    tally.flush()
+    tally.flush()  # nothing more
+    assert tracker.counts == Counts(done=5, delivered=2, failed=1)
+    assert tracker.failures.total == 1
