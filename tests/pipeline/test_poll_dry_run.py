@@ -9,6 +9,8 @@ import json
 import pytest
 from test_poll_cli import LEADS, contacts, leads_api, poll, seed, stored_state
 
+from manifest_runtime.cli.poll import _Freezer
+
 
 def test_dry_run_prints_the_records_and_changes_nothing(capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
@@ -90,7 +92,7 @@ def test_from_the_second_cycle_the_collector_is_quieter_until_the_poll_ends(
     assert len(capsys.readouterr().out.splitlines()) == len(MANY)
     # cycle 1: pages 1-2; cycle 2: pages 3-4; cycle 3: page 5
     assert frozen[:2] == [0, 0] and all(count > 10_000 for count in frozen[2:])
-    assert young[:2] == [threshold[0]] * 2 and young[2:] == [10_000] * 3
+    assert young[:2] == [threshold[0]] * 2 and young[2:] == [_Freezer.YOUNG] * 3
     assert len(frozen) == 5 and gc.get_freeze_count() == 0
     assert gc.get_threshold() == threshold
 
