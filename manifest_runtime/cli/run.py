@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK = 500
 # into the sandbox of the state file a batch is one transaction: each commit writes every page
 # the batch touched, and the journal's rows (random identities) touch about one page each,
-# so fewer, larger commits write fewer pages (bench/bench_chunks.py)
-SANDBOX_CHUNK = 2000
+# so fewer, larger commits write fewer pages (bench/bench_chunks.py: the 10th chunk of 10,000
+# against the 1st, CPU: 1.21-1.23 at 2,000, 1.13-1.17 at 5,000; peak RSS over 1,000,000
+# lines 53 -> 62 MB, flat either way: bench/bench_memory.py --sandbox; 2026-12-03)
+SANDBOX_CHUNK = 5000
 
 
 def add_parser(sub: Any) -> None:
