@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pgcluster  # tests/pgcluster.py
 import pytest
@@ -62,6 +63,16 @@ def postgres_cluster() -> Iterator[pgcluster.Cluster]:
 def postgres_url(postgres_cluster: pgcluster.Cluster) -> str:
     """The URL of a fresh, empty state on the session's cluster (a schema of its own)."""
     return postgres_cluster.new_schema()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A state on each backend, as `--state` and StateFile take it: a new SQLite file of the
+    test, or a fresh PostgreSQL state's URL."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(tmp_path / "state.db")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,16 +13,8 @@ import pytest
 from manifest_runtime.state import StateFile
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return str(tmp_path / "state.db")
-
-
-def test_a_batch_reads_its_own_writes_and_commits_them_in_order(target: str) -> None:
-    with StateFile(target) as state:
+def test_a_batch_reads_its_own_writes_and_commits_them_in_order(state_target: str) -> None:
+    with StateFile(state_target) as state:
         ac = state.sandbox()
         ac.upsert_contact({"email": "old@example.com", "_tags": ["old"]})
         with state.batch() as db:
@@ -37,7 +29,7 @@ def test_a_batch_reads_its_own_writes_and_commits_them_in_order(target: str) -> 
         assert not db.spoiled
         assert (first["id"], again["id"], other["id"], old["id"]) == (2, 2, 3, 1)
         assert again["tags"] == ["vip", "new"] and again["firstName"] == "Ada"
-    with StateFile(target) as state:  # what was committed, read back fresh
+    with StateFile(state_target) as state:  # what was committed, read back fresh
         ac = state.sandbox()
         contacts = ac.contacts
         assert list(contacts) == ["old@example.com", "ada@example.com", "bob@example.com"]
@@ -47,8 +39,8 @@ def test_a_batch_reads_its_own_writes_and_commits_them_in_order(target: str) -> 
         assert ac.upsert_contact({"email": "cy@example.com"})["id"] == 4
 
 
-def test_a_listing_inside_a_batch_sees_its_writes(target: str) -> None:
-    with StateFile(target) as state:
+def test_a_listing_inside_a_batch_sees_its_writes(state_target: str) -> None:
+    with StateFile(state_target) as state:
         ac = state.sandbox()
         with state.batch():
             ac.upsert_contact({"email": "a@example.com"})
@@ -60,8 +52,8 @@ def test_a_listing_inside_a_batch_sees_its_writes(target: str) -> None:
         assert ac.upsert_contact({"email": "c@example.com"})["id"] == 3
 
 
-def test_a_rolled_back_batch_keeps_nothing_and_its_ids_are_taken_again(target: str) -> None:
-    with StateFile(target) as state:
+def test_a_rolled_back_batch_keeps_nothing_and_its_ids_are_taken_again(state_target: str) -> None:
+    with StateFile(state_target) as state:
         ac = state.sandbox()
         ac.upsert_contact({"email": "a@example.com"})
         with state.batch() as db:

@@ -55,8 +55,8 @@ def test_a_pragma_has_no_postgres_form_but_table_info() -> None:
         dialect.statement("PRAGMA table_info(dead_letters)")
 
 
-def test_table_info_answers_alike_on_both(target: str) -> None:
-    with StateFile(target) as s:
+def test_table_info_answers_alike_on_both(state_target: str) -> None:
+    with StateFile(state_target) as s:
         Journal(s.db, s.lock)
         rows = s.db.execute("PRAGMA table_info(run_records)").fetchall()
     assert [(r[1], r[3]) for r in rows] == [("workflow", 1), ("record_id", 1), ("state", 1),
@@ -78,14 +78,6 @@ def test_a_url_is_printed_without_its_password(url: str, printed: str) -> None:
 # ---------------------------------------------------------------------- both backends
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return str(tmp_path / "state.db")
-
-
 @pytest.fixture
 def pg(postgres_url: str) -> Iterator[StateFile]:
     with StateFile(postgres_url) as state:
@@ -96,11 +88,11 @@ def _dead(workflow: str, n: int) -> DeadLetter:
     return DeadLetter(workflow, n, None, "target", "http-500", "boom", "/x", {"n": n})
 
 
-def test_every_part_of_the_state_round_trips(target: str) -> None:
+def test_every_part_of_the_state_round_trips(state_target: str) -> None:
     """Setups, journal, dead letters, polling state, historical imports, owners,
     registrations, the webhook journal, saved data and the sandbox: the same answers on
     both backends, after a reopen."""
-    with StateFile(target) as s:
+    with StateFile(state_target) as s:
         s.save_setup(Setup("w", custom_data={"f": {"value": "é"}}))
         journal = Journal(s.db, s.lock)
         journal.sending("w", "k1", 1)
@@ -125,7 +117,7 @@ def test_every_part_of_the_state_round_trips(target: str) -> None:
         account.storage.add_tag("vip")
         account.storage.add_tag("vip")
         ids = [account.storage.next_id("contact") for _ in range(3)]
-    with StateFile(target) as s:
+    with StateFile(state_target) as s:
         assert s.load_setup("w") == Setup("w", custom_data={"f": {"value": "é"}})
         journal = Journal(s.db, s.lock)
         assert journal.states("w", ["k1", "k2", "k3"]) == {"k1": "delivered", "k2": "failed"}
@@ -150,8 +142,8 @@ def test_every_part_of_the_state_round_trips(target: str) -> None:
         assert [f.perstag for f in account.storage.custom_fields()] == ["COMPANY", "BIRTHDAY"]
 
 
-def test_a_batch_is_one_transaction_and_a_spoiled_one_keeps_nothing(target: str) -> None:
-    with StateFile(target) as s:
+def test_a_batch_is_one_transaction_and_a_spoiled_one_keeps_nothing(state_target: str) -> None:
+    with StateFile(state_target) as s:
         journal = Journal(s.db, s.lock)
         with s.batch() as db:
             journal.ended("w", [Ended("a", 1, "delivered")], commit=False)
@@ -282,15 +274,15 @@ FOREIGN = ("INSERT INTO workflow_owners VALUES ('w', 'poll', 'elsewhere:1', "
            "'2026-01-01T00:00:00+00:00', NULL)")
 
 
-def test_a_mark_of_another_machine(target: str) -> None:
+def test_a_mark_of_another_machine(state_target: str) -> None:
     """SQLite cannot tell whether a process of another machine runs: its mark stands.
     PostgreSQL can: an owner holds a session lock while it writes, and this mark has none
     (its process is gone, the server let go of its session): taken over."""
-    with StateFile(target) as s:
+    with StateFile(state_target) as s:
         with s.db:
             s.db.execute(FOREIGN)
         owner = s.claim("w", "run")
-        if target.startswith("postgresql"):
+        if state_target.startswith("postgresql"):
             assert owner is None
         else:
             assert owner is not None and owner.describe().startswith("`poll` (elsewhere:1")
