@@ -17,7 +17,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from ..errors import UsageError
 from .base import StateDB, begin_exclusive, columns, has_table
 from .errors import StateUnavailable
 
@@ -55,9 +54,11 @@ def migrate_sqlite(db: sqlite3.Connection, path: str) -> None:
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise UsageError(f"--state {path}: written by a newer manifest-runtime (state version "
-                         f"{version}; this one reads up to {SCHEMA_VERSION}); upgrade "
-                         "manifest-runtime, or give another state file")
+        # not a usage error: the state is there, this program is too old for it (exit 1, as
+        # on PostgreSQL)
+        raise StateUnavailable(f"--state {path}: written by a newer manifest-runtime (state "
+                               f"version {version}; this one reads up to {SCHEMA_VERSION}); "
+                               "upgrade manifest-runtime, or give another state file")
     db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
     try:
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
