@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .processes import process_alive, process_started
 from .store import (
     BatchingDB,
     StateDB,
@@ -150,14 +151,7 @@ class Owner:
         host, _, pid = self.owner.rpartition(":")
         if host != _host() or not pid.isdigit():
             return True
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # alive, someone else's
-            pass
-        now = process_started(int(pid))
-        return not (self.started and now and now != self.started)
+        return process_alive(int(pid), self.started)
 
     def on_this_machine(self) -> bool:
         return self.owner.rpartition(":")[0] == _host()
@@ -172,16 +166,6 @@ def _host() -> str:
     import socket
 
     return socket.gethostname()
-
-
-def process_started(pid: int) -> str | None:
-    """When the process started, in clock ticks since boot (Linux /proc); None elsewhere."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return fields[19] if len(fields) > 19 else None
 
 
 def stored_json(text: str, what: str) -> Any:

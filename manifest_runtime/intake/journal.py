@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..processes import process_alive, process_started
 from ..store import StateDB, begin_exclusive, columns
 
 _SCHEMA = """
@@ -175,33 +176,6 @@ class Member:
         return self.seen_at >= since
 
 
-def process_alive(pid: int, started: str | None = None) -> bool:
-    """Does process `pid` of this machine run (not a zombie; with `started`, the same
-    process, not another one given the pid since)?"""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, someone else's
-        pass
-    fields = _stat(pid)
-    if fields is None:
-        return True  # no /proc: the signal said it runs
-    if fields[0] in ("Z", "X"):  # exited, not reaped yet
-        return False
-    return not (started and len(fields) > 19 and fields[19] != started)
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -212,8 +186,7 @@ def me() -> str:
 
 
 def _started() -> str | None:
-    fields = _stat(os.getpid())
-    return fields[19] if fields is not None and len(fields) > 19 else None
+    return process_started(os.getpid())
 
 
 class WebhookJournal:
